@@ -1,0 +1,23 @@
+"""ASGI entry point (daphne audotics.asgi:application): HTTP and WebSocket."""
+import os
+
+from django.core.asgi import get_asgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "audotics.settings")
+# Django must be set up before anything imports models (the routing below does).
+django_asgi_app = get_asgi_application()
+
+from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+
+from collaboration.middleware import WebSocketAuthMiddlewareStack  # noqa: E402
+from collaboration.routing import websocket_urlpatterns  # noqa: E402
+
+application = ProtocolTypeRouter(
+    {
+        "http": django_asgi_app,
+        "websocket": AllowedHostsOriginValidator(
+            WebSocketAuthMiddlewareStack(URLRouter(websocket_urlpatterns))
+        ),
+    }
+)

@@ -1,0 +1,22 @@
+"""URL wiring: the REST API under /api/, operations endpoints, admin and the browser UI."""
+from django.contrib import admin
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from . import exceptions, health
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    path("api/", include("playlists.urls")),
+    # Unknown API paths answer with the JSON envelope even in DEBUG.
+    re_path(r"^api/", exceptions.page_not_found),
+]
+
+handler400 = "audotics.exceptions.bad_request"
+handler403 = "audotics.exceptions.permission_denied"
+handler404 = "audotics.exceptions.page_not_found"
+handler500 = "audotics.exceptions.server_error"

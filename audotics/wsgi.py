@@ -1,0 +1,7 @@
+"""WSGI entry point, for serving REST from gunicorn while sockets stay on ASGI."""
+import os
+
+from django.core.wsgi import get_wsgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "audotics.settings")
+application = get_wsgi_application()

@@ -1,0 +1,55 @@
+from django.contrib import admin
+
+from .models import Collaborator, Playlist, PlaylistTrack, Track
+
+
+@admin.register(Track)
+class TrackAdmin(admin.ModelAdmin):
+    list_display = ("title", "artist", "album", "genre", "duration_ms", "created_at")
+    list_filter = ("genre",)
+    search_fields = ("title", "artist", "album", "external_id")
+    readonly_fields = ("id", "created_at", "updated_at")
+    show_full_result_count = False  # COUNT(*) over a million rows on every page is wasted work
+
+
+class PlaylistTrackInline(admin.TabularInline):
+    model = PlaylistTrack
+    extra = 0
+    raw_id_fields = ("track", "added_by")
+    readonly_fields = ("added_at",)
+    ordering = ("position",)
+
+
+class CollaboratorInline(admin.TabularInline):
+    model = Collaborator
+    extra = 0
+    raw_id_fields = ("user",)
+    readonly_fields = ("added_at",)
+
+
+@admin.register(Playlist)
+class PlaylistAdmin(admin.ModelAdmin):
+    list_display = ("name", "owner", "is_collaborative", "version", "updated_at")
+    list_filter = ("is_collaborative",)
+    search_fields = ("name", "owner__username")
+    raw_id_fields = ("owner",)
+    readonly_fields = ("id", "version", "created_at", "updated_at")
+    inlines = [CollaboratorInline, PlaylistTrackInline]
+
+
+@admin.register(PlaylistTrack)
+class PlaylistTrackAdmin(admin.ModelAdmin):
+    list_display = ("playlist", "position", "track", "added_by", "added_at")
+    list_filter = ("track__genre",)
+    search_fields = ("playlist__name", "track__title", "track__artist")
+    raw_id_fields = ("playlist", "track", "added_by")
+    readonly_fields = ("added_at",)
+
+
+@admin.register(Collaborator)
+class CollaboratorAdmin(admin.ModelAdmin):
+    list_display = ("playlist", "user", "role", "added_at")
+    list_filter = ("role",)
+    search_fields = ("playlist__name", "user__username")
+    raw_id_fields = ("playlist", "user")
+    readonly_fields = ("added_at",)

@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class PlaylistsConfig(AppConfig):
+    name = "playlists"
+    verbose_name = "Catalog and playlists"
+
+    def ready(self) -> None:
+        from . import lookups  # noqa: F401 - registers the `ilike` lookup

@@ -1,0 +1,123 @@
+"""Catalog and playlists: tracks with audio features, playlists, their tracks and collaborators."""
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models.functions import Upper
+
+# Audio features a track may carry, with the range a valid value lies in.
+FEATURE_RANGES: dict[str, tuple[float, float]] = {
+    "danceability": (0.0, 1.0),
+    "energy": (0.0, 1.0),
+    "valence": (0.0, 1.0),
+    "acousticness": (0.0, 1.0),
+    "instrumentalness": (0.0, 1.0),
+    "liveness": (0.0, 1.0),
+    "speechiness": (0.0, 1.0),
+    "loudness": (-60.0, 5.0),
+    "tempo": (0.0, 300.0),
+    "key": (-1, 11),
+    "mode": (0, 1),
+    "time_signature": (0, 7),
+}
+INTEGER_FEATURES = frozenset({"key", "mode", "time_signature"})
+
+
+class Track(models.Model):
+    """One recording in the catalog; `external_id` makes imports idempotent."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    external_id = models.CharField(max_length=128, unique=True)
+    title = models.CharField(max_length=300)
+    artist = models.CharField(max_length=300)
+    album = models.CharField(max_length=300, blank=True)
+    duration_ms = models.PositiveIntegerField(null=True, blank=True)
+    # The primary genre, lowercase; also in metadata["genres"] with the others. A column of its
+    # own because genre filters and model training scan it over the whole catalog.
+    genre = models.CharField(max_length=64, blank=True, db_index=True)
+    features = models.JSONField(default=dict, blank=True)
+    metadata = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["artist", "title"]
+        indexes = [
+            models.Index(Upper("artist"), name="track_artist_upper_idx"),
+            models.Index(fields=["artist", "title"], name="track_artist_title_idx"),
+            # Trigram (pg_trgm) GIN indexes on title and artist are created by migration 0002
+            # on PostgreSQL only, since SQLite has no GIN.
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.artist} – {self.title}"
+
+
+class Playlist(models.Model):
+    """An ordered list of tracks; `version` grows by one on every change (SPEC.md §4)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    name = models.CharField(max_length=200)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="playlists"
+    )
+    is_collaborative = models.BooleanField(default=False)
+    context = models.JSONField(default=dict, blank=True)
+    version = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-updated_at"]
+        indexes = [models.Index(fields=["owner", "-updated_at"], name="playlist_owner_idx")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PlaylistTrack(models.Model):
+    """A track's place in a playlist and who put it there."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    playlist = models.ForeignKey(Playlist, on_delete=models.CASCADE, related_name="entries")
+    track = models.ForeignKey(Track, on_delete=models.CASCADE, related_name="playlist_entries")
+    position = models.PositiveIntegerField()
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["playlist", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["playlist", "track"], name="playlist_track_unique"),
+            models.UniqueConstraint(fields=["playlist", "position"], name="playlist_position_unique"),
+        ]
+        indexes = [models.Index(fields=["track"], name="playlisttrack_track_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.playlist_id}#{self.position}"
+
+
+class Collaborator(models.Model):
+    """A user other than the owner who may read and edit a playlist."""
+
+    class Role(models.TextChoices):
+        EDITOR = "editor", "Editor"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    playlist = models.ForeignKey(Playlist, on_delete=models.CASCADE, related_name="collaborators")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="collaborations"
+    )
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.EDITOR)
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["added_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["playlist", "user"], name="collaborator_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} on {self.playlist_id}"

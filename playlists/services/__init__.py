@@ -1,0 +1,1 @@
+"""Writes to the catalog and to playlists. Submodules: `catalog` (imports)."""
