@@ -1,0 +1,832 @@
+"""Hybrid recommender: two-tower retrieval + MLP re-ranking, served on numpy alone.
+
+Training (``fit``) imports TensorFlow lazily through :mod:`mlcore.training`. Everything else —
+``load``, ``recommend``, ``similar_items``, ``continue_sequence``, ``fold_in`` — uses the
+exported embeddings and head weights with numpy/scipy, so web workers never import TensorFlow.
+
+Two stages. Candidates come from (a) the tower dot product (user vector . item vector, where an
+item vector is its id embedding plus a projection of its content vector, so a track without
+interactions still has one), (b) a sparsified EASE item-item model and (c) content neighbours of
+the user's profile. The head re-ranks the union from features: the three scores and their
+in-list ranks, max content similarity to any history item, same-artist share, popularity and a
+cold-item flag. The head is trained on an inner hold-out carved from the training data only.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from . import collab
+from .context import CONTEXT_DIM, context_vector
+from .data import IdIndex, InteractionData, encode, to_frame
+from .errors import (
+    EmptyDataError,
+    InvalidInputError,
+    NotFittedError,
+    UnknownItemError,
+    UnknownUserError,
+)
+from .features import ContentFeaturizer
+from .retrieval import EXACT_MAX_ITEMS, VectorIndex, topk
+from .splits import holdout_split
+
+FORMAT_VERSION = 1
+GROUP_CANDIDATES = ("artist", "track_artist", "artist_id")
+CONTEXT_COLUMNS = ("mood", "activity", "timeOfDay", "time_of_day")
+N_FEATURES = 15
+
+
+@dataclass
+class ModelConfig:
+    """Every knob with a default that works for catalogs from a few hundred to ~1M items."""
+
+    seed: int = 0
+    embedding_dim: int = 48
+    content_dim: int = 32
+    content_k_best: int = 64
+    feature_target: str | None = None  # SelectKBest label column; None -> genre if present
+    group_column: str | None = None  # "same artist" column; None -> artist/track_artist if present
+    epochs: int = 20
+    batch_size: int = 2048
+    learning_rate: float = 0.005
+    negatives: int = 4
+    l2: float = 1e-6
+    patience: int = 2
+    validation_frac: float = 0.1
+    head_holdout_frac: float = 0.2
+    head_epochs: int = 20
+    head_learning_rate: float = 0.002
+    head_max_users: int = 4000
+    candidates_per_source: int = 100
+    ease_lambdas: tuple[float, ...] = (100.0, 300.0, 1000.0)
+    ease_min_count: int = 2
+    ease_max_items: int = 12_000
+    ease_topk: int = 256
+    exact_max_items: int = EXACT_MAX_ITEMS
+    fold_in_reg: float = 1.0
+    verbose: bool = False
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> ModelConfig:
+        names = {f.name for f in fields(cls)}
+        kw = {k: v for k, v in d.items() if k in names}
+        if "ease_lambdas" in kw:
+            kw["ease_lambdas"] = tuple(kw["ease_lambdas"])
+        return cls(**kw)
+
+
+@dataclass
+class _Profile:
+    hist: np.ndarray  # item indices the user liked
+    weights: np.ndarray
+    vector: np.ndarray  # tower user vector incl. the trailing 1 for the item bias
+
+
+@dataclass
+class FitReport:
+    """What fit() did, for logs and the evaluation report."""
+
+    seconds: float = 0.0
+    ease_lambda: float = 0.0
+    tower_epochs: int = 0
+    head_rows: int = 0
+    head_positives: int = 0
+    candidate_recall: float = 0.0
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def _relu(x: np.ndarray) -> np.ndarray:
+    return np.maximum(x, 0.0)
+
+
+def _rank_feature(x: np.ndarray) -> np.ndarray:
+    """1/log2(2 + rank) within the candidate list: scale-free, comparable across users."""
+    r = np.empty(len(x), dtype=np.float64)
+    r[np.argsort(-x, kind="stable")] = np.arange(len(x))
+    return 1.0 / np.log2(2.0 + r)
+
+
+class HybridRecommender:
+    """See module docstring. Ids are strings; unknown ids raise UnknownUserError/UnknownItemError."""
+
+    def __init__(self, config: ModelConfig | None = None) -> None:
+        self.config = config or ModelConfig()
+        self._fitted = False
+        self.report = FitReport()
+        self._users = IdIndex()
+        self._items = IdIndex()
+        self._user_vec = np.zeros((0, 1), np.float32)
+        self._item_vec = np.zeros((0, 1), np.float32)
+        self._ctx_proj = np.zeros((CONTEXT_DIM, 1), np.float32)
+        self._content = np.zeros((0, 1), np.float32)
+        self._has_content = np.zeros(0, bool)
+        self._ease: sp.csr_matrix | None = None
+        self._hist = sp.csr_matrix((0, 0), dtype=np.float32)
+        self._pop = np.zeros(0, np.float32)
+        self._group = np.zeros(0, np.int64)
+        self._head: list[tuple[np.ndarray, np.ndarray]] | None = None
+        self._feat_mean = np.zeros(N_FEATURES)
+        self._feat_std = np.ones(N_FEATURES)
+        self._fold = {"gram": np.zeros((1, 1)), "neg_rhs": np.zeros(1), "pos": 1.0, "neg": -1.0,
+                      "alpha_scale": 0.0}
+        self._overlay_hist: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self._overlay_vec: dict[int, np.ndarray] = {}
+        self._index: VectorIndex | None = None
+        self._content_index: VectorIndex | None = None
+        self._featurizer: ContentFeaturizer | None = None
+        self._raw_features: pd.DataFrame | None = None
+        self._path: Path | None = None
+
+    # ------------------------------------------------------------------ training
+    def fit(
+        self,
+        interactions: pd.DataFrame | Iterable[Any],
+        item_features: pd.DataFrame | None = None,
+    ) -> HybridRecommender:
+        """Train on implicit feedback; ``item_features`` (indexed by item id) adds cold items."""
+        cfg = self.config
+        t0 = time.perf_counter()
+        df = to_frame(interactions)
+        items = IdIndex()
+        if item_features is not None:
+            if not isinstance(item_features, pd.DataFrame):
+                raise InvalidInputError("item_features must be a DataFrame indexed by item_id")
+            item_features = item_features.copy()
+            item_features.index = item_features.index.astype(str)
+            if item_features.index.has_duplicates:
+                raise InvalidInputError("item_features index has duplicate item ids")
+            items = IdIndex.from_ids(list(item_features.index))
+        full = encode(df, items=items)
+        self._users, self._items = full.users, full.items
+        n_items = len(self._items)
+        self._setup_content(item_features)
+        ctx = self._interaction_context(df)
+
+        # Stage A: fit candidate generators on part of the training data, label the rest.
+        pos_df = df[df["type_weight"] > 0]
+        tr_a, ho_a = holdout_split(pos_df, cfg.head_holdout_frac, seed=cfg.seed)
+        tr_a = pd.concat([tr_a, df[df["type_weight"] <= 0]])
+        data_a = encode(tr_a, items=IdIndex.from_ids(self._items.ids),
+                        users=IdIndex.from_ids(self._users.ids))
+        truth = self._truth_lists(ho_a)
+        t1 = time.perf_counter()
+        lam = self._fit_ease(data_a, truth)
+        t2 = time.perf_counter()
+        tw_epochs = self._fit_towers(data_a, ctx, epochs=None)
+        t3 = time.perf_counter()
+        x, y, groups, cand_recall = self._head_dataset(data_a, truth)
+        if y.sum() > 0 and (1 - y).sum() > 0:
+            from .training import train_head  # noqa: PLC0415 - TF only while training
+
+            self._feat_mean = x.mean(axis=0)
+            self._feat_std = x.std(axis=0) + 1e-6
+            self._head = train_head(cfg, (x - self._feat_mean) / self._feat_std, y, groups)
+        t4 = time.perf_counter()
+        # Stage B: refit the generators on all training data with the chosen settings.
+        self._fit_ease(full, None, lam=lam)
+        self._fit_towers(full, ctx, epochs=tw_epochs)
+        self._overlay_hist, self._overlay_vec = {}, {}
+        self._fitted = True
+        t5 = time.perf_counter()
+        self.report = FitReport(
+            seconds=t5 - t0, ease_lambda=lam, tower_epochs=tw_epochs, head_rows=len(y),
+            head_positives=int(y.sum()), candidate_recall=cand_recall,
+            timings={"prepare": t1 - t0, "ease_tune": t2 - t1, "towers_a": t3 - t2,
+                     "head": t4 - t3, "refit": t5 - t4, "items": float(n_items)},
+        )
+        return self
+
+    def _setup_content(self, item_features: pd.DataFrame | None) -> None:
+        cfg = self.config
+        n = len(self._items)
+        group_col = cfg.group_column
+        if item_features is None or item_features.shape[1] == 0:
+            self._content = np.zeros((n, 1), np.float32)
+            self._has_content = np.zeros(n, bool)
+            self._group = np.full(n, -1, np.int64)
+            self._featurizer, self._raw_features = None, None
+            return
+        frame = item_features.reindex(self._items.ids)
+        if group_col is None:
+            group_col = next((c for c in GROUP_CANDIDATES if c in frame.columns), None)
+        if group_col is not None and group_col in frame.columns:
+            codes, _ = pd.factorize(frame[group_col].astype("string"), use_na_sentinel=True)
+            self._group = codes.astype(np.int64)
+            feat_frame = frame.drop(columns=[group_col])
+        else:
+            self._group = np.full(n, -1, np.int64)
+            feat_frame = frame
+        self._featurizer = ContentFeaturizer(
+            dim=cfg.content_dim, k_best=cfg.content_k_best, target=cfg.feature_target,
+            seed=cfg.seed,
+        ).fit(feat_frame.loc[item_features.index])
+        self._content = self._featurizer.transform(feat_frame)
+        self._has_content = np.linalg.norm(self._content, axis=1) > 0
+        self._raw_features = item_features
+        self._content_index = VectorIndex.build(self._content, exact_max=cfg.exact_max_items)
+
+    def _interaction_context(self, df: pd.DataFrame) -> dict[tuple[str, str], np.ndarray] | None:
+        cols = [c for c in CONTEXT_COLUMNS if c in df.columns]
+        if not cols:
+            return None
+        out: dict[tuple[str, str], np.ndarray] = {}
+        for rec in df[["user_id", "item_id", *cols]].to_dict("records"):
+            key = (rec["user_id"], rec["item_id"])
+            vec = context_vector({c: rec[c] for c in cols})
+            out[key] = out.get(key, 0) + vec
+        return {k: np.minimum(v, 1.0) for k, v in out.items()}
+
+    def _truth_lists(self, ho: pd.DataFrame) -> dict[int, np.ndarray]:
+        out: dict[int, np.ndarray] = {}
+        for u, g in ho.groupby("user_id", sort=True)["item_id"]:
+            out[self._users.get(u)] = np.unique(self._items.lookup(g))
+        return out
+
+    def _fit_ease(
+        self, data: InteractionData, truth: dict[int, np.ndarray] | None, lam: float | None = None
+    ) -> float:
+        """Fit sparsified EASE; with ``truth`` pick lambda by NDCG@10 on the inner hold-out."""
+        cfg = self.config
+        xb = collab.binarize(data.positives)
+        self._hist = data.positives.tocsr()
+        self._pop = np.asarray(xb.sum(axis=0)).ravel().astype(np.float32)
+        if lam is not None:
+            self._ease = collab.ease_sparse(xb, lam, cfg.ease_min_count, cfg.ease_max_items,
+                                            cfg.ease_topk)
+            return lam
+        users = np.array(sorted(truth))[:2000]
+        best, best_lam, best_b = -1.0, cfg.ease_lambdas[0], None
+        for lam_i in cfg.ease_lambdas:
+            b = collab.ease_sparse(xb, lam_i, cfg.ease_min_count, cfg.ease_max_items, cfg.ease_topk)
+            sc = (xb[users] @ b).toarray()
+            seen = xb[users].tocoo()
+            sc[seen.row, seen.col] = -np.inf
+            nd = 0.0
+            for j, u in enumerate(users):
+                top = topk(sc[j], 10)
+                gains = np.isin(top, truth[u]) / np.log2(np.arange(2, len(top) + 2))
+                ideal = (1 / np.log2(np.arange(2, min(10, len(truth[u])) + 2))).sum()
+                nd += gains.sum() / ideal
+            if nd > best:
+                best, best_lam, best_b = nd, lam_i, b
+        self._ease = best_b
+        return float(best_lam)
+
+    def _fit_towers(
+        self, data: InteractionData, ctx: dict[tuple[str, str], np.ndarray] | None,
+        epochs: int | None,
+    ) -> int:
+        from .training import train_towers  # noqa: PLC0415 - TF only while training
+
+        cfg = self.config
+        rng = np.random.default_rng(cfg.seed)
+        pos = data.positives.tocoo()
+        n_pos = len(pos.data)
+        warm = np.flatnonzero(self._pop > 0)
+        # Negatives come from warm items only: sampling cold items would teach the model that
+        # "no interactions yet" means "bad", defeating the content path for new tracks.
+        neg_items = warm[rng.integers(0, len(warm), size=n_pos * cfg.negatives)]
+        neg_users = np.repeat(pos.row, cfg.negatives)
+        users = np.concatenate([pos.row, neg_users, data.neg_rows])
+        items = np.concatenate([pos.col, neg_items, data.neg_cols])
+        labels = np.concatenate([np.ones(n_pos), np.zeros(len(neg_items) + len(data.neg_rows))])
+        weights = np.concatenate([pos.data, np.ones(len(neg_items)), data.neg_weight])
+        cvec = np.zeros((len(users), CONTEXT_DIM), np.float32)
+        if ctx:
+            uid, iid = self._users.ids, self._items.ids
+            pc = np.stack([ctx.get((uid[u], iid[i]), np.zeros(CONTEXT_DIM, np.float32))
+                           for u, i in zip(pos.row, pos.col)])
+            cvec[:n_pos] = pc
+            cvec[n_pos : n_pos + len(neg_items)] = np.repeat(pc, cfg.negatives, axis=0)
+        tw = train_towers(cfg, len(self._users), len(self._items), self._content, users, items,
+                          labels, weights, cvec, epochs=epochs)
+        cold = self._pop == 0
+        item_emb = tw.item_emb.copy()
+        item_emb[cold] = 0.0  # untrained noise: a cold item is represented by its content only
+        bias = tw.item_bias.copy()
+        bias[cold] = np.median(bias[~cold]) if (~cold).any() else 0.0
+        v = item_emb + self._content @ tw.content_w + tw.content_b
+        self._item_vec = np.hstack([v, bias[:, None]]).astype(np.float32)
+        self._user_vec = np.hstack([tw.user_emb, np.ones((len(tw.user_emb), 1))]).astype(
+            np.float32)
+        ctx_w = tw.ctx_proj.copy()
+        seen_ctx = cvec.any(axis=0)
+        ctx_w[~seen_ctx] = 0.0  # never-seen context slots have untrained weights: neutralise
+        self._ctx_proj = np.hstack([ctx_w, np.zeros((CONTEXT_DIM, 1))]).astype(np.float32)
+        self._index = VectorIndex.build(self._item_vec, exact_max=cfg.exact_max_items)
+        self._fit_fold_stats(pos)
+        return tw.epochs
+
+    def _fit_fold_stats(self, pos: sp.coo_matrix) -> None:
+        """Precompute the pieces of the fold-in least squares (see _solve_user)."""
+        warm = self._pop > 0
+        v = self._item_vec[warm, :-1].astype(np.float64)
+        b = self._item_vec[warm, -1].astype(np.float64)
+        rng = np.random.default_rng(self.config.seed)
+        sel = rng.integers(0, len(pos.data), size=min(20_000, len(pos.data)))
+        uv = self._user_vec[pos.row[sel]]
+        pos_logit = float(np.mean(np.sum(uv * self._item_vec[pos.col[sel]], axis=1)))
+        rnd = rng.choice(np.flatnonzero(warm), size=len(sel))
+        neg_logit = float(np.mean(np.sum(uv * self._item_vec[rnd], axis=1)))
+        self._fold = {
+            "gram": v.T @ v, "neg_rhs": v.T @ (neg_logit - b), "pos": pos_logit,
+            "neg": neg_logit, "alpha_scale": float(self.config.negatives / max(warm.sum(), 1)),
+        }
+
+    def _head_dataset(
+        self, data: InteractionData, truth: dict[int, np.ndarray]
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+        rng = np.random.default_rng(self.config.seed)
+        users = np.array(sorted(truth))
+        if len(users) > self.config.head_max_users:
+            users = np.sort(rng.choice(users, self.config.head_max_users, replace=False))
+        xs, ys, gs = [], [], []
+        found = total = 0
+        hist = data.positives.tocsr()
+        for u in users:
+            h = hist.indices[hist.indptr[u] : hist.indptr[u + 1]]
+            w = hist.data[hist.indptr[u] : hist.indptr[u + 1]]
+            prof = _Profile(h, w, self._user_vec[u])
+            cand, feats = self._candidates_and_features(prof, exclude=h)
+            if len(cand) == 0:
+                continue
+            lab = np.isin(cand, truth[u]).astype(np.float32)
+            found += int(lab.sum())
+            total += len(truth[u])
+            xs.append(feats)
+            ys.append(lab)
+            gs.append(np.full(len(cand), u))
+        if not xs:
+            raise EmptyDataError("no user has enough interactions to train the re-ranker")
+        return np.vstack(xs), np.concatenate(ys), np.concatenate(gs), found / max(total, 1)
+
+    # ------------------------------------------------------------------ scoring core
+    def _ease_scores(self, prof: _Profile) -> np.ndarray | None:
+        if self._ease is None or self._ease.nnz == 0 or len(prof.hist) == 0:
+            return None
+        return np.asarray(self._ease[prof.hist].sum(axis=0)).ravel()
+
+    def _content_profile(self, prof: _Profile) -> np.ndarray | None:
+        if len(prof.hist) == 0 or not self._has_content[prof.hist].any():
+            return None
+        cp = (self._content[prof.hist] * prof.weights[:, None]).sum(axis=0)
+        n = np.linalg.norm(cp)
+        return (cp / n).astype(np.float32) if n > 0 else None
+
+    def _candidates_and_features(
+        self, prof: _Profile, exclude: np.ndarray, candidates: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        n_src = self.config.candidates_per_source
+        ease = self._ease_scores(prof)
+        cprof = self._content_profile(prof)
+        if candidates is None:
+            parts = [self._index.search(prof.vector, n_src, exclude)[0]]
+            if ease is not None:
+                e = ease.copy()
+                e[exclude] = -np.inf
+                top = topk(e, n_src)
+                parts.append(top[e[top] > 0])
+            if cprof is not None and self._content_index is not None:
+                parts.append(self._content_index.search(cprof, n_src, exclude)[0])
+            cand = np.unique(np.concatenate(parts))
+        else:
+            cand = candidates
+        if len(cand) == 0:
+            return cand, np.zeros((0, N_FEATURES))
+        return cand, self._features(cand, prof, ease, cprof)
+
+    def _features(
+        self, cand: np.ndarray, prof: _Profile, ease: np.ndarray | None, cprof: np.ndarray | None
+    ) -> np.ndarray:
+        m = len(cand)
+        e = ease[cand] if ease is not None else np.zeros(m)
+        t = self._item_vec[cand] @ prof.vector
+        if cprof is not None:
+            cc = self._content[cand]
+            c = cc @ cprof
+            cmax = (cc @ self._content[prof.hist].T).max(axis=1)
+        else:
+            c = cmax = np.zeros(m)
+        pop = self._pop[cand]
+        popf = np.log1p(pop) / np.log1p(max(float(self._pop.max()), 1.0))
+        gm = np.zeros(m)
+        if len(prof.hist) and (self._group[cand] >= 0).any():
+            hg = self._group[prof.hist]
+            hg = hg[hg >= 0]
+            if len(hg):
+                vals, cnt = np.unique(hg, return_counts=True)
+                pos = np.searchsorted(vals, self._group[cand]).clip(0, len(vals) - 1)
+                hit = vals[pos] == self._group[cand]
+                gm = np.where(hit, cnt[pos] / len(prof.hist), 0.0)
+        emax = max(float(e.max()), 1e-6)
+        return np.column_stack([
+            e, e / emax, _rank_feature(e), t, t - t.max(), _rank_feature(t), c, cmax,
+            _rank_feature(c), popf, (pop == 0).astype(float), np.full(m, np.log1p(len(prof.hist))),
+            gm, (gm > 0).astype(float), (e == 0).astype(float),
+        ])
+
+    def _head_scores(self, feats: np.ndarray, fallback: np.ndarray) -> np.ndarray:
+        if self._head is None:
+            return fallback
+        h = (feats - self._feat_mean) / self._feat_std
+        for i, (w, b) in enumerate(self._head):
+            h = h @ w + b
+            h = _relu(h) if i < len(self._head) - 1 else 1.0 / (1.0 + np.exp(-h))
+        return h[:, 0]
+
+    def _rank(
+        self, prof: _Profile, k: int, exclude_seen: bool, candidates: Iterable[str] | None,
+        exclude: Iterable[str] | None,
+    ) -> list[tuple[str, float]]:
+        if k <= 0:
+            return []
+        ex = [prof.hist] if exclude_seen else []
+        if exclude is not None:
+            e_idx = self._items.lookup(exclude)
+            ex.append(e_idx[e_idx >= 0])  # unknown ids cannot be recommended anyway
+        ex_arr = np.unique(np.concatenate(ex)) if ex else np.empty(0, np.int64)
+        cand = None
+        if candidates is not None:
+            cand = self._item_indices(candidates)
+            cand = np.setdiff1d(cand, ex_arr) if len(ex_arr) else np.unique(cand)
+        elif self._head is None:
+            # No re-ranker (e.g. a model built from exported embeddings): retrieval is the answer.
+            ids, sc = self._index.search(prof.vector, k, ex_arr)
+            return [(self._items.ids[i], float(s)) for i, s in zip(ids, sc)]
+        cand, feats = self._candidates_and_features(prof, ex_arr, cand)
+        if len(cand) == 0:
+            return []
+        scores = self._head_scores(feats, feats[:, 3])
+        order = topk(scores, k)
+        return [(self._items.ids[cand[i]], float(scores[i])) for i in order]
+
+    # ------------------------------------------------------------------ users / items
+    def _check(self) -> None:
+        if not self._fitted:
+            raise NotFittedError("HybridRecommender used before fit() or load()")
+
+    def _user_index(self, user_id: str) -> int:
+        self._check()
+        u = self._users.get(user_id)
+        if u < 0:
+            raise UnknownUserError(user_id)
+        return u
+
+    def _item_indices(self, item_ids: Iterable[str]) -> np.ndarray:
+        ids = [str(i) for i in item_ids]
+        idx = self._items.lookup(ids)
+        if (idx < 0).any():
+            raise UnknownItemError(ids[int(np.argmax(idx < 0))])
+        return idx
+
+    def _profile(self, u: int, context: Mapping[str, object] | None = None) -> _Profile:
+        if u in self._overlay_hist:
+            h, w = self._overlay_hist[u]
+        elif u < self._hist.shape[0]:
+            h = self._hist.indices[self._hist.indptr[u] : self._hist.indptr[u + 1]]
+            w = self._hist.data[self._hist.indptr[u] : self._hist.indptr[u + 1]]
+        else:
+            h, w = np.empty(0, np.int64), np.empty(0, np.float32)
+        vec = self._overlay_vec.get(u)
+        if vec is None:
+            vec = (np.asarray(self._user_vec[u]) if u < len(self._user_vec)
+                   else self._solve_user(np.asarray(h, np.int64), np.asarray(w, np.float32)))
+        if context:
+            vec = vec + context_vector(context) @ self._ctx_proj
+        return _Profile(np.asarray(h, np.int64), np.asarray(w, np.float32), vec)
+
+    def _solve_user(self, hist: np.ndarray, weights: np.ndarray) -> np.ndarray:
+        """Fold-in: ridge regression of the tower logits (ALS-style, one d x d solve).
+
+        Liked items are pulled to the mean positive logit seen in training, all warm items
+        (weighted like the sampled negatives) to the mean negative logit.
+        """
+        d = self._item_vec.shape[1] - 1
+        if len(hist) == 0:
+            return np.concatenate([np.zeros(d), [1.0]]).astype(np.float32)
+        v = self._item_vec[hist, :-1].astype(np.float64)
+        b = self._item_vec[hist, -1].astype(np.float64)
+        c = weights.astype(np.float64)
+        alpha = self._fold["alpha_scale"] * c.sum()
+        a = (v.T * c) @ v + alpha * self._fold["gram"] + self.config.fold_in_reg * np.eye(d)
+        rhs = (v.T * c) @ (self._fold["pos"] - b) + alpha * self._fold["neg_rhs"]
+        p = np.linalg.solve(a, rhs)
+        return np.concatenate([p, [1.0]]).astype(np.float32)
+
+    # ------------------------------------------------------------------ public API
+    @property
+    def item_ids(self) -> list[str]:
+        return list(self._items.ids)
+
+    @property
+    def user_ids(self) -> list[str]:
+        return list(self._users.ids)
+
+    @property
+    def retrieval_index(self) -> VectorIndex:
+        self._check()
+        return self._index
+
+    def has_item(self, item_id: str) -> bool:
+        return item_id in self._items
+
+    def has_user(self, user_id: str) -> bool:
+        return user_id in self._users
+
+    def recommend(
+        self, user_id: str, k: int = 20, exclude_seen: bool = True,
+        context: Mapping[str, object] | None = None, candidates: Iterable[str] | None = None,
+        exclude: Iterable[str] | None = None,
+    ) -> list[tuple[str, float]]:
+        """Top-k (item_id, score), best first. ``candidates`` restricts, ``exclude`` removes."""
+        prof = self._profile(self._user_index(str(user_id)), context)
+        return self._rank(prof, k, exclude_seen, candidates, exclude)
+
+    def recommend_batch(
+        self, user_ids: Sequence[str], k: int = 20, exclude_seen: bool = True,
+        context: Mapping[str, object] | None = None,
+    ) -> dict[str, list[tuple[str, float]]]:
+        return {str(u): self.recommend(str(u), k, exclude_seen, context) for u in user_ids}
+
+    def score_items(
+        self, user: str | np.ndarray, item_ids: Sequence[str],
+        context: Mapping[str, object] | None = None,
+    ) -> np.ndarray:
+        """Scores for a given candidate list, aligned with ``item_ids``.
+
+        A user id gets the full re-ranker score; a bare user vector (from ``user_vector``) has
+        no history, so it gets the tower dot product.
+        """
+        self._check()
+        idx = self._item_indices(item_ids)
+        if isinstance(user, np.ndarray):
+            vec = user.astype(np.float32)
+            if context:
+                vec = vec + context_vector(context) @ self._ctx_proj
+            return np.asarray(self._item_vec[idx] @ vec, dtype=np.float64)
+        prof = self._profile(self._user_index(str(user)), context)
+        if len(idx) == 0:
+            return np.zeros(0)
+        feats = self._features(idx, prof, self._ease_scores(prof), self._content_profile(prof))
+        return self._head_scores(feats, feats[:, 3])
+
+    def user_vector(
+        self, liked_item_ids: Sequence[str], weights: Sequence[float] | None = None
+    ) -> np.ndarray:
+        """Tower vector for someone unknown to the model, from the items they liked."""
+        self._check()
+        idx = self._item_indices(liked_item_ids)
+        w = np.ones(len(idx), np.float32) if weights is None else np.asarray(weights, np.float32)
+        return self._solve_user(idx, w)
+
+    def fold_in(
+        self, user_id: str, interactions: pd.DataFrame | Iterable[Any], replace: bool = False
+    ) -> np.ndarray:
+        """Add or update a user without retraining (one small linear solve).
+
+        ``interactions``: item ids, or records/DataFrame with item_id[, weight, type]. Merged
+        with the user's existing history unless ``replace``; dislikes remove items.
+        """
+        self._check()
+        user_id = str(user_id)
+        rows = list(interactions) if not isinstance(interactions, pd.DataFrame) else None
+        if rows is not None and rows and isinstance(rows[0], str | int):
+            df = to_frame([{"user_id": user_id, "item_id": r} for r in rows])
+        else:
+            df = to_frame(interactions if rows is None else rows) if rows != [] else None
+            if df is not None:
+                df["user_id"] = user_id
+        u = self._users.add(user_id)
+        cur: dict[int, float] = {}
+        if not replace:
+            prof = self._profile(u)
+            cur = dict(zip(prof.hist.tolist(), prof.weights.tolist()))
+        if df is not None:
+            from .data import confidence  # noqa: PLC0415
+
+            conf = confidence(df)
+            for it, cf in zip(self._item_indices(df["item_id"]), conf):
+                cur[int(it)] = cur.get(int(it), 0.0) + float(cf)
+        keep = {i: c for i, c in cur.items() if c > 0}
+        h = np.array(sorted(keep), dtype=np.int64)
+        w = np.array([keep[i] for i in h], dtype=np.float32)
+        self._overlay_hist[u] = (h, w)
+        self._overlay_vec[u] = self._solve_user(h, w)
+        return self._overlay_vec[u]
+
+    def continue_sequence(
+        self, item_ids: Sequence[str], k: int = 20, context: Mapping[str, object] | None = None,
+        exclude: Iterable[str] | None = None,
+    ) -> list[tuple[str, float]]:
+        """Playlist continuation: rank items to follow the given seed tracks."""
+        self._check()
+        idx = self._item_indices(item_ids)
+        if len(idx) == 0:
+            raise EmptyDataError("continue_sequence needs at least one seed item")
+        idx = np.unique(idx)
+        w = np.ones(len(idx), np.float32)
+        vec = self._solve_user(idx, w)
+        if context:
+            vec = vec + context_vector(context) @ self._ctx_proj
+        return self._rank(_Profile(idx, w, vec), k, True, None, exclude)
+
+    def similar_items(self, item_id: str, k: int = 20) -> list[tuple[str, float]]:
+        """Items like this one: tower-vector cosine blended with content cosine.
+
+        An item with no interactions has no learned id embedding, so it is matched on content
+        alone; that is what makes brand-new tracks discoverable.
+        """
+        self._check()
+        i = int(self._item_indices([item_id])[0])
+        n = len(self._items)
+        if n > self.config.exact_max_items:
+            ids, sc = self._index.search(self._item_vec[i], k, np.array([i]))
+            return [(self._items.ids[j], float(s)) for j, s in zip(ids, sc)]
+        score = np.zeros(n)
+        if self._has_content[i]:
+            score += self._content @ self._content[i]
+        if self._pop[i] > 0:
+            v = self._item_vec[:, :-1]
+            cos = (v @ v[i]) / (np.linalg.norm(v, axis=1) * np.linalg.norm(v[i]) + 1e-9)
+            score = 0.5 * score + cos if self._has_content[i] else cos
+        elif not self._has_content[i]:
+            score = self._pop.astype(np.float64).copy()  # nothing known: popular items
+        score[i] = -np.inf
+        order = topk(score, k)
+        return [(self._items.ids[j], float(score[j])) for j in order]
+
+    def item_content_vector(self, item_id: str) -> np.ndarray:
+        """Unit content vector (zeros when the item had no features)."""
+        return np.array(self._content[self._item_indices([item_id])[0]])
+
+    def item_vector(self, item_id: str) -> np.ndarray:
+        return np.array(self._item_vec[self._item_indices([item_id])[0]])
+
+    def item_features(self, item_id: str) -> dict[str, Any]:
+        """Raw features given at fit time ({} if none were given for this item)."""
+        self._item_indices([item_id])
+        raw = self.raw_features
+        if raw is None or str(item_id) not in raw.index:
+            return {}
+        return raw.loc[str(item_id)].to_dict()
+
+    @property
+    def raw_features(self) -> pd.DataFrame | None:
+        if self._raw_features is None and self._path is not None:
+            self._load_pickles()
+        return self._raw_features
+
+    @property
+    def featurizer(self) -> ContentFeaturizer | None:
+        if self._featurizer is None and self._path is not None:
+            self._load_pickles()
+        return self._featurizer
+
+    @classmethod
+    def from_embeddings(
+        cls, user_ids: Sequence[str], user_vectors: np.ndarray, item_ids: Sequence[str],
+        item_vectors: np.ndarray, config: ModelConfig | None = None, index_kind: str = "auto",
+        **index_kw: int,
+    ) -> HybridRecommender:
+        """Serving-only model over externally produced vectors (no history, no re-ranker)."""
+        m = cls(config)
+        m._users = IdIndex.from_ids([str(u) for u in user_ids])
+        m._items = IdIndex.from_ids([str(i) for i in item_ids])
+        n, d = item_vectors.shape
+        m._item_vec = np.hstack([item_vectors, np.zeros((n, 1))]).astype(np.float32)
+        m._user_vec = np.hstack([user_vectors, np.ones((len(user_vectors), 1))]).astype(
+            np.float32)
+        m._ctx_proj = np.zeros((CONTEXT_DIM, d + 1), np.float32)
+        m._content = np.zeros((n, 1), np.float32)
+        m._has_content = np.zeros(n, bool)
+        m._pop = np.ones(n, np.float32)
+        m._group = np.full(n, -1, np.int64)
+        m._hist = sp.csr_matrix((len(user_ids), n), dtype=np.float32)
+        m._index = VectorIndex.build(m._item_vec, kind=index_kind,
+                                     exact_max=m.config.exact_max_items, **index_kw)
+        m._fitted = True
+        return m
+
+    # ------------------------------------------------------------------ persistence
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Atomic: write a temp dir next to ``path``, fsync, then rename into place."""
+        self._check()
+        import pickle  # noqa: PLC0415
+
+        target = Path(path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.parent / f".{target.name}.tmp-{uuid.uuid4().hex}"
+        tmp.mkdir()
+        try:
+            users = list(self._users.ids)
+            n_u = len(users)
+            uvec = np.zeros((n_u, self._user_vec.shape[1]), np.float32)
+            uvec[: len(self._user_vec)] = self._user_vec
+            hist = sp.lil_matrix((n_u, len(self._items)), dtype=np.float32)
+            hist[: self._hist.shape[0]] = self._hist
+            for u, (h, w) in self._overlay_hist.items():
+                hist[u] = 0
+                hist[u, h] = w
+            for u, vec in self._overlay_vec.items():
+                uvec[u] = vec
+            self._index.save(tmp)
+            np.save(tmp / "user_vectors.npy", uvec)
+            np.save(tmp / "content.npy", np.asarray(self._content))
+            sp.save_npz(tmp / "history.npz", hist.tocsr())
+            if self._ease is not None:
+                sp.save_npz(tmp / "ease.npz", self._ease.tocsr())
+            arrays: dict[str, np.ndarray] = {
+                "pop": self._pop, "group": self._group, "ctx_proj": self._ctx_proj,
+                "feat_mean": self._feat_mean, "feat_std": self._feat_std,
+                "fold_gram": self._fold["gram"], "fold_neg_rhs": self._fold["neg_rhs"],
+            }
+            for i, (w, b) in enumerate(self._head or []):
+                arrays[f"head_w{i}"], arrays[f"head_b{i}"] = w, b
+            np.savez(tmp / "arrays.npz", **arrays)
+            meta = {
+                "format_version": FORMAT_VERSION, "config": asdict(self.config),
+                "user_ids": users, "item_ids": list(self._items.ids),
+                "head_layers": len(self._head or []),
+                "fold": {k: self._fold[k] for k in ("pos", "neg", "alpha_scale")},
+                "report": asdict(self.report),
+            }
+            (tmp / "meta.json").write_text(json.dumps(meta))
+            if self.featurizer is not None:
+                with open(tmp / "features.pkl", "wb") as fh:
+                    pickle.dump({"featurizer": self._featurizer, "raw": self._raw_features}, fh)
+            for f in tmp.iterdir():
+                with open(f, "rb") as fh:
+                    os.fsync(fh.fileno())
+            _fsync_dir(tmp)
+            backup = None
+            if target.exists():
+                backup = target.parent / f".{target.name}.old-{uuid.uuid4().hex}"
+                os.rename(target, backup)
+            os.rename(tmp, target)
+            _fsync_dir(target.parent)
+            if backup is not None:
+                shutil.rmtree(backup, ignore_errors=True)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str], mmap: bool = True) -> HybridRecommender:
+        """Load for serving: numpy/scipy only; big arrays memory-mapped and shared via page cache."""
+        p = Path(path)
+        if not (p / "meta.json").exists():
+            raise FileNotFoundError(f"no mlcore model at {p}")
+        meta = json.loads((p / "meta.json").read_text())
+        if meta.get("format_version") != FORMAT_VERSION:
+            raise InvalidInputError(f"unsupported model format {meta.get('format_version')}")
+        m = cls(ModelConfig.from_dict(meta["config"]))
+        m._users = IdIndex.from_ids(meta["user_ids"])
+        m._items = IdIndex.from_ids(meta["item_ids"])
+        mode = "r" if mmap else None
+        m._index = VectorIndex.load(p, mmap=mmap)
+        m._item_vec = m._index.vectors
+        m._user_vec = np.load(p / "user_vectors.npy", mmap_mode=mode)
+        m._content = np.load(p / "content.npy", mmap_mode=mode)
+        m._has_content = np.linalg.norm(m._content, axis=1) > 0
+        if m._has_content.any():
+            m._content_index = VectorIndex.build(m._content, exact_max=m.config.exact_max_items)
+        m._hist = sp.load_npz(p / "history.npz").tocsr()
+        m._ease = sp.load_npz(p / "ease.npz").tocsr() if (p / "ease.npz").exists() else None
+        with np.load(p / "arrays.npz") as a:
+            m._pop, m._group, m._ctx_proj = a["pop"], a["group"], a["ctx_proj"]
+            m._feat_mean, m._feat_std = a["feat_mean"], a["feat_std"]
+            m._fold = {"gram": a["fold_gram"], "neg_rhs": a["fold_neg_rhs"], **meta["fold"]}
+            n = meta["head_layers"]
+            m._head = [(a[f"head_w{i}"], a[f"head_b{i}"]) for i in range(n)] or None
+        m.report = FitReport(**meta.get("report", {}))
+        m._path = p if (p / "features.pkl").exists() else None
+        m._fitted = True
+        return m
+
+    def _load_pickles(self) -> None:
+        import pickle  # noqa: PLC0415
+
+        path, self._path = self._path, None  # load once, even if it fails
+        with open(path / "features.pkl", "rb") as fh:
+            d = pickle.load(fh)  # noqa: S301 - our own file from a caller-trusted path
+        self._featurizer, self._raw_features = d["featurizer"], d["raw"]
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -1,0 +1,121 @@
+"""Top-K retrieval by inner product: exact (numpy) for small catalogs, faiss HNSW for large ones.
+
+Item vectors are stored as a plain ``.npy`` so that serving processes open them with
+``np.load(mmap_mode="r")``: the OS page cache then holds one shared copy for every web worker.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+EXACT_MAX_ITEMS = 100_000  # below this a BLAS mat-vec is as fast as an ANN probe, and exact
+
+
+def topk(scores: np.ndarray, k: int) -> np.ndarray:
+    """Indices of the k largest scores, sorted descending (argpartition: O(n) not O(n log n))."""
+    k = min(k, scores.shape[-1])
+    if k <= 0:
+        return np.empty(0, dtype=np.int64)
+    part = np.argpartition(-scores, k - 1)[:k]
+    return part[np.argsort(-scores[part], kind="stable")]
+
+
+@dataclass
+class VectorIndex:
+    """Inner-product index over item vectors; ``kind`` is "exact" or "hnsw"."""
+
+    vectors: np.ndarray
+    kind: str = "exact"
+    hnsw_m: int = 32
+    ef_construction: int = 64
+    ef_search: int = 96
+    _faiss: object | None = None
+
+    @classmethod
+    def build(
+        cls, vectors: np.ndarray, kind: str = "auto", exact_max: int = EXACT_MAX_ITEMS, **kw: int
+    ) -> VectorIndex:
+        if kind == "auto":
+            kind = "exact" if len(vectors) <= exact_max else "hnsw"
+        idx = cls(np.ascontiguousarray(vectors, dtype=np.float32), kind=kind, **kw)
+        if kind == "hnsw":
+            idx._build_hnsw()
+        elif kind != "exact":
+            raise ValueError(f"unknown index kind {kind!r}")
+        return idx
+
+    def _build_hnsw(self) -> None:
+        import faiss  # noqa: PLC0415 - only large catalogs pay for faiss
+
+        index = faiss.IndexHNSWFlat(self.vectors.shape[1], self.hnsw_m, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efConstruction = self.ef_construction
+        index.add(np.ascontiguousarray(self.vectors))
+        index.hnsw.efSearch = self.ef_search
+        self._faiss = index
+
+    def __len__(self) -> int:
+        return int(self.vectors.shape[0])
+
+    def search(self, query: np.ndarray, k: int, exclude: np.ndarray | None = None) -> tuple[
+        np.ndarray, np.ndarray
+    ]:
+        """Top-k (indices, scores) for one query vector, skipping ``exclude`` indices."""
+        n_ex = 0 if exclude is None else len(exclude)
+        want = min(k + n_ex, len(self))
+        q = np.asarray(query, dtype=np.float32).reshape(1, -1)
+        if self.kind == "exact":
+            scores = self.vectors @ q[0]
+            if n_ex:
+                scores = scores.copy()
+                scores[exclude] = -np.inf
+                want = min(k, len(self))
+            ids = topk(scores, want)
+            sc = scores[ids]
+        else:
+            self._faiss.hnsw.efSearch = max(self.ef_search, want)
+            sc, ids = self._faiss.search(q, want)
+            sc, ids = sc[0], ids[0]
+            keep = ids >= 0
+            if n_ex:
+                keep &= ~np.isin(ids, exclude)
+            sc, ids = sc[keep], ids[keep]
+        keep = np.isfinite(sc)
+        return ids[keep][:k].astype(np.int64), sc[keep][:k]
+
+    def save(self, directory: str | os.PathLike[str]) -> None:
+        d = Path(directory)
+        np.save(d / "item_vectors.npy", self.vectors)
+        if self.kind == "hnsw":
+            import faiss  # noqa: PLC0415
+
+            faiss.write_index(self._faiss, str(d / "item_index.faiss"))
+
+    @classmethod
+    def load(cls, directory: str | os.PathLike[str], mmap: bool = True) -> VectorIndex:
+        d = Path(directory)
+        vectors = np.load(d / "item_vectors.npy", mmap_mode="r" if mmap else None)
+        path = d / "item_index.faiss"
+        if path.exists():
+            import faiss  # noqa: PLC0415
+
+            idx = cls(vectors, kind="hnsw")
+            idx._faiss = faiss.read_index(str(path))
+            return idx
+        return cls(vectors, kind="exact")
+
+
+def recall_vs_exact(
+    index: VectorIndex, queries: np.ndarray, k: int = 20, exact: VectorIndex | None = None
+) -> float:
+    """Mean fraction of the exact top-k that the approximate index also returns."""
+    exact = exact or VectorIndex(index.vectors, kind="exact")
+    hits = 0
+    for q in queries:
+        a, _ = index.search(q, k)
+        e, _ = exact.search(q, k)
+        hits += len(np.intersect1d(a, e))
+    return hits / (k * len(queries))
