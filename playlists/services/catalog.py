@@ -23,6 +23,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from ..models import FEATURE_RANGES, INTEGER_FEATURES, Track
+from .bulk import tracks_bulk_insert
 
 MAX_TEXT = 300
 # Columns of the Spotify CSV that feed each Track field; JSON Lines may use either spelling.
@@ -308,12 +309,12 @@ def tracks_import(
 @transaction.atomic
 def _write_batch(batch: dict[str, ParsedTrack], result: ImportResult, created_ids: set[str]) -> None:
     existing = {t.external_id: t for t in Track.objects.filter(external_id__in=list(batch))}
-    to_create: list[Track] = []
+    to_create: list[dict[str, Any]] = []
     to_update: list[Track] = []
     for external_id, parsed in batch.items():
         track = existing.get(external_id)
         if track is None:
-            to_create.append(Track(external_id=external_id, **parsed.track_fields()))
+            to_create.append({"external_id": external_id, **parsed.track_fields()})
             continue
         current = ParsedTrack(
             external_id=external_id,
@@ -331,9 +332,9 @@ def _write_batch(batch: dict[str, ParsedTrack], result: ImportResult, created_id
                 setattr(track, name, value)
             track.updated_at = timezone.now()  # bulk_update skips auto_now
             to_update.append(track)
-    Track.objects.bulk_create(to_create, batch_size=2000)
+    tracks_bulk_insert(to_create)
     if to_update:
         Track.objects.bulk_update(to_update, fields=[*_TRACK_FIELDS, "updated_at"], batch_size=500)
-    created_ids.update(t.external_id for t in to_create)
+    created_ids.update(row["external_id"] for row in to_create)
     result.created += len(to_create)
     result.updated += sum(1 for t in to_update if t.external_id not in created_ids)

@@ -1,0 +1,49 @@
+"""Fast insertion of many new tracks: COPY on PostgreSQL, bulk_create elsewhere."""
+import json
+import uuid
+from collections.abc import Iterable
+from typing import Any
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from ..models import Track
+
+_COLUMNS = [
+    "id", "external_id", "title", "artist", "album", "duration_ms", "genre",
+    "features", "metadata", "created_at", "updated_at",
+]
+
+
+@transaction.atomic
+def tracks_bulk_insert(rows: Iterable[dict[str, Any]]) -> int:
+    """Insert new tracks (dicts of Track fields, `external_id` required); returns the count.
+
+    The caller guarantees the external ids are new. COPY is several times faster than
+    multi-row INSERT for the million-track imports the service level asks for.
+    """
+    now = timezone.now()
+    if connection.vendor != "postgresql":
+        tracks = [Track(**row, created_at=now, updated_at=now) for row in rows]
+        Track.objects.bulk_create(tracks, batch_size=2000)
+        return len(tracks)
+    count = 0
+    raw = connection.connection  # the psycopg connection inside Django's transaction
+    with raw.cursor() as cursor:
+        with cursor.copy(f"COPY playlists_track ({', '.join(_COLUMNS)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row((
+                    row.get("id") or uuid.uuid4(),
+                    row["external_id"],
+                    row["title"],
+                    row["artist"],
+                    row.get("album", ""),
+                    row.get("duration_ms"),
+                    row.get("genre", ""),
+                    json.dumps(row.get("features") or {}),
+                    json.dumps(row.get("metadata") or {}),
+                    now,
+                    now,
+                ))
+                count += 1
+    return count

@@ -1,0 +1,1 @@
+"""Recommendation services. Submodules: `imports` (interaction imports)."""

@@ -1,0 +1,71 @@
+"""Shared fixtures; the header says which database and channel layer the run uses."""
+import os
+
+import pytest
+from django.conf import settings
+from rest_framework.test import APIClient
+
+from tests.factories import UserFactory
+
+
+def pytest_report_header(config):
+    db = settings.DATABASES["default"]
+    vendor = db["ENGINE"].rsplit(".", 1)[-1]
+    redis = settings.REDIS_URL or "none (in-memory layer, local-memory cache, eager Celery)"
+    return [f"audotics: database vendor={vendor} name={db['NAME']}", f"audotics: redis={redis}"]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _required_services(django_db_setup, django_db_blocker):
+    """In CI the suite must run on PostgreSQL and Redis: fail loudly, never fall back."""
+    if os.environ.get("AUDOTICS_REQUIRE_SERVICES") != "1":
+        return
+    from django.core.cache import cache
+    from django.db import connection
+
+    with django_db_blocker.unblock():
+        assert connection.vendor == "postgresql", (
+            f"AUDOTICS_REQUIRE_SERVICES=1 but the database is {connection.vendor}: set DATABASE_URL"
+        )
+        connection.ensure_connection()
+    assert settings.REDIS_URL, "AUDOTICS_REQUIRE_SERVICES=1 but REDIS_URL is not set"
+    cache.set("audotics-ci-probe", "1", 5)
+    assert cache.get("audotics-ci-probe") == "1", "Redis did not answer"
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    """Rate-limit counters and cached results must not leak from one test into the next."""
+    from django.core.cache import cache
+
+    if hasattr(cache, "delete_pattern"):
+        cache.delete_pattern("*")
+    else:
+        cache.clear()
+    yield
+
+
+@pytest.fixture
+def user(db):
+    return UserFactory()
+
+
+@pytest.fixture
+def api_client():
+    return APIClient()
+
+
+@pytest.fixture
+def logged_in_api_client(user):
+    client = APIClient()
+    client.force_authenticate(user=user)
+    client.user = user
+    return client
+
+
+@pytest.fixture
+def datasets_dir():
+    path = settings.AUDOTICS_DATASETS
+    if not path.is_dir():
+        pytest.skip(f"datasets not found at {path}: set AUDOTICS_DATASETS")
+    return path
