@@ -9,6 +9,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
+from django_ratelimit.exceptions import Ratelimited
 from rest_framework import exceptions as drf_exceptions
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
@@ -80,6 +81,10 @@ def exception_handler(exc: Exception, context: dict) -> Response:
     if isinstance(exc, ApplicationError):
         body = error_body(exc.code, exc.message, exc.fields)
         return Response(body, status=exc.status, headers=exc.headers)
+    if isinstance(exc, Ratelimited):
+        # django-ratelimit raises a PermissionDenied subclass (403): it is a 429 here.
+        body = error_body("rate_limited", "Too many requests; retry later.")
+        return Response(body, status=429, headers={"Retry-After": "60"})
     if isinstance(exc, DjangoValidationError):
         exc = drf_exceptions.ValidationError(as_serializer_error(exc))
     if isinstance(exc, Http404):
@@ -121,6 +126,13 @@ def bad_request(request, exception=None) -> JsonResponse:
 
 def permission_denied(request, exception=None) -> JsonResponse:
     return _json_error(403, "permission_denied", "You do not have permission to do this.")
+
+
+def rate_limited(request, exception=None) -> JsonResponse:
+    """RATELIMIT_VIEW: a Ratelimited raised outside DRF views answers 429, not 403."""
+    response = _json_error(429, "rate_limited", "Too many requests; retry later.")
+    response["Retry-After"] = "60"
+    return response
 
 
 def page_not_found(request, exception=None) -> JsonResponse:

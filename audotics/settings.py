@@ -4,7 +4,9 @@ With no environment at all the service runs on the embedded default: SQLite in A
 the in-memory channel layer, the local-memory cache and eager Celery tasks. DATABASE_URL and
 REDIS_URL switch on PostgreSQL and Redis; each may be set without the other.
 """
+import base64
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -65,6 +67,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "channels",
+    "rest_framework_simplejwt.token_blacklist",
+    "django_otp",
     "users",
     "playlists",
     "recommendations",
@@ -80,6 +84,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Turns django-ratelimit's Ratelimited (outside DRF) into RATELIMIT_VIEW's 429.
+    "django_ratelimit.middleware.RatelimitMiddleware",
 ]
 
 ROOT_URLCONF = "audotics.urls"
@@ -186,6 +192,11 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=3 * 3600)
 CELERY_TASK_TIME_LIMIT = CELERY_TASK_SOFT_TIME_LIMIT + 600
 CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE["users-encryption-keys-rotate"] = {
+    # Every 30 days (counted from beat start; cron cannot say "every 30 days" exactly).
+    "task": "users.encryption_keys_rotate",
+    "schedule": 30 * 24 * 3600,
+}
 
 # REST FRAMEWORK: camelCase on the wire, one exception handler for the error envelope.
 REST_FRAMEWORK = {
@@ -194,8 +205,11 @@ REST_FRAMEWORK = {
         "djangorestframework_camel_case.parser.CamelCaseJSONParser",
     ],
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework_simplejwt.authentication.JWTAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
+    # 1,000 requests per hour per user (per IP when anonymous); fails open without Redis.
+    "DEFAULT_THROTTLE_CLASSES": ["users.ratelimit.ApiQuotaThrottle"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "DEFAULT_PAGINATION_CLASS": "audotics.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
@@ -222,6 +236,51 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.contrib.djangorestframework_camel_case.camelize_serializer_fields",
     ],
 }
+
+# AUTH: Argon2 passwords, JWT (simplejwt) with rotation, rate limits, field encryption, TOTP.
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
+SIMPLE_JWT = {
+    "ACCESS_TOKEN_LIFETIME": timedelta(hours=1),
+    "REFRESH_TOKEN_LIFETIME": timedelta(days=7),
+    "ROTATE_REFRESH_TOKENS": True,
+    "BLACKLIST_AFTER_ROTATION": True,
+    "UPDATE_LAST_LOGIN": False,
+    "ALGORITHM": "HS256",
+    "AUTH_HEADER_TYPES": ("Bearer",),
+    "USER_ID_FIELD": "id",
+    "USER_ID_CLAIM": "user_id",
+}
+# Rate-limit counters live in the shared cache (Redis in production). The library's own
+# fail-open switch stays off: login fails closed (503), the API quota fails open in code.
+RATELIMIT_USE_CACHE = "default"
+RATELIMIT_FAIL_OPEN = False
+RATELIMIT_VIEW = "audotics.exceptions.rate_limited"
+# Number of reverse proxies that append to X-Forwarded-For; 0 trusts only REMOTE_ADDR.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+RATELIMIT_IP_META_KEY = "users.ratelimit.client_ip"
+# AES-256-GCM keys for encrypted fields: "kid:base64key,..." newest first (users/crypto.py).
+FIELD_ENCRYPTION_KEYS = env.str("FIELD_ENCRYPTION_KEYS", default="")
+if not FIELD_ENCRYPTION_KEYS:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "FIELD_ENCRYPTION_KEYS is required when DEBUG is off. Generate one with: "
+            "python -c \"import base64,secrets;"
+            "print('k1:'+base64.b64encode(secrets.token_bytes(32)).decode())\""
+        )
+    FIELD_ENCRYPTION_KEYS = _generated_secret(
+        "field_encryption_keys",
+        lambda: "k1:" + base64.b64encode(secrets.token_bytes(32)).decode(),
+    )
+# Key of the email blind index; unset in production it is derived from SECRET_KEY.
+FIELD_HMAC_KEY = env.str("FIELD_HMAC_KEY", default="")
+if not FIELD_HMAC_KEY and DEBUG:
+    FIELD_HMAC_KEY = _generated_secret("field_hmac_key", lambda: secrets.token_urlsafe(32))
+OTP_TOTP_ISSUER = "Audotics"
 
 # SECURITY: production hardening; SSL redirect is opt-in because a proxy usually terminates TLS.
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)

@@ -14,6 +14,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("api/", include("playlists.urls")),
+    path("api/", include("users.urls")),
     # Unknown API paths answer with the JSON envelope even in DEBUG.
     re_path(r"^api/", exceptions.page_not_found),
 ]

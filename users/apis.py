@@ -1,0 +1,256 @@
+"""Accounts and auth API (SPEC.md §4): one APIView per operation."""
+from __future__ import annotations
+
+import math
+
+from django.contrib.auth import update_session_auth_hash
+from django.utils.decorators import method_decorator
+from django.views.decorators.debug import sensitive_post_parameters
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from . import ratelimit, services
+from .services.ws_tickets import WS_TICKET_TTL
+
+_sensitive = method_decorator(
+    sensitive_post_parameters("password", "current_password", "new_password", "otp", "refresh"),
+    name="dispatch",
+)  # a class decorator: keeps secrets out of error reports
+
+
+# Strict scalar fields: JSON types are not coerced (no "1" for 1, no 1 for true, no NaN).
+class StrictCharField(serializers.CharField):
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictBooleanField(serializers.BooleanField):
+    def to_internal_value(self, data):
+        if not isinstance(data, bool):
+            self.fail("invalid", input=data)
+        return data
+
+
+class StrictFloatField(serializers.FloatField):
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, (int, float)):
+            self.fail("invalid")
+        if not math.isfinite(data):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictSerializer(serializers.Serializer):
+    """Rejects keys it does not know, naming them (as the client spelled them)."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            unknown = sorted(str(k) for k in set(data) - set(self.fields))
+            if unknown:
+                raise serializers.ValidationError(
+                    {str(k): ["Unknown field."] for k in unknown}
+                )
+        return super().to_internal_value(data)
+
+
+class UserOutputSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    username = serializers.CharField()
+    email = serializers.CharField()
+    preferences = serializers.JSONField()
+    created_at = serializers.DateTimeField()
+
+
+class TokenPairOutputSerializer(serializers.Serializer):
+    access = serializers.CharField()
+    refresh = serializers.CharField()
+
+
+def _user_response(user, code=status.HTTP_200_OK) -> Response:
+    return Response(UserOutputSerializer(user).data, status=code)
+
+
+@_sensitive
+class UserCreateApi(APIView):
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    class InputSerializer(StrictSerializer):
+        username = StrictCharField(max_length=150)
+        email = StrictCharField(max_length=254)
+        password = StrictCharField(max_length=4096, trim_whitespace=False)
+
+    @extend_schema(request=InputSerializer, responses={201: UserOutputSerializer})
+    def post(self, request):
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = services.user_create(**serializer.validated_data)
+        return _user_response(user, status.HTTP_201_CREATED)
+
+
+class UserMeApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses=UserOutputSerializer)
+    def get(self, request):
+        return _user_response(request.user)
+
+
+class UserPreferencesUpdateApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    class InputSerializer(StrictSerializer):
+        genres = serializers.ListField(child=StrictCharField(max_length=100), max_length=100)
+        moods = serializers.ListField(child=StrictCharField(max_length=100), max_length=100)
+        energy = StrictFloatField(min_value=0.0, max_value=1.0)
+        explicit_content = StrictBooleanField()
+
+    @extend_schema(request=InputSerializer, responses=UserOutputSerializer)
+    def patch(self, request):
+        serializer = self.InputSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        user = services.user_preferences_update(
+            user=request.user, data=dict(serializer.validated_data)
+        )
+        return _user_response(user)
+
+
+@_sensitive
+class UserPasswordChangeApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    class InputSerializer(StrictSerializer):
+        current_password = StrictCharField(max_length=4096, trim_whitespace=False)
+        new_password = StrictCharField(max_length=4096, trim_whitespace=False)
+
+    @extend_schema(request=InputSerializer, responses={204: None})
+    def post(self, request):
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = services.user_password_change(user=request.user, **serializer.validated_data)
+        if getattr(request, "session", None) is not None and request.session.session_key:
+            update_session_auth_hash(request._request, user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+@_sensitive
+class TokenObtainApi(APIView):
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    class InputSerializer(StrictSerializer):
+        username = StrictCharField(max_length=254)
+        password = StrictCharField(max_length=4096, trim_whitespace=False)
+        otp = StrictCharField(max_length=16, required=False, allow_blank=True)
+
+    @extend_schema(request=InputSerializer, responses=TokenPairOutputSerializer)
+    def post(self, request):
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        pair = services.token_obtain(
+            request=request,
+            identifier=data["username"],
+            password=data["password"],
+            otp=data.get("otp") or None,
+        )
+        return Response(TokenPairOutputSerializer(pair).data)
+
+
+@_sensitive
+class TokenRefreshApi(APIView):
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    class InputSerializer(StrictSerializer):
+        refresh = StrictCharField(max_length=4096)
+
+    @extend_schema(request=InputSerializer, responses=TokenPairOutputSerializer)
+    def post(self, request):
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        pair = services.token_refresh(refresh=serializer.validated_data["refresh"])
+        return Response(TokenPairOutputSerializer(pair).data)
+
+
+@_sensitive
+class LogoutApi(APIView):
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    class InputSerializer(StrictSerializer):
+        refresh = StrictCharField(max_length=4096)
+
+    @extend_schema(request=InputSerializer, responses={204: None})
+    def post(self, request):
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.refresh_token_revoke(refresh=serializer.validated_data["refresh"])
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class TwoFactorSetupApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    class OutputSerializer(serializers.Serializer):
+        otpauth_uri = serializers.CharField()
+        qr_svg = serializers.CharField()
+
+    @extend_schema(request=None, responses=OutputSerializer)
+    def post(self, request):
+        result = services.two_factor_setup(user=request.user)
+        return Response(self.OutputSerializer(result).data)
+
+
+_ENABLED = inline_serializer("TwoFactorStatus", {"enabled": serializers.BooleanField()})
+
+
+@_sensitive
+class TwoFactorConfirmApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    class InputSerializer(StrictSerializer):
+        otp = StrictCharField(max_length=16)
+
+    @extend_schema(request=InputSerializer, responses=_ENABLED)
+    def post(self, request):
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        ratelimit.otp_check(request, user_id=str(request.user.pk))
+        services.two_factor_confirm(user=request.user, otp=serializer.validated_data["otp"])
+        return Response({"enabled": True})
+
+
+@_sensitive
+class TwoFactorDisableApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    class InputSerializer(StrictSerializer):
+        password = StrictCharField(max_length=4096, trim_whitespace=False)
+        otp = StrictCharField(max_length=16)
+
+    @extend_schema(request=InputSerializer, responses=_ENABLED)
+    def post(self, request):
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        ratelimit.otp_check(request, user_id=str(request.user.pk))
+        services.two_factor_disable(user=request.user, **serializer.validated_data)
+        return Response({"enabled": False})
+
+
+class WsTicketCreateApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    class OutputSerializer(serializers.Serializer):
+        ticket = serializers.CharField()
+        expires_in = serializers.IntegerField()
+
+    @extend_schema(request=None, responses=OutputSerializer)
+    def post(self, request):
+        ticket = services.ws_ticket_create(user=request.user)
+        return Response(self.OutputSerializer({"ticket": ticket, "expires_in": WS_TICKET_TTL}).data)

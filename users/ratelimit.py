@@ -1,0 +1,151 @@
+"""Rate limits on the shared cache (django-ratelimit's counters; Redis in production).
+
+Login fails closed (a cache outage answers 503) and the general API quota fails open (requests are
+served without counting). The client IP is REMOTE_ADDR unless TRUSTED_PROXY_COUNT says how many
+proxies append to X-Forwarded-For, so a forged header cannot reset a limit.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.http import HttpRequest
+from django_ratelimit.core import get_usage
+from rest_framework.throttling import BaseThrottle
+
+from audotics.exceptions import ApplicationError, ServiceUnavailable
+
+logger = logging.getLogger(__name__)
+
+LOGIN_PER_USERNAME = "5/m"
+LOGIN_PER_IP = "20/m"
+LOGIN_FAILURES_PER_ACCOUNT = "100/h"
+API_QUOTA = "1000/h"
+OTP_PER_USER = "5/m"
+
+
+def client_ip(request: HttpRequest) -> str:
+    """REMOTE_ADDR, or the Nth entry from the right of X-Forwarded-For behind N trusted proxies."""
+    remote = request.META.get("REMOTE_ADDR") or "0.0.0.0"
+    count = int(getattr(settings, "TRUSTED_PROXY_COUNT", 0) or 0)
+    if count <= 0:
+        return remote
+    forwarded = [p.strip() for p in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+    forwarded = [p for p in forwarded if p]
+    if len(forwarded) < count:
+        return remote
+    candidate = forwarded[-count]
+    try:
+        import ipaddress
+
+        ipaddress.ip_address(candidate)
+    except ValueError:
+        return remote
+    return candidate
+
+
+class CacheUnavailable(Exception):
+    """The rate-limit cache did not answer."""
+
+
+@dataclass
+class Usage:
+    limited: bool
+    retry_after: int
+
+
+def _usage(request, *, group: str, key: str, rate: str, increment: bool) -> Usage:
+    try:
+        usage = get_usage(
+            request, group=group, key=lambda _g, _r: key, rate=rate, increment=increment
+        )
+    except Exception as exc:  # django-redis ConnectionInterrupted, redis ConnectionError ...
+        raise CacheUnavailable(str(exc.__class__.__name__)) from exc
+    if usage is None:
+        return Usage(False, 0)
+    if usage["limit"] == 0 and usage["time_left"] == -1:
+        # django-ratelimit's fail-closed answer: the cache could not count.
+        raise CacheUnavailable("rate-limit counter unavailable")
+    return Usage(usage["should_limit"], max(int(usage["time_left"]), 1))
+
+
+def rate_limited(retry_after: int) -> ApplicationError:
+    return ApplicationError(
+        "Too many requests; retry later.",
+        code="rate_limited",
+        status=429,
+        headers={"Retry-After": str(retry_after)},
+    )
+
+
+def login_check(request, *, identity: str) -> None:
+    """Count one login attempt per IP and per account/username; raise 429 or 503 (fail closed)."""
+    try:
+        for group, key, rate in (
+            ("auth.login.ip", client_ip(request), LOGIN_PER_IP),
+            ("auth.login.user", identity, LOGIN_PER_USERNAME),
+        ):
+            usage = _usage(request, group=group, key=key, rate=rate, increment=True)
+            if usage.limited:
+                raise rate_limited(usage.retry_after)
+        usage = _usage(
+            request,
+            group="auth.login.failures",
+            key=identity,
+            rate=LOGIN_FAILURES_PER_ACCOUNT,
+            increment=False,
+        )
+    except CacheUnavailable as exc:
+        logger.error("Login refused: rate-limit cache unavailable (%s)", exc)
+        raise ServiceUnavailable() from exc
+    if usage.limited:
+        raise rate_limited(usage.retry_after)
+
+
+def login_failure_record(request, *, identity: str) -> None:
+    """Count a failed login against the account's hourly failure budget."""
+    try:
+        _usage(
+            request,
+            group="auth.login.failures",
+            key=identity,
+            rate=LOGIN_FAILURES_PER_ACCOUNT,
+            increment=True,
+        )
+    except CacheUnavailable:
+        logger.error("Could not record a failed login: rate-limit cache unavailable")
+
+
+def otp_check(request, *, user_id: str) -> None:
+    """Limit TOTP guesses on the 2FA confirm/disable endpoints (fails closed)."""
+    try:
+        usage = _usage(request, group="auth.otp", key=user_id, rate=OTP_PER_USER, increment=True)
+    except CacheUnavailable as exc:
+        raise ServiceUnavailable() from exc
+    if usage.limited:
+        raise rate_limited(usage.retry_after)
+
+
+class ApiQuotaThrottle(BaseThrottle):
+    """1,000 requests per hour per user (per IP when anonymous); fails open without a cache."""
+
+    def allow_request(self, request, view) -> bool:
+        self._wait = None
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            key = f"user:{user.pk}"
+        else:
+            key = f"ip:{client_ip(request)}"
+        try:
+            usage = _usage(request, group="api.quota", key=key, rate=API_QUOTA, increment=True)
+        except CacheUnavailable:
+            logger.warning("API quota not enforced: rate-limit cache unavailable")
+            return True
+        if usage.limited:
+            self._wait = usage.retry_after
+            return False
+        return True
+
+    def wait(self):
+        return self._wait

@@ -1,0 +1,44 @@
+"""Account services: every write of the users app (see STYLE.md §2)."""
+from .accounts import user_create, user_password_change, user_preferences_update
+from .auth import auth_credentials_check, session_login, session_logout
+from .encryption import RotationResult, encryption_keys_rotate
+from .tokens import (
+    TokenPair,
+    refresh_token_revoke,
+    refresh_tokens_revoke_all,
+    token_obtain,
+    token_pair_issue,
+    token_refresh,
+)
+from .two_factor import (
+    two_factor_confirm,
+    two_factor_disable,
+    two_factor_enabled,
+    two_factor_setup,
+    two_factor_verify,
+)
+from .ws_tickets import ws_ticket_create, ws_ticket_redeem
+
+__all__ = [
+    "RotationResult",
+    "TokenPair",
+    "auth_credentials_check",
+    "encryption_keys_rotate",
+    "refresh_token_revoke",
+    "refresh_tokens_revoke_all",
+    "session_login",
+    "session_logout",
+    "token_obtain",
+    "token_pair_issue",
+    "token_refresh",
+    "two_factor_confirm",
+    "two_factor_disable",
+    "two_factor_enabled",
+    "two_factor_setup",
+    "two_factor_verify",
+    "user_create",
+    "user_password_change",
+    "user_preferences_update",
+    "ws_ticket_create",
+    "ws_ticket_redeem",
+]

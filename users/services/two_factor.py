@@ -1,0 +1,115 @@
+"""TOTP two-factor authentication: setup, confirmation, verification at login, disabling."""
+from __future__ import annotations
+
+import base64
+import secrets
+from urllib.parse import quote, urlencode
+
+import qrcode
+import qrcode.image.svg
+from django.conf import settings
+from django.db import transaction
+from django.views.decorators.debug import sensitive_variables
+
+from audotics.exceptions import ApplicationError
+
+from ..db import atomic_with_retry
+from ..models import TOTPDevice, User
+
+
+def two_factor_enabled(*, user: User) -> bool:
+    return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+
+
+@sensitive_variables("otp")
+def two_factor_verify(*, user: User, otp: str) -> bool:
+    """Check a code against the confirmed device; the row lock makes each code single-use."""
+
+    def verify() -> bool:
+        device = TOTPDevice.objects.select_for_update().filter(user=user, confirmed=True).first()
+        return device is not None and device.verify_token(otp)
+
+    return atomic_with_retry(verify)
+
+
+def _otpauth_uri(*, user: User, device: TOTPDevice) -> str:
+    issuer = getattr(settings, "OTP_TOTP_ISSUER", "Audotics")
+    secret = base64.b32encode(device.bin_key).decode().rstrip("=")
+    label = quote(f"{issuer}:{user.get_username()}")
+    params = urlencode(
+        {
+            "secret": secret,
+            "issuer": issuer,
+            "algorithm": "SHA1",
+            "digits": device.digits,
+            "period": device.step,
+        }
+    )
+    return f"otpauth://totp/{label}?{params}"
+
+
+@sensitive_variables("device")
+def two_factor_setup(*, user: User) -> dict[str, str]:
+    """Create a new, not yet active TOTP secret; returns its otpauth URI and a QR code (SVG)."""
+    if two_factor_enabled(user=user):
+        raise ApplicationError(
+            "Two-factor authentication is already enabled.", code="two_factor_enabled", status=409
+        )
+    with transaction.atomic():
+        TOTPDevice.objects.filter(user=user, confirmed=False).delete()
+        device = TOTPDevice(user=user, name="authenticator", confirmed=False)
+        device.key = secrets.token_hex(20)
+        device.save()
+    uri = _otpauth_uri(user=user, device=device)
+    svg = qrcode.make(uri, image_factory=qrcode.image.svg.SvgPathImage).to_string(
+        encoding="unicode"
+    )
+    return {"otpauth_uri": uri, "qr_svg": svg}
+
+
+@sensitive_variables("otp")
+def two_factor_confirm(*, user: User, otp: str) -> None:
+    """Activate the pending device once the user proves it works with a current code."""
+    with transaction.atomic():
+        device = (
+            TOTPDevice.objects.select_for_update()
+            .filter(user=user, confirmed=False)
+            .order_by("-created_at")
+            .first()
+        )
+        if device is None:
+            raise ApplicationError(
+                "Start two-factor setup first.", code="two_factor_not_set_up", status=400
+            )
+        if not device.verify_token(otp):
+            raise ApplicationError(
+                "The one-time code is not valid.", code="invalid_otp", status=400,
+                fields={"otp": ["The one-time code is not valid."]},
+            )
+        device.confirmed = True
+        device.save(update_fields=["confirmed"])
+        TOTPDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
+
+
+@sensitive_variables("password", "otp")
+def two_factor_disable(*, user: User, password: str, otp: str) -> None:
+    """Turn 2FA off; needs both the password and a current code."""
+    if not user.check_password(password):
+        raise ApplicationError(
+            "The password is not correct.", code="invalid_credentials", status=400,
+            fields={"password": ["The password is not correct."]},
+        )
+    with transaction.atomic():
+        device = TOTPDevice.objects.select_for_update().filter(user=user, confirmed=True).first()
+        if device is None:
+            raise ApplicationError(
+                "Two-factor authentication is not enabled.",
+                code="two_factor_not_enabled",
+                status=400,
+            )
+        if not device.verify_token(otp):
+            raise ApplicationError(
+                "The one-time code is not valid.", code="invalid_otp", status=400,
+                fields={"otp": ["The one-time code is not valid."]},
+            )
+        TOTPDevice.objects.filter(user=user).delete()

@@ -1,0 +1,19 @@
+from django.urls import path
+
+from . import apis
+
+app_name = "users"
+
+urlpatterns = [
+    path("users", apis.UserCreateApi.as_view(), name="create"),
+    path("users/me", apis.UserMeApi.as_view(), name="me"),
+    path("users/me/preferences", apis.UserPreferencesUpdateApi.as_view(), name="preferences"),
+    path("users/me/password", apis.UserPasswordChangeApi.as_view(), name="password"),
+    path("auth/token", apis.TokenObtainApi.as_view(), name="token"),
+    path("auth/token/refresh", apis.TokenRefreshApi.as_view(), name="token-refresh"),
+    path("auth/logout", apis.LogoutApi.as_view(), name="logout"),
+    path("auth/2fa/setup", apis.TwoFactorSetupApi.as_view(), name="2fa-setup"),
+    path("auth/2fa/confirm", apis.TwoFactorConfirmApi.as_view(), name="2fa-confirm"),
+    path("auth/2fa/disable", apis.TwoFactorDisableApi.as_view(), name="2fa-disable"),
+    path("auth/ws-ticket", apis.WsTicketCreateApi.as_view(), name="ws-ticket"),
+]
