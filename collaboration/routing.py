@@ -1,2 +1,8 @@
-"""WebSocket URL routes (the playlist room arrives with issue #4)."""
-websocket_urlpatterns: list = []
+"""WebSocket URL routes: one room per playlist. Any id is routed, so bad ones close 4404."""
+from django.urls import re_path
+
+from . import consumers
+
+websocket_urlpatterns = [
+    re_path(r"^ws/playlists/(?P<playlist_id>[^/]{1,64})/?$", consumers.PlaylistConsumer.as_asgi()),
+]

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Collaborator, Playlist, PlaylistTrack, Track
+from .models import Collaborator, Playlist, PlaylistEvent, PlaylistTrack, Track
 
 
 @admin.register(Track)
@@ -53,3 +53,20 @@ class CollaboratorAdmin(admin.ModelAdmin):
     search_fields = ("playlist__name", "user__username")
     raw_id_fields = ("playlist", "user")
     readonly_fields = ("added_at",)
+
+
+@admin.register(PlaylistEvent)
+class PlaylistEventAdmin(admin.ModelAdmin):
+    """Read-only: the event log is append-only and written by the playlist services."""
+
+    list_display = ("playlist", "version", "type", "user", "created_at")
+    list_filter = ("type",)
+    search_fields = ("playlist__name", "user__username")
+    raw_id_fields = ("playlist", "user")
+    readonly_fields = ("playlist", "version", "type", "user", "data", "created_at")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -1,14 +1,27 @@
-"""Catalog REST API: GET /api/tracks and GET /api/tracks/{id}."""
+"""REST API: the catalog (/api/tracks) and playlists (/api/playlists, SPEC.md §4)."""
+import json
+
 from django.conf import settings
+from django.db import transaction
+from django.http import HttpResponse
+from django.utils.text import slugify
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from audotics.exceptions import ApplicationError
 from audotics.pagination import PageNumberPagination
 
-from . import selectors
-from .serializers import TrackSerializer
+from . import selectors, services
+from .serializers import (
+    CollaboratorSerializer,
+    PlaylistContextSerializer,
+    PlaylistSerializer,
+    TrackSerializer,
+)
 
 
 class TrackListApi(APIView):
@@ -36,3 +49,286 @@ class TrackDetailApi(APIView):
     @extend_schema(responses=TrackSerializer)
     def get(self, request, track_id: str):
         return Response(TrackSerializer(selectors.track_get(track_id=track_id)).data)
+
+
+# ---------------------------------------------------------------------------- playlists
+#
+# One view per path of SPEC.md §4; each method is one operation with its own serializers.
+# Writes serialise their answer inside the write's transaction, so the `version` and `tracks`
+# of a response always describe the same state (the broadcast still waits for the commit).
+
+
+def _member_payload(request, playlist_id) -> dict:
+    playlist = selectors.playlist_get(playlist_id=playlist_id, user=request.user)
+    return PlaylistSerializer(playlist).data
+
+
+def _write(request, playlist_id, operation) -> Response:
+    with transaction.atomic():
+        operation()
+        data = _member_payload(request, playlist_id)
+    return Response(data)
+
+
+def _check_id_count(data, key: str = "track_ids") -> None:
+    """413 before per-item validation when a request carries too many ids."""
+    ids = data.get(key) if isinstance(data, dict) else None
+    if isinstance(ids, list) and len(ids) > services.MAX_IDS_PER_REQUEST:
+        raise ApplicationError(
+            f"At most {services.MAX_IDS_PER_REQUEST} track ids per request.",
+            code="too_large",
+            status=413,
+        )
+
+
+def _context(validated: dict) -> dict | None:
+    if "context" not in validated:
+        return None
+    return {k: v for k, v in (validated["context"] or {}).items() if v is not None}
+
+
+class PlaylistListApi(APIView):
+    """GET: the caller's own and collaborative playlists. POST: create a playlist."""
+
+    permission_classes = [IsAuthenticated]
+
+    class CreateInputSerializer(serializers.Serializer):
+        name = serializers.CharField(max_length=200)
+        is_collaborative = serializers.BooleanField(required=False, default=False)
+        context = PlaylistContextSerializer(required=False, allow_null=True)
+
+    @extend_schema(operation_id="playlist_list", responses=PlaylistSerializer(many=True))
+    def get(self, request):
+        paginator = PageNumberPagination()
+        page = paginator.paginate_queryset(selectors.playlist_list(user=request.user), request,
+                                           view=self)
+        return paginator.get_paginated_response(PlaylistSerializer(page, many=True).data)
+
+    @extend_schema(operation_id="playlist_create", request=CreateInputSerializer,
+                   responses={201: PlaylistSerializer})
+    def post(self, request):
+        data = self.CreateInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        with transaction.atomic():
+            playlist = services.playlist_create(
+                owner=request.user,
+                name=data.validated_data["name"],
+                is_collaborative=data.validated_data["is_collaborative"],
+                context=_context(data.validated_data),
+            )
+            body = _member_payload(request, playlist.pk)
+        return Response(body, status=201)
+
+
+class PlaylistDetailApi(APIView):
+    """GET one playlist; PATCH name, isCollaborative, context (owner); DELETE it (owner)."""
+
+    permission_classes = [IsAuthenticated]
+
+    class UpdateInputSerializer(serializers.Serializer):
+        name = serializers.CharField(max_length=200, required=False)
+        is_collaborative = serializers.BooleanField(required=False)
+        context = PlaylistContextSerializer(required=False, allow_null=True)
+        expected_version = serializers.IntegerField(min_value=0, required=False)
+
+    @extend_schema(operation_id="playlist_detail", responses=PlaylistSerializer)
+    def get(self, request, playlist_id: str):
+        return Response(_member_payload(request, playlist_id))
+
+    @extend_schema(operation_id="playlist_update", request=UpdateInputSerializer,
+                   responses=PlaylistSerializer)
+    def patch(self, request, playlist_id: str):
+        data = self.UpdateInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        context = _context(values)
+        if "context" in values and context is None:
+            context = {}
+        return _write(request, playlist_id, lambda: services.playlist_update(
+            playlist=playlist_id,
+            user=request.user,
+            name=values.get("name"),
+            is_collaborative=values.get("is_collaborative"),
+            context=context,
+            expected_version=values.get("expected_version"),
+        ))
+
+    @extend_schema(operation_id="playlist_delete", responses={204: None})
+    def delete(self, request, playlist_id: str):
+        services.playlist_delete(playlist=playlist_id, user=request.user)
+        return Response(status=204)
+
+
+class PlaylistTracksApi(APIView):
+    """PUT: insert tracks at a position (default: end). DELETE: remove tracks."""
+
+    permission_classes = [IsAuthenticated]
+
+    class AddInputSerializer(serializers.Serializer):
+        track_ids = serializers.ListField(child=serializers.UUIDField(), allow_empty=False)
+        position = serializers.IntegerField(min_value=0, required=False, allow_null=True)
+        expected_version = serializers.IntegerField(min_value=0, required=False, allow_null=True)
+
+    class RemoveInputSerializer(serializers.Serializer):
+        track_ids = serializers.ListField(child=serializers.UUIDField(), allow_empty=False)
+        expected_version = serializers.IntegerField(min_value=0, required=False, allow_null=True)
+
+    @extend_schema(operation_id="playlist_tracks_add", request=AddInputSerializer,
+                   responses=PlaylistSerializer)
+    def put(self, request, playlist_id: str):
+        _check_id_count(request.data)
+        data = self.AddInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        return _write(request, playlist_id, lambda: services.playlist_tracks_add(
+            playlist=playlist_id,
+            user=request.user,
+            track_ids=values["track_ids"],
+            position=values.get("position"),
+            expected_version=values.get("expected_version"),
+        ))
+
+    @extend_schema(operation_id="playlist_tracks_remove", request=RemoveInputSerializer,
+                   responses=PlaylistSerializer)
+    def delete(self, request, playlist_id: str):
+        _check_id_count(request.data)
+        data = self.RemoveInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        return _write(request, playlist_id, lambda: services.playlist_tracks_remove(
+            playlist=playlist_id,
+            user=request.user,
+            track_ids=values["track_ids"],
+            expected_version=values.get("expected_version"),
+        ))
+
+
+class PlaylistTrackMoveApi(APIView):
+    """Move one track to a new position."""
+
+    permission_classes = [IsAuthenticated]
+
+    class InputSerializer(serializers.Serializer):
+        track_id = serializers.UUIDField()
+        position = serializers.IntegerField(min_value=0)
+        expected_version = serializers.IntegerField(min_value=0, required=False, allow_null=True)
+
+    @extend_schema(operation_id="playlist_track_move", request=InputSerializer,
+                   responses=PlaylistSerializer)
+    def post(self, request, playlist_id: str):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        return _write(request, playlist_id, lambda: services.playlist_track_move(
+            playlist=playlist_id,
+            user=request.user,
+            track_id=values["track_id"],
+            position=values["position"],
+            expected_version=values.get("expected_version"),
+        ))
+
+
+class PlaylistCollaboratorAddApi(APIView):
+    """Invite a user, by username, to a collaborative playlist (owner only)."""
+
+    permission_classes = [IsAuthenticated]
+
+    class InputSerializer(serializers.Serializer):
+        username = serializers.CharField(max_length=150)
+
+    @extend_schema(operation_id="playlist_collaborator_add", request=InputSerializer,
+                   responses={201: CollaboratorSerializer})
+    def post(self, request, playlist_id: str):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        collaborator = services.playlist_collaborator_add(
+            playlist=playlist_id, user=request.user, username=data.validated_data["username"]
+        )
+        return Response(CollaboratorSerializer(collaborator).data, status=201)
+
+
+class PlaylistCollaboratorRemoveApi(APIView):
+    """Remove a collaborator (owner; a collaborator may also remove themselves)."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(operation_id="playlist_collaborator_remove", responses={204: None})
+    def delete(self, request, playlist_id: str, user_id: str):
+        services.playlist_collaborator_remove(
+            playlist=playlist_id, user=request.user, collaborator_id=user_id
+        )
+        return Response(status=204)
+
+
+def _m3u_text(value: str) -> str:
+    # A newline in a title would start a new M3U directive.
+    return " ".join(str(value or "").split())
+
+
+class PlaylistExportApi(APIView):
+    """The playlist as JSPF (JSON) or extended M3U, as a download."""
+
+    permission_classes = [IsAuthenticated]
+
+    class FilterSerializer(serializers.Serializer):
+        format = serializers.ChoiceField(choices=["jspf", "m3u"], required=False, default="jspf")
+
+    def perform_content_negotiation(self, request, force=False):
+        # `?format=` names the export format here, not a DRF renderer: always answer JSON
+        # (errors) or the file built below.
+        renderer = self.get_renderers()[0]
+        return renderer, renderer.media_type
+
+    @extend_schema(
+        operation_id="playlist_export",
+        parameters=[FilterSerializer],
+        responses={(200, "application/json"): OpenApiTypes.OBJECT,
+                   (200, "audio/x-mpegurl"): OpenApiTypes.STR},
+    )
+    def get(self, request, playlist_id: str):
+        filters = self.FilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        playlist = selectors.playlist_get(playlist_id=playlist_id, user=request.user)
+        entries = selectors.playlist_export_entries(playlist=playlist)
+        stem = slugify(playlist.name) or "playlist"
+        if filters.validated_data["format"] == "m3u":
+            lines = ["#EXTM3U", f"#PLAYLIST:{_m3u_text(playlist.name)}"]
+            for entry in entries:
+                track = entry.track
+                seconds = round(track.duration_ms / 1000) if track.duration_ms else -1
+                lines.append(
+                    f"#EXTINF:{seconds},{_m3u_text(track.artist)} - {_m3u_text(track.title)}"
+                )
+                lines.append(f"urn:uuid:{track.pk}")
+            response = HttpResponse(
+                "\n".join(lines) + "\n", content_type="audio/x-mpegurl; charset=utf-8"
+            )
+            response["Content-Disposition"] = f'attachment; filename="{stem}.m3u"'
+            return response
+        tracks = []
+        for entry in entries:
+            track = entry.track
+            item = {
+                "title": track.title,
+                "creator": track.artist,
+                "identifier": [f"urn:uuid:{track.pk}"],
+            }
+            if track.album:
+                item["album"] = track.album
+            if track.duration_ms is not None:
+                item["duration"] = track.duration_ms
+            tracks.append(item)
+        body = {
+            "playlist": {
+                "title": playlist.name,
+                "creator": playlist.owner.username,
+                "date": playlist.updated_at.isoformat(),
+                "identifier": f"urn:uuid:{playlist.pk}",
+                "track": tracks,
+            }
+        }
+        response = HttpResponse(
+            json.dumps(body, ensure_ascii=False), content_type="application/jspf+json"
+        )
+        response["Content-Disposition"] = f'attachment; filename="{stem}.jspf"'
+        return response

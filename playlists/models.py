@@ -121,3 +121,34 @@ class Collaborator(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} on {self.playlist_id}"
+
+
+class PlaylistEvent(models.Model):
+    """Append-only log of playlist changes: one row per `version`, written by the services."""
+
+    class Type(models.TextChoices):
+        TRACK_ADDED = "TRACK_ADDED", "Tracks added"
+        TRACK_REMOVED = "TRACK_REMOVED", "Tracks removed"
+        TRACK_MOVED = "TRACK_MOVED", "Track moved"
+        PLAYLIST_UPDATED = "PLAYLIST_UPDATED", "Playlist updated"
+
+    id = models.BigAutoField(primary_key=True)
+    playlist = models.ForeignKey(Playlist, on_delete=models.CASCADE, related_name="events")
+    version = models.PositiveIntegerField()
+    type = models.CharField(max_length=32, choices=Type.choices)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["playlist", "version"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["playlist", "version"], name="playlist_event_version_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.playlist_id}@{self.version} {self.type}"

@@ -1,20 +1,28 @@
 """Reads of the catalog and of playlists."""
 import uuid
+from typing import Any
 
 from django.contrib.postgres.search import TrigramWordSimilarity
-from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db import connection, transaction
+from django.db.models import Prefetch, Q, QuerySet
 from django.db.models.functions import Greatest
 from django.http import Http404
 
-from .models import Track
+from .models import Collaborator, Playlist, PlaylistEvent, PlaylistTrack, Track
+
+SEARCH_CANDIDATES = 500
+# Below this many substring matches, near misses (typos) are added on PostgreSQL.
+FUZZY_BELOW = 20
 
 
 def track_list(*, q: str = "", artist: str = "", genre: str = "") -> QuerySet[Track]:
     """Tracks matching a free-text query on title or artist, and exact artist/genre filters.
 
-    On PostgreSQL the query also matches near misses (one typo) through pg_trgm word similarity,
-    ranked by how well title or artist match; both paths are served by the trigram GIN indexes.
+    A query first takes up to SEARCH_CANDIDATES tracks whose title or artist contains it
+    (case-insensitive; PostgreSQL serves this from the trigram GIN indexes). When that finds
+    fewer than a page, PostgreSQL adds near misses (a typo) by pg_trgm word similarity. The
+    candidates are then ranked by how well title or artist match. Capping the candidates keeps
+    a common word over a million tracks as fast as a rare one; `count` is then at most the cap.
     """
     tracks = Track.objects.all()
     if artist:
@@ -24,17 +32,23 @@ def track_list(*, q: str = "", artist: str = "", genre: str = "") -> QuerySet[Tr
     q = q.strip()
     if not q:
         return tracks.order_by("artist", "title", "id")
-    if connection.vendor == "postgresql":
-        tracks = tracks.filter(
-            Q(title__ilike=q)
-            | Q(artist__ilike=q)
-            | Q(title__trigram_word_similar=q)
-            | Q(artist__trigram_word_similar=q)
-        ).annotate(
-            rank=Greatest(TrigramWordSimilarity(q, "title"), TrigramWordSimilarity(q, "artist"))
-        )
-        return tracks.order_by("-rank", "artist", "title", "id")
-    return tracks.filter(Q(title__ilike=q) | Q(artist__ilike=q)).order_by("artist", "title", "id")
+    unordered = tracks.order_by()
+    ids = list(unordered.filter(Q(title__ilike=q) | Q(artist__ilike=q))
+               .values_list("id", flat=True)[:SEARCH_CANDIDATES])
+    if connection.vendor != "postgresql":
+        matches = Track.objects.filter(id__in=ids).order_by("artist", "title", "id")
+        matches.known_count = len(ids)
+        return matches
+    if len(ids) < FUZZY_BELOW:
+        ids += list(unordered.filter(Q(title__trigram_word_similar=q)
+                                     | Q(artist__trigram_word_similar=q))
+                    .exclude(id__in=ids)
+                    .values_list("id", flat=True)[:SEARCH_CANDIDATES - len(ids)])
+    rank = Greatest(TrigramWordSimilarity(q, "title"), TrigramWordSimilarity(q, "artist"))
+    ranked = (Track.objects.filter(id__in=ids).annotate(rank=rank)
+              .order_by("-rank", "artist", "title", "id"))
+    ranked.known_count = len(ids)  # spares the paginator a COUNT over the candidates
+    return ranked
 
 
 def track_get(*, track_id: str) -> Track:
@@ -47,3 +61,91 @@ def track_get(*, track_id: str) -> Track:
         return Track.objects.get(pk=key)
     except Track.DoesNotExist:
         raise Http404("No such track.") from None
+
+
+def _uuid_or_404(value: Any) -> uuid.UUID:
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        raise Http404("No such playlist.") from None
+
+
+def _with_details(playlists: QuerySet[Playlist]) -> QuerySet[Playlist]:
+    entries = PlaylistTrack.objects.select_related("track", "added_by").order_by("position")
+    collaborators = Collaborator.objects.select_related("user").order_by("added_at")
+    return playlists.select_related("owner").prefetch_related(
+        Prefetch("entries", queryset=entries),
+        Prefetch("collaborators", queryset=collaborators),
+    )
+
+
+def _visible_to(user) -> Q:
+    shared = Collaborator.objects.filter(user_id=user.pk).values("playlist_id")
+    return Q(owner_id=user.pk) | Q(pk__in=shared)
+
+
+def playlist_list(*, user) -> QuerySet[Playlist]:
+    """The user's own playlists and those they collaborate on, most recently changed first."""
+    return _with_details(Playlist.objects.filter(_visible_to(user))).order_by("-updated_at", "id")
+
+
+def playlist_get(*, playlist_id: Any, user) -> Playlist:
+    """One playlist the user may read; malformed ids and other people's playlists are 404."""
+    key = _uuid_or_404(playlist_id)
+    playlist = _with_details(Playlist.objects.filter(_visible_to(user), pk=key)).first()
+    if playlist is None:
+        raise Http404("No such playlist.")
+    return playlist
+
+
+def playlist_is_member(*, playlist_id: Any, user) -> bool:
+    """Whether the user owns or collaborates on the playlist."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    try:
+        key = uuid.UUID(str(playlist_id))
+    except ValueError:
+        return False
+    return Playlist.objects.filter(_visible_to(user), pk=key).exists()
+
+
+def playlist_exists(*, playlist_id: Any) -> bool:
+    try:
+        key = uuid.UUID(str(playlist_id))
+    except ValueError:
+        return False
+    return Playlist.objects.filter(pk=key).exists()
+
+
+def playlist_snapshot(*, playlist_id: Any) -> dict[str, Any] | None:
+    """`{version, tracks}` that agree: the row lock keeps writers out between the two reads."""
+    from .serializers import PlaylistEntrySerializer
+
+    with transaction.atomic():
+        row = (
+            Playlist.objects.select_for_update().filter(pk=playlist_id).values("version").first()
+        )
+        if row is None:
+            return None
+        entries = (
+            PlaylistTrack.objects.filter(playlist_id=playlist_id)
+            .select_related("track", "added_by")
+            .order_by("position")
+        )
+        tracks = PlaylistEntrySerializer(entries, many=True).data
+    return {"version": row["version"], "tracks": tracks}
+
+
+def playlist_events_since(
+    *, playlist_id: Any, version: int, limit: int = 1000
+) -> list[PlaylistEvent]:
+    """Logged events after `version`, in order: what a socket missed."""
+    return list(
+        PlaylistEvent.objects.filter(playlist_id=playlist_id, version__gt=version)
+        .order_by("version")[:limit]
+    )
+
+
+def playlist_export_entries(*, playlist: Playlist) -> list[PlaylistTrack]:
+    """The playlist's entries in order with their tracks, for JSPF/M3U export."""
+    return list(playlist.entries.all())

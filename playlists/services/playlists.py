@@ -1,0 +1,546 @@
+"""Every write to a playlist (SPEC.md §4): tracks, metadata and collaborators.
+
+Each change runs in one transaction that locks the playlist row, keeps positions 0..n-1, bumps
+`version` by one, appends a `PlaylistEvent` and broadcasts that event after commit. Because the
+row lock serialises writers, versions are gap-free and the event log replays to the current list.
+
+`(playlist, position)` is unique and not deferrable, and `position` is a PositiveIntegerField
+(a CHECK >= 0), so rows are shifted in two steps through a disjoint range above `_OFFSET`: no
+intermediate state ever holds two rows on one position, whatever order the database updates in.
+"""
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from audotics.exceptions import ApplicationError
+from collaboration import broadcast
+from recommendations.models import Interaction
+
+from ..models import Collaborator, Playlist, PlaylistEvent, PlaylistTrack, Track
+
+MAX_TRACKS_PER_PLAYLIST = 10_000
+MAX_IDS_PER_REQUEST = 500
+# Larger than any position a playlist can hold, smaller than a 32-bit integer.
+_OFFSET = 1_000_000
+
+Events = PlaylistEvent.Type
+
+
+# ---------------------------------------------------------------------------- helpers
+
+
+def _not_found() -> ApplicationError:
+    return ApplicationError("Playlist not found.", code="not_found", status=404)
+
+
+def _lock(*, playlist: Playlist | uuid.UUID | str, user, owner_only: bool = False) -> Playlist:
+    """The playlist row, locked for this transaction; 404 for strangers, 403 for non-owners."""
+    playlist_id = playlist.pk if isinstance(playlist, Playlist) else playlist
+    try:
+        locked = Playlist.objects.select_for_update().get(pk=uuid.UUID(str(playlist_id)))
+    except (Playlist.DoesNotExist, ValueError):
+        raise _not_found() from None
+    is_owner = locked.owner_id == user.pk
+    if not is_owner and not Collaborator.objects.filter(playlist=locked, user_id=user.pk).exists():
+        raise _not_found()
+    if owner_only and not is_owner:
+        raise ApplicationError(
+            "Only the owner may do this.", code="permission_denied", status=403
+        )
+    return locked
+
+
+def _check_version(playlist: Playlist, expected_version: int | None) -> None:
+    if expected_version is not None and expected_version != playlist.version:
+        raise ApplicationError(
+            f"The playlist is at version {playlist.version}, not {expected_version}.",
+            code="version_conflict",
+            status=409,
+            fields={"expectedVersion": [f"current version is {playlist.version}"]},
+        )
+
+
+def _record(playlist: Playlist, *, user, type: str, data: dict[str, Any]) -> PlaylistEvent:
+    """Bump the version, append the event and broadcast it once the transaction commits."""
+    playlist.version += 1
+    playlist.updated_at = timezone.now()
+    Playlist.objects.filter(pk=playlist.pk).update(
+        version=playlist.version, updated_at=playlist.updated_at
+    )
+    event = PlaylistEvent.objects.create(
+        playlist=playlist, version=playlist.version, type=type, user=user, data=data
+    )
+    message = {
+        "type": type,
+        "playlist_id": str(playlist.pk),
+        "user_id": str(user.pk) if user else None,
+        "version": event.version,
+        "data": data,
+    }
+
+    def send() -> None:
+        # The timestamp is taken after commit: it is when the change became visible.
+        stamped = {**message, "timestamp": int(time.time() * 1000)}
+        broadcast.playlist_event(str(playlist.pk), stamped)
+
+    transaction.on_commit(send)
+    return event
+
+
+def _shift(playlist: Playlist, *, start: int, stop: int | None, delta: int) -> None:
+    """Move rows with start <= position < stop by `delta`, without ever colliding."""
+    if delta == 0:
+        return
+    rows = PlaylistTrack.objects.filter(playlist=playlist, position__gte=start)
+    if stop is not None:
+        rows = rows.filter(position__lt=stop)
+    if rows.update(position=F("position") + _OFFSET) == 0:
+        return
+    PlaylistTrack.objects.filter(playlist=playlist, position__gte=_OFFSET).update(
+        position=F("position") - _OFFSET + delta
+    )
+
+
+def _entries(playlist: Playlist) -> list[PlaylistTrack]:
+    return list(
+        PlaylistTrack.objects.filter(playlist=playlist)
+        .select_related("track", "added_by")
+        .order_by("position")
+    )
+
+
+def _entry_payload(entries: Iterable[PlaylistTrack]) -> list[dict[str, Any]]:
+    from ..serializers import PlaylistEntrySerializer
+
+    return [dict(e) for e in PlaylistEntrySerializer(list(entries), many=True).data]
+
+
+def _parse_ids(track_ids: Sequence[Any]) -> list[uuid.UUID]:
+    """Validate a request's id list: size, syntax and no repeats."""
+    if not isinstance(track_ids, (list, tuple)):
+        raise ApplicationError(
+            "trackIds must be a list.", code="validation_error", fields={"trackIds": ["not a list"]}
+        )
+    if len(track_ids) > MAX_IDS_PER_REQUEST:
+        raise ApplicationError(
+            f"At most {MAX_IDS_PER_REQUEST} track ids per request.", code="too_large", status=413
+        )
+    if not track_ids:
+        raise ApplicationError(
+            "trackIds is empty.", code="validation_error", fields={"trackIds": ["empty"]}
+        )
+    parsed: list[uuid.UUID] = []
+    bad: list[str] = []
+    for raw in track_ids:
+        try:
+            parsed.append(raw if isinstance(raw, uuid.UUID) else uuid.UUID(str(raw)))
+        except (ValueError, AttributeError, TypeError):
+            bad.append(str(raw)[:64])
+    if bad:
+        raise ApplicationError(
+            "Malformed track ids.", code="validation_error", fields={"trackIds": bad[:20]}
+        )
+    seen: set[uuid.UUID] = set()
+    repeated = [str(t) for t in parsed if t in seen or seen.add(t)]
+    if repeated:
+        raise ApplicationError(
+            "A track id appears more than once in the request.",
+            code="duplicate_ids",
+            fields={"trackIds": sorted(set(repeated))},
+        )
+    return parsed
+
+
+CONTEXT_KEYS = {"mood", "activity", "time_of_day", "energy", "tempo", "genres"}
+
+
+def context_clean(context: Any) -> dict[str, Any]:
+    """Lenient check of a `PlaylistContext`; unknown keys are refused, values kept as given."""
+    if context is None:
+        return {}
+    if not isinstance(context, dict):
+        raise ApplicationError(
+            "context must be an object.",
+            code="validation_error",
+            fields={"context": ["not an object"]},
+        )
+    errors: dict[str, list[str]] = {}
+    clean: dict[str, Any] = {}
+    for key, value in context.items():
+        if key not in CONTEXT_KEYS:
+            errors[str(key)[:50]] = ["unknown context key"]
+        elif key in ("mood", "activity", "time_of_day"):
+            if value is None:
+                continue
+            if not isinstance(value, str) or len(value.strip()) > 50:
+                errors[key] = ["a string of at most 50 characters"]
+            elif value.strip():
+                clean[key] = value.strip()
+        elif key in ("energy", "tempo"):
+            if value is None:
+                continue
+            top = 1.0 if key == "energy" else 300.0
+            ok = (
+                isinstance(value, (list, tuple))
+                and len(value) == 2
+                and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)
+                and 0 <= value[0] <= value[1] <= top
+            )
+            if not ok:
+                errors[key] = [f"a range [lo, hi] with 0 <= lo <= hi <= {top:g}"]
+            else:
+                clean[key] = [float(value[0]), float(value[1])]
+        elif key == "genres":
+            if value is None:
+                continue
+            ok = (
+                isinstance(value, (list, tuple))
+                and len(value) <= 20
+                and all(isinstance(g, str) and 0 < len(g) <= 50 for g in value)
+            )
+            if not ok:
+                errors[key] = ["a list of at most 20 genre names (each at most 50 characters)"]
+            else:
+                clean[key] = [g.strip().lower() for g in value]
+    if errors:
+        raise ApplicationError(
+            "Invalid playlist context.", code="validation_error", fields={"context": errors}
+        )
+    return clean
+
+
+def _clean_name(name: Any) -> str:
+    if not isinstance(name, str) or not name.strip() or len(name.strip()) > 200:
+        raise ApplicationError(
+            "A name of 1 to 200 characters is required.",
+            code="validation_error",
+            fields={"name": ["1 to 200 characters"]},
+        )
+    return name.strip()
+
+
+# ---------------------------------------------------------------------------- playlists
+
+
+@transaction.atomic
+def playlist_create(
+    *, owner, name: str, is_collaborative: bool = False, context: dict[str, Any] | None = None
+) -> Playlist:
+    """Create an empty playlist at version 0."""
+    playlist = Playlist(
+        owner=owner,
+        name=_clean_name(name),
+        is_collaborative=bool(is_collaborative),
+        context=context_clean(context),
+    )
+    playlist.full_clean()
+    playlist.save()
+    return playlist
+
+
+@transaction.atomic
+def playlist_update(
+    *,
+    playlist: Playlist | uuid.UUID | str,
+    user,
+    name: str | None = None,
+    is_collaborative: bool | None = None,
+    context: dict[str, Any] | None = None,
+    expected_version: int | None = None,
+) -> Playlist:
+    """Rename, switch collaboration or change the context (owner only)."""
+    locked = _lock(playlist=playlist, user=user, owner_only=True)
+    _check_version(locked, expected_version)
+    changes: dict[str, Any] = {}
+    if name is not None and _clean_name(name) != locked.name:
+        changes["name"] = _clean_name(name)
+    if is_collaborative is not None and bool(is_collaborative) != locked.is_collaborative:
+        if not is_collaborative and Collaborator.objects.filter(playlist=locked).exists():
+            raise ApplicationError(
+                "Remove the collaborators before making the playlist private.",
+                code="has_collaborators",
+                status=409,
+            )
+        changes["is_collaborative"] = bool(is_collaborative)
+    if context is not None:
+        cleaned = context_clean(context)
+        if cleaned != locked.context:
+            changes["context"] = cleaned
+    if not changes:
+        return locked
+    for field, value in changes.items():
+        setattr(locked, field, value)
+    Playlist.objects.filter(pk=locked.pk).update(**changes)
+    _record(locked, user=user, type=Events.PLAYLIST_UPDATED, data=dict(changes))
+    return locked
+
+
+@transaction.atomic
+def playlist_delete(*, playlist: Playlist | uuid.UUID | str, user) -> None:
+    """Delete a playlist (owner only); connected members are told and disconnected."""
+    locked = _lock(playlist=playlist, user=user, owner_only=True)
+    playlist_id = str(locked.pk)
+    message = {
+        "type": Events.PLAYLIST_UPDATED,
+        "playlist_id": playlist_id,
+        "user_id": str(user.pk),
+        "version": locked.version + 1,
+        "data": {"deleted": True},
+    }
+    locked.delete()
+    transaction.on_commit(
+        lambda: broadcast.playlist_deleted(
+            playlist_id, {**message, "timestamp": int(time.time() * 1000)}
+        )
+    )
+
+
+# ---------------------------------------------------------------------------- tracks
+
+
+@transaction.atomic
+def playlist_tracks_add(
+    *,
+    playlist: Playlist | uuid.UUID | str,
+    user,
+    track_ids: Sequence[Any],
+    position: int | None = None,
+    expected_version: int | None = None,
+) -> Playlist:
+    """Insert tracks, in the given order, at `position` (default and past the end: append)."""
+    locked = _lock(playlist=playlist, user=user)
+    _check_version(locked, expected_version)
+    ids = _parse_ids(track_ids)
+    if position is not None and (isinstance(position, bool) or not isinstance(position, int)
+                                 or position < 0):
+        raise ApplicationError(
+            "position must be a non-negative integer.",
+            code="validation_error",
+            fields={"position": ["a non-negative integer"]},
+        )
+    count = PlaylistTrack.objects.filter(playlist=locked).count()
+    if count + len(ids) > MAX_TRACKS_PER_PLAYLIST:
+        raise ApplicationError(
+            f"A playlist holds at most {MAX_TRACKS_PER_PLAYLIST} tracks.",
+            code="too_large",
+            status=413,
+        )
+    tracks = {t.pk: t for t in Track.objects.filter(pk__in=ids)}
+    unknown = [str(t) for t in ids if t not in tracks]
+    if unknown:
+        raise ApplicationError(
+            "Unknown track ids.", code="unknown_tracks", fields={"trackIds": unknown}
+        )
+    present = set(
+        PlaylistTrack.objects.filter(playlist=locked, track_id__in=ids).values_list(
+            "track_id", flat=True
+        )
+    )
+    if present:
+        raise ApplicationError(
+            "Some tracks are already in the playlist.",
+            code="duplicate_track",
+            status=409,
+            fields={"trackIds": [str(t) for t in ids if t in present]},
+        )
+    at = count if position is None else min(position, count)
+    _shift(locked, start=at, stop=None, delta=len(ids))
+    created = PlaylistTrack.objects.bulk_create(
+        [
+            PlaylistTrack(playlist=locked, track=tracks[tid], position=at + i, added_by=user)
+            for i, tid in enumerate(ids)
+        ]
+    )
+    for entry in created:
+        entry.added_by = user
+    Interaction.objects.bulk_create(
+        [
+            Interaction(user=user, track_id=tid, type=Interaction.Type.ADD, context=locked.context)
+            for tid in ids
+        ]
+    )
+    _record(
+        locked,
+        user=user,
+        type=Events.TRACK_ADDED,
+        data={"position": at, "tracks": _entry_payload(created)},
+    )
+    return locked
+
+
+@transaction.atomic
+def playlist_tracks_remove(
+    *,
+    playlist: Playlist | uuid.UUID | str,
+    user,
+    track_ids: Sequence[Any],
+    expected_version: int | None = None,
+) -> Playlist:
+    """Remove tracks and close the gaps they leave."""
+    locked = _lock(playlist=playlist, user=user)
+    _check_version(locked, expected_version)
+    ids = _parse_ids(track_ids)
+    rows = list(
+        PlaylistTrack.objects.filter(playlist=locked).order_by("position").values_list(
+            "pk", "track_id", "position"
+        )
+    )
+    wanted = set(ids)
+    missing = wanted - {track_id for _, track_id, _ in rows}
+    if missing:
+        raise ApplicationError(
+            "Some tracks are not in the playlist.",
+            code="not_in_playlist",
+            status=409,
+            fields={"trackIds": [str(t) for t in ids if t in missing]},
+        )
+    PlaylistTrack.objects.filter(playlist=locked, track_id__in=ids).delete()
+    # Renumber the survivors: move the ones whose position changes above _OFFSET, then down.
+    survivors = [(pk, pos) for pk, track_id, pos in rows if track_id not in wanted]
+    moved = [
+        PlaylistTrack(pk=pk, position=_OFFSET + new)
+        for new, (pk, old) in enumerate(survivors)
+        if new != old
+    ]
+    if moved:
+        PlaylistTrack.objects.bulk_update(moved, ["position"], batch_size=500)
+        PlaylistTrack.objects.filter(playlist=locked, position__gte=_OFFSET).update(
+            position=F("position") - _OFFSET
+        )
+    _record(
+        locked,
+        user=user,
+        type=Events.TRACK_REMOVED,
+        data={"track_ids": [str(t) for t in ids]},
+    )
+    return locked
+
+
+@transaction.atomic
+def playlist_track_move(
+    *,
+    playlist: Playlist | uuid.UUID | str,
+    user,
+    track_id: Any,
+    position: int,
+    expected_version: int | None = None,
+) -> Playlist:
+    """Move one track to `position` (past the end: last); the others close up around it."""
+    locked = _lock(playlist=playlist, user=user)
+    _check_version(locked, expected_version)
+    (tid,) = _parse_ids([track_id])
+    if isinstance(position, bool) or not isinstance(position, int) or position < 0:
+        raise ApplicationError(
+            "position must be a non-negative integer.",
+            code="validation_error",
+            fields={"position": ["a non-negative integer"]},
+        )
+    entry = PlaylistTrack.objects.filter(playlist=locked, track_id=tid).first()
+    if entry is None:
+        raise ApplicationError(
+            "The track is not in the playlist.",
+            code="not_in_playlist",
+            status=409,
+            fields={"trackId": [str(tid)]},
+        )
+    count = PlaylistTrack.objects.filter(playlist=locked).count()
+    old, new = entry.position, min(position, count - 1)
+    if old != new:
+        # Park the moving row above every shifted row's temporary range, shift, then land it.
+        PlaylistTrack.objects.filter(pk=entry.pk).update(position=2 * _OFFSET)
+        if old < new:
+            _shift(locked, start=old + 1, stop=new + 1, delta=-1)
+        else:
+            _shift(locked, start=new, stop=old, delta=1)
+        PlaylistTrack.objects.filter(pk=entry.pk).update(position=new)
+    _record(
+        locked,
+        user=user,
+        type=Events.TRACK_MOVED,
+        data={"track_id": str(tid), "from_position": old, "to_position": new},
+    )
+    return locked
+
+
+# ---------------------------------------------------------------------------- collaborators
+
+
+@transaction.atomic
+def playlist_collaborator_add(
+    *, playlist: Playlist | uuid.UUID | str, user, username: str
+) -> Collaborator:
+    """Invite a user by username (owner only, collaborative playlists only)."""
+    locked = _lock(playlist=playlist, user=user, owner_only=True)
+    if not locked.is_collaborative:
+        raise ApplicationError(
+            "Make the playlist collaborative before inviting people.",
+            code="not_collaborative",
+            status=400,
+        )
+    users = get_user_model().objects.filter(is_active=True)
+    invitee = (
+        users.filter(username__iexact=username.strip()).first()
+        if isinstance(username, str)
+        else None
+    )
+    if invitee is None:
+        raise ApplicationError(
+            "No such user.", code="unknown_user", status=400, fields={"username": ["no such user"]}
+        )
+    if invitee.pk == locked.owner_id:
+        raise ApplicationError(
+            "The owner is already a member.", code="already_member", status=409
+        )
+    if Collaborator.objects.filter(playlist=locked, user=invitee).exists():
+        raise ApplicationError(
+            "This user is already a collaborator.", code="already_member", status=409
+        )
+    collaborator = Collaborator.objects.create(playlist=locked, user=invitee)
+    _record(
+        locked,
+        user=user,
+        type=Events.PLAYLIST_UPDATED,
+        data={
+            "collaborator_added": {
+                "id": str(invitee.pk),
+                "username": invitee.username,
+                "role": collaborator.role,
+                "added_at": collaborator.added_at.isoformat(),
+            }
+        },
+    )
+    return collaborator
+
+
+@transaction.atomic
+def playlist_collaborator_remove(
+    *, playlist: Playlist | uuid.UUID | str, user, collaborator_id: Any
+) -> None:
+    """Remove a collaborator (owner only, or the collaborator leaving); their sockets close."""
+    playlist_id = playlist.pk if isinstance(playlist, Playlist) else playlist
+    try:
+        target_id = uuid.UUID(str(collaborator_id))
+    except ValueError:
+        raise ApplicationError("No such collaborator.", code="not_found", status=404) from None
+    leaving = target_id == user.pk
+    locked = _lock(playlist=playlist_id, user=user, owner_only=not leaving)
+    deleted, _ = Collaborator.objects.filter(playlist=locked, user_id=target_id).delete()
+    if not deleted:
+        raise ApplicationError("No such collaborator.", code="not_found", status=404)
+    _record(
+        locked,
+        user=user,
+        type=Events.PLAYLIST_UPDATED,
+        data={"collaborator_removed": {"id": str(target_id)}},
+    )
+    pid = str(locked.pk)
+    transaction.on_commit(lambda: broadcast.playlist_member_removed(pid, str(target_id)))
+
