@@ -74,7 +74,8 @@ def main() -> None:
         model.recommend(f"u{u}", k=args.k)
         lat.append((time.perf_counter() - t) * 1e3)
     index = model.retrieval_index
-    recall = recall_vs_exact(index, users[qs[:200]], k=args.k)
+    queries = np.asarray(model._user_vec[qs[:200]])  # user vector + 1 for the bias slot
+    recall = recall_vs_exact(index, queries, k=args.k)
     lat_a = np.array(lat)
     print(f"machine: {platform.machine()} cores={__import__('os').cpu_count()} python={platform.python_version()}")
     print(f"catalog={args.items:,} dim={args.dim} index=HNSW(M={args.m}, efC={args.ef_construction}, "
@@ -85,7 +86,7 @@ def main() -> None:
     exact = VectorIndex(index.vectors, kind="exact")
     t = time.perf_counter()
     for u in qs[:50]:
-        exact.search(users[u], args.k)
+        exact.search(queries[0], args.k)
     print(f"exact numpy search for comparison: {(time.perf_counter() - t) / 50 * 1e3:.2f} ms/query")
 
 

@@ -57,7 +57,7 @@ class ContentFeaturizer:
             # Unknown category stays NaN so the imputer, not a false "0 = not this genre", fills it.
             oh[values.isna().to_numpy()] = np.nan
             parts.append(oh)
-        x = pd.concat(parts, axis=1).to_numpy(dtype=np.float64)
+        x = np.array(pd.concat(parts, axis=1).to_numpy(dtype=np.float64), copy=True)
         x[~np.isfinite(x)] = np.nan
         return x
 

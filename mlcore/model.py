@@ -191,7 +191,9 @@ class HybridRecommender:
             from .training import train_head  # noqa: PLC0415 - TF only while training
 
             self._feat_mean = x.mean(axis=0)
-            self._feat_std = x.std(axis=0) + 1e-6
+            std = x.std(axis=0)
+            # A feature constant in training (e.g. equal history lengths) must not explode later.
+            self._feat_std = np.where(std > 1e-3, std, 1.0)
             self._head = train_head(cfg, (x - self._feat_mean) / self._feat_std, y, groups)
         t4 = time.perf_counter()
         # Stage B: refit the generators on all training data with the chosen settings.

@@ -1,0 +1,135 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from mlcore import (
+    EmptyDataError,
+    HybridRecommender,
+    InvalidInputError,
+    NotFittedError,
+    UnknownItemError,
+    UnknownUserError,
+)
+
+from .conftest import COLD_PER_GENRE, N_GENRES, PER_GENRE, tiny_config
+
+
+def _same(a, b):
+    assert [i for i, _ in a] == [i for i, _ in b]
+    np.testing.assert_allclose([s for _, s in a], [s for _, s in b], rtol=1e-5, atol=1e-7)
+
+
+def _genre(item_id: str) -> str:
+    return item_id.split("-")[0]
+
+
+def test_recommend_returns_k_unseen_items_mostly_in_users_genre(fitted, interactions):
+    recs = fitted.recommend("u0", k=10)
+    assert len(recs) == 10
+    seen = set(interactions[interactions.user_id == "u0"].item_id)
+    assert not seen & {i for i, _ in recs}
+    scores = [s for _, s in recs]
+    assert scores == sorted(scores, reverse=True)
+    assert sum(_genre(i) == "g0" for i, _ in recs[:5]) >= 3
+
+
+def test_recommend_batch_candidates_and_exclude(fitted):
+    batch = fitted.recommend_batch(["u1", "u2"], k=5)
+    assert set(batch) == {"u1", "u2"} and all(len(v) == 5 for v in batch.values())
+    cands = ["g3-t1", "g3-t2", "g1-t1"]
+    got = fitted.recommend("u1", k=5, candidates=cands, exclude_seen=False)
+    assert {i for i, _ in got} <= set(cands)
+    top = fitted.recommend("u1", k=3)[0][0]
+    assert top not in {i for i, _ in fitted.recommend("u1", k=3, exclude=[top])}
+
+
+def test_save_load_round_trip_gives_same_scores(fitted, tmp_path):
+    path = tmp_path / "model"
+    fitted.save(path)
+    fitted.save(path)  # overwriting an existing model is atomic too
+    loaded = HybridRecommender.load(path)
+    _same(loaded.recommend("u3", k=10), fitted.recommend("u3", k=10))
+    assert loaded.similar_items("g2-t3", k=5) == fitted.similar_items("g2-t3", k=5)
+    items = ["g0-t1", "g4-t5", "g2-t19"]
+    np.testing.assert_allclose(loaded.score_items("u3", items), fitted.score_items("u3", items))
+    assert loaded.item_features("g1-t2")["genre"] == "genre1"
+    assert not list(tmp_path.glob(".model.*"))  # no temp dirs left behind
+
+
+def test_fit_is_deterministic_for_a_seed(interactions, items, fitted):
+    again = HybridRecommender(tiny_config()).fit(interactions, item_features=items)
+    _same(again.recommend("u7", k=10), fitted.recommend("u7", k=10))
+
+
+def test_fold_in_moves_recommendations_toward_new_likes(fitted):
+    before = fitted.recommend("u0", k=10)  # a genre-0 user
+    liked = [f"g3-t{j}" for j in range(6)]
+    fitted.fold_in("u0-copy", [i for i, _ in before[:0]] + liked)
+    after = fitted.recommend("u0-copy", k=10)
+    assert sum(_genre(i) == "g3" for i, _ in after) > sum(_genre(i) == "g3" for i, _ in before)
+    vec = fitted.fold_in("brand-new", liked)
+    assert vec.shape == fitted.user_vector(liked).shape
+    assert sum(_genre(i) == "g3" for i, _ in fitted.recommend("brand-new", k=5)) >= 3
+
+
+def test_cold_items_found_through_content(fitted):
+    cold = f"g2-t{PER_GENRE - 1}"
+    assert fitted.has_item(cold)
+    sims = fitted.similar_items(cold, k=10)
+    same = sum(_genre(i) == "g2" for i, _ in sims) / len(sims)
+    assert same >= 0.8 > 1 / N_GENRES
+    assert np.linalg.norm(fitted.item_content_vector(cold)) == pytest.approx(1.0, abs=1e-4)
+    # a cold track can be recommended: it scores like the user's genre through its content
+    seeds = [f"g2-t{j}" for j in range(PER_GENRE - COLD_PER_GENRE)]
+    cont = [i for i, _ in fitted.continue_sequence(seeds, k=PER_GENRE)]
+    assert any(i.startswith("g2-") and int(i.split("t")[1]) >= PER_GENRE - COLD_PER_GENRE
+               for i in cont)
+
+
+def test_context_vector_changes_user_vector_shape_safely(fitted):
+    recs = fitted.recommend("u0", k=5, context={"mood": "happy", "timeOfDay": "night"})
+    assert len(recs) == 5
+    with pytest.raises(InvalidInputError):
+        fitted.recommend("u0", context={"mood": "hungry"})
+
+
+def test_unknown_ids_raise_clear_errors(fitted):
+    with pytest.raises(UnknownUserError):
+        fitted.recommend("nobody")
+    with pytest.raises(KeyError):  # also a KeyError for callers that catch that
+        fitted.recommend("nobody")
+    with pytest.raises(UnknownItemError, match="nope"):
+        fitted.similar_items("nope")
+    with pytest.raises(UnknownItemError):
+        fitted.continue_sequence(["g0-t1", "nope"])
+    with pytest.raises(UnknownItemError):
+        fitted.score_items("u0", ["nope"])
+    with pytest.raises(EmptyDataError):
+        fitted.continue_sequence([])
+
+
+def test_bad_training_input_raises(items):
+    m = HybridRecommender(tiny_config())
+    with pytest.raises(EmptyDataError):
+        m.fit([])
+    with pytest.raises(EmptyDataError):
+        m.fit(pd.DataFrame(columns=["user_id", "item_id"]))
+    with pytest.raises(InvalidInputError, match="NaN"):
+        m.fit(pd.DataFrame({"user_id": ["a"], "item_id": ["b"], "weight": [np.nan]}))
+    with pytest.raises(InvalidInputError, match="columns"):
+        m.fit(pd.DataFrame({"user": ["a"], "item_id": ["b"]}))
+    with pytest.raises(InvalidInputError, match="types"):
+        m.fit(pd.DataFrame({"user_id": ["a"], "item_id": ["b"], "type": ["teleport"]}))
+    with pytest.raises(NotFittedError):
+        m.recommend("a")
+
+
+def test_nan_item_features_are_imputed(interactions, items):
+    holes = items.copy()
+    holes.loc["g1-t3", "energy"] = np.nan
+    holes.loc["g4-t19", ["energy", "danceability", "valence", "tempo", "genre"]] = np.nan
+    m = HybridRecommender(tiny_config()).fit(interactions, item_features=holes)
+    assert np.linalg.norm(m.item_content_vector("g1-t3")) == pytest.approx(1.0, abs=1e-4)
+    # nothing known about it: zero content vector rather than "the average item"
+    assert not m.item_content_vector("g4-t19").any()
+    assert len(m.similar_items("g4-t19", k=3)) == 3

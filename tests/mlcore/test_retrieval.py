@@ -1,0 +1,46 @@
+import numpy as np
+
+from mlcore.retrieval import VectorIndex, recall_vs_exact, topk
+
+
+def _vectors(n: int = 3000, d: int = 16, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    centers = rng.normal(size=(40, d))
+    return (centers[rng.integers(0, 40, n)] + 0.5 * rng.normal(size=(n, d))).astype(np.float32)
+
+
+def test_topk_is_sorted_and_exact():
+    x = np.array([0.1, 5.0, -1.0, 3.0, 4.0])
+    assert topk(x, 3).tolist() == [1, 4, 3]
+    assert topk(x, 10).tolist() == [1, 4, 3, 0, 2]
+
+
+def test_exact_and_hnsw_agree(tmp_path):
+    v = _vectors()
+    exact = VectorIndex.build(v, kind="exact")
+    approx = VectorIndex.build(v, kind="hnsw", ef_search=64)
+    q = _vectors(50, seed=1)
+    assert recall_vs_exact(approx, q, k=10, exact=exact) >= 0.95
+    ids, scores = exact.search(q[0], 10)
+    np.testing.assert_allclose(scores, v[ids] @ q[0], rtol=1e-5)
+
+
+def test_auto_kind_and_exclusion():
+    v = _vectors(500)
+    assert VectorIndex.build(v).kind == "exact"
+    assert VectorIndex.build(v, exact_max=100).kind == "hnsw"
+    for kind in ("exact", "hnsw"):
+        idx = VectorIndex.build(v, kind=kind)
+        top, _ = idx.search(v[0], 5)
+        top2, _ = idx.search(v[0], 5, exclude=top[:2])
+        assert not set(top[:2]) & set(top2.tolist())
+        assert len(top2) == 5
+
+
+def test_saved_vectors_load_memory_mapped(tmp_path):
+    v = _vectors(400)
+    VectorIndex.build(v, kind="hnsw").save(tmp_path)
+    loaded = VectorIndex.load(tmp_path)
+    assert isinstance(loaded.vectors, np.memmap)
+    assert loaded.kind == "hnsw"
+    assert loaded.search(v[3], 5)[0].tolist() == VectorIndex.build(v).search(v[3], 5)[0].tolist()
