@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from ..models import FEATURE_RANGES, INTEGER_FEATURES, Track
@@ -34,7 +34,7 @@ _ALIASES = {
     "album": ("album", "track_album_name"),
     "duration_ms": ("duration_ms", "durationMs"),
 }
-_MISSING = ("", "NA", "NaN", "nan", "null", "None")
+_MISSING = frozenset({"", "NA", "NaN", "nan", "null", "None"})
 _TRACK_FIELDS = ["title", "artist", "album", "duration_ms", "genre", "features", "metadata"]
 
 
@@ -123,30 +123,45 @@ def _pick(raw: dict[str, Any], name: str) -> Any:
 
 
 def _text(value: Any, name: str, *, required: bool) -> str:
-    if value is None or (isinstance(value, str) and value.strip() in _MISSING):
+    if value.__class__ is not str:
+        if value is None:
+            if required:
+                raise RowError(f"missing {name}")
+            return ""
+        if not isinstance(value, (int, float)) or isinstance(value, bool):
+            raise RowError(f"{name} must be text")
+        value = str(value)
+    text = value.strip()
+    if text in _MISSING:
         if required:
             raise RowError(f"missing {name}")
         return ""
-    if not isinstance(value, (str, int, float)):
-        raise RowError(f"{name} must be text")
-    text = str(value).strip()
     if len(text) > MAX_TEXT:
         raise RowError(f"{name} longer than {MAX_TEXT} characters")
     return text
 
 
 def _number(value: Any, name: str) -> float | None:
-    if value is None or (isinstance(value, str) and value.strip() in _MISSING):
+    # Hot path of big imports: try float() first and look at why only when it fails.
+    if value.__class__ is str:
+        try:
+            number = float(value)
+        except ValueError:
+            if value.strip() in _MISSING:
+                return None
+            raise RowError(f"{name} is not a number: {value[:40]!r}") from None
+        if not math.isfinite(number):
+            if value.strip() in _MISSING:
+                return None
+            raise RowError(f"{name} is not a finite number")
+        return number
+    if value is None:
         return None
-    if isinstance(value, bool):
-        raise RowError(f"{name} is not a number: {value!r}")
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise RowError(f"{name} is not a number: {str(value)[:40]!r}") from None
-    if not math.isfinite(number):
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise RowError(f"{name} is not a number: {str(value)[:40]!r}")
+    if not math.isfinite(value):
         raise RowError(f"{name} is not a finite number")
-    return number
+    return float(value)
 
 
 def parse_track_row(raw: dict[str, Any]) -> ParsedTrack:
@@ -306,9 +321,25 @@ def tracks_import(
     return result
 
 
+def _existing_external_ids(external_ids: list[str]) -> list[str]:
+    if connection.vendor != "postgresql":
+        return list(Track.objects.filter(external_id__in=external_ids)
+                    .values_list("external_id", flat=True))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT external_id FROM playlists_track WHERE external_id = ANY(%s)", [external_ids]
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
 @transaction.atomic
 def _write_batch(batch: dict[str, ParsedTrack], result: ImportResult, created_ids: set[str]) -> None:
-    existing = {t.external_id: t for t in Track.objects.filter(external_id__in=list(batch))}
+    # Most rows of a big import are new: ask which ids exist (one array parameter, not an
+    # IN list of thousands) and load full rows only for those.
+    present = _existing_external_ids(list(batch))
+    existing = (
+        {t.external_id: t for t in Track.objects.filter(external_id__in=present)} if present else {}
+    )
     to_create: list[dict[str, Any]] = []
     to_update: list[Track] = []
     for external_id, parsed in batch.items():
