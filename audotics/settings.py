@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "playlists",
     "recommendations",
     "collaboration",
+    "web",
 ]
 
 MIDDLEWARE = [
@@ -314,6 +315,10 @@ LOGGING = {
         "django.db.backends": {"level": "WARNING"},
     },
 }
+
+# WEB UI: pages needing a login send the browser to the sign-in page.
+LOGIN_URL = "web:signin"
+LOGIN_REDIRECT_URL = "web:playlists"
 
 # AUDOTICS: catalog and search limits.
 CATALOG_SEARCH_MAX_LENGTH = 200

@@ -1,13 +1,11 @@
 """URL wiring: the REST API under /api/, operations endpoints, admin and the browser UI."""
 from django.contrib import admin
 from django.urls import include, path, re_path
-from django.views.generic import TemplateView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from . import exceptions, health
 
 urlpatterns = [
-    path("", TemplateView.as_view(template_name="home.html"), name="home"),
     path("admin/", admin.site.urls),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
@@ -17,6 +15,8 @@ urlpatterns = [
     path("api/", include("users.urls")),
     # Unknown API paths answer with the JSON envelope even in DEBUG.
     re_path(r"^api/", exceptions.page_not_found),
+    # The browser UI: server-rendered pages (web/) over static/js/.
+    path("", include("web.urls")),
 ]
 
 handler400 = "audotics.exceptions.bad_request"

@@ -254,3 +254,16 @@ class WsTicketCreateApi(APIView):
     def post(self, request):
         ticket = services.ws_ticket_create(user=request.user)
         return Response(self.OutputSerializer({"ticket": ticket, "expires_in": WS_TICKET_TTL}).data)
+
+
+def _name_schema_components() -> None:
+    """Nested serializers share names (InputSerializer): give each an OpenAPI-unique ref_name."""
+    for api in list(globals().values()):
+        if isinstance(api, type) and issubclass(api, APIView) and api.__name__.endswith("Api"):
+            for attr, suffix in (("InputSerializer", "Input"), ("OutputSerializer", "Output")):
+                serializer = api.__dict__.get(attr)
+                if serializer is not None:
+                    serializer.Meta = type("Meta", (), {"ref_name": api.__name__[:-3] + suffix})
+
+
+_name_schema_components()

@@ -32,6 +32,10 @@ class EncryptedAttribute(DeferredAttribute):
             instance.__dict__[self.field.attname] = value
         return value
 
+    def __set__(self, instance, value):
+        # A data descriptor, so that __get__ runs even when the instance dict holds the value.
+        instance.__dict__[self.field.attname] = value
+
 
 class EncryptedTextField(models.TextField):
     descriptor_class = EncryptedAttribute

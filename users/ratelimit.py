@@ -53,6 +53,8 @@ class CacheUnavailable(Exception):
 class Usage:
     limited: bool
     retry_after: int
+    count: int = 0
+    limit: int = 0
 
 
 def _usage(request, *, group: str, key: str, rate: str, increment: bool) -> Usage:
@@ -62,12 +64,14 @@ def _usage(request, *, group: str, key: str, rate: str, increment: bool) -> Usag
         )
     except Exception as exc:  # django-redis ConnectionInterrupted, redis ConnectionError ...
         raise CacheUnavailable(str(exc.__class__.__name__)) from exc
-    if usage is None:
-        return Usage(False, 0)
+    if usage is None:  # RATELIMIT_ENABLE is off
+        return Usage(False, 0, 0, 2**31)
     if usage["limit"] == 0 and usage["time_left"] == -1:
         # django-ratelimit's fail-closed answer: the cache could not count.
         raise CacheUnavailable("rate-limit counter unavailable")
-    return Usage(usage["should_limit"], max(int(usage["time_left"]), 1))
+    return Usage(
+        usage["should_limit"], max(int(usage["time_left"]), 1), usage["count"], usage["limit"]
+    )
 
 
 def rate_limited(retry_after: int) -> ApplicationError:
@@ -99,7 +103,8 @@ def login_check(request, *, identity: str) -> None:
     except CacheUnavailable as exc:
         logger.error("Login refused: rate-limit cache unavailable (%s)", exc)
         raise ServiceUnavailable() from exc
-    if usage.limited:
+    if usage.count >= usage.limit:
+        # Peeked without counting: the budget is spent once `limit` failures happened.
         raise rate_limited(usage.retry_after)
 
 
