@@ -106,7 +106,8 @@ async def test_foreign_origin_is_refused_by_full_application():
     owner, playlist, _ = await db(_setup)()
     ticket = await __import__("tests.collaboration.conftest", fromlist=["x"]).ticket_for(owner)
     ws = WebsocketCommunicator(application, f"/ws/playlists/{playlist.pk}/?ticket={ticket}",
-                               headers=[(b"origin", b"https://evil.example"), (b"host", b"localhost")])
+                               headers=[(b"origin", b"https://evil.example"),
+                                        (b"host", b"localhost")])
     connected, code = await ws.connect(timeout=5)
     assert not connected
     ok = WebsocketCommunicator(application, f"/ws/playlists/{playlist.pk}/?ticket={ticket}",
