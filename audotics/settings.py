@@ -198,6 +198,19 @@ CELERY_BEAT_SCHEDULE["users-encryption-keys-rotate"] = {
     "task": "users.encryption_keys_rotate",
     "schedule": 30 * 24 * 3600,
 }
+# RECOMMENDATIONS beat: train nightly, precompute lists hourly.
+from celery.schedules import crontab  # noqa: E402
+
+CELERY_BEAT_SCHEDULE["recommendations-model-train"] = {
+    # Every night at 03:00 UTC.
+    "task": "recommendations.model_train",
+    "schedule": crontab(hour=3, minute=0),
+}
+CELERY_BEAT_SCHEDULE["recommendations-recommend-batch"] = {
+    # Every hour, at minute 15 (clear of the nightly training start).
+    "task": "recommendations.recommend_batch",
+    "schedule": crontab(minute=15),
+}
 
 # REST FRAMEWORK: camelCase on the wire, one exception handler for the error envelope.
 REST_FRAMEWORK = {
@@ -322,3 +335,17 @@ LOGIN_REDIRECT_URL = "web:playlists"
 
 # AUDOTICS: catalog and search limits.
 CATALOG_SEARCH_MAX_LENGTH = 200
+
+# RECOMMENDATIONS: serving, caching and training knobs (recommendations/services).
+# Seconds a process trusts its copy of the active model version id before asking the cache.
+RECO_ACTIVE_CHECK_SECONDS = env.float("RECO_ACTIVE_CHECK_SECONDS", default=2.0)
+# Per-user result cache lifetime; new interactions invalidate it at once.
+RECO_CACHE_SECONDS = env.int("RECO_CACHE_SECONDS", default=3600)
+# Popularity/genre candidate pools of the fallback are recomputed this often.
+RECO_POOL_SECONDS = env.int("RECO_POOL_SECONDS", default=600)
+# Training epochs (towers and re-ranker head): small, so the demo catalog trains in seconds.
+RECO_TRAIN_EPOCHS = env.int("RECO_TRAIN_EPOCHS", default=3)
+# A new version is activated only if its NDCG@10 >= active's x (1 - tolerance).
+RECO_ACTIVATION_TOLERANCE = env.float("RECO_ACTIVATION_TOLERANCE", default=0.05)
+# recommend_batch precomputes users with interactions in the last N days.
+RECO_BATCH_ACTIVE_DAYS = env.int("RECO_BATCH_ACTIVE_DAYS", default=7)

@@ -11,6 +11,8 @@ urlpatterns = [
     path("readyz", health.readyz, name="readyz"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    # Before playlists.urls: "playlists/generate" is not a playlist id.
+    path("api/", include("recommendations.urls")),
     path("api/", include("playlists.urls")),
     path("api/", include("users.urls")),
     # Unknown API paths answer with the JSON envelope even in DEBUG.

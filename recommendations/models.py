@@ -35,3 +35,47 @@ class Interaction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.type} {self.track_id}"
+
+
+class ModelVersion(models.Model):
+    """One trained recommender artifact under MODEL_DIR/<id>, with its evaluation.
+
+    At most one row is active (a partial unique constraint); serving processes load that one.
+    """
+
+    class Status(models.TextChoices):
+        TRAINING = "training", "Training"
+        READY = "ready", "Ready (not active)"
+        ACTIVE = "active", "Active"
+        REJECTED = "rejected", "Rejected (worse than the active version)"
+        FAILED = "failed", "Failed"
+        RETIRED = "retired", "Retired"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.TRAINING)
+    is_active = models.BooleanField(default=False)
+    activated_at = models.DateTimeField(null=True, blank=True)
+    artifact_path = models.CharField(max_length=500, blank=True)
+    config = models.JSONField(default=dict, blank=True)
+    metrics = models.JSONField(default=dict, blank=True)
+    training_stats = models.JSONField(default=dict, blank=True)
+    # Interactions up to this instant are in the model; later ones are folded in at serving time.
+    trained_until = models.DateTimeField(null=True, blank=True)
+    trained_on_interactions = models.PositiveIntegerField(default=0)
+    trained_on_users = models.PositiveIntegerField(default=0)
+    trained_on_tracks = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_active"],
+                condition=models.Q(is_active=True),
+                name="modelversion_one_active",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.id} ({self.status})"

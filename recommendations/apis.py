@@ -1,0 +1,178 @@
+"""Recommendation endpoints (SPEC.md §4 "Recommendations", issue 6).
+
+Responses are built by the services as plain dicts already shaped like each OutputSerializer
+(and cached that way); the OutputSerializers document the shape for the OpenAPI schema.
+Re-serialising cached lists on every hit would cost more than the rest of the request.
+"""
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from audotics.exceptions import ApplicationError
+from playlists.serializers import PlaylistContextSerializer, PlaylistSerializer
+
+from . import services
+from .models import Interaction
+
+
+class ScoredTrackSerializer(serializers.Serializer):
+    """`Track + {score, reason}`."""
+
+    id = serializers.UUIDField()
+    title = serializers.CharField()
+    artist = serializers.CharField()
+    album = serializers.CharField()
+    duration_ms = serializers.IntegerField(allow_null=True)
+    features = serializers.JSONField()
+    metadata = serializers.JSONField()
+    score = serializers.FloatField()
+    reason = serializers.CharField()
+
+
+class ContextOutSerializer(serializers.Serializer):
+    mood = serializers.CharField(allow_null=True)
+    activity = serializers.CharField(allow_null=True)
+    time_of_day = serializers.CharField(allow_null=True)
+
+
+def _flatten(errors) -> dict:
+    return {k: [str(m) for m in (v if isinstance(v, list) else [v])] for k, v in errors.items()}
+
+
+class InteractionCreateApi(APIView):
+    """`POST /api/interactions`: one interaction or a list of up to 500 -> 202."""
+
+    permission_classes = [IsAuthenticated]
+
+    class InputSerializer(serializers.Serializer):
+        track_id = serializers.CharField(max_length=64)
+        type = serializers.ChoiceField(choices=Interaction.Type.values)
+        context = serializers.DictField(required=False, allow_null=True)
+
+    class OutputSerializer(serializers.Serializer):
+        accepted = serializers.IntegerField()
+
+    @extend_schema(request=InputSerializer(many=True), responses={202: OutputSerializer})
+    def post(self, request):
+        data = request.data
+        items = data if isinstance(data, list) else [data]
+        if len(items) > services.MAX_BATCH:
+            raise ApplicationError(f"At most {services.MAX_BATCH} interactions per request.",
+                                   code="too_large", status=413)
+        clean, errors = [], {}
+        for n, item in enumerate(items):
+            ser = self.InputSerializer(data=item if isinstance(item, dict) else {})
+            if not ser.is_valid():
+                for field, msgs in _flatten(ser.errors).items():
+                    prefix = f"item {n}: " if isinstance(data, list) else ""
+                    errors.setdefault(field, []).extend(prefix + m for m in msgs)
+            else:
+                clean.append(ser.validated_data)
+        if errors or not clean:
+            raise ApplicationError("Validation error: check the listed fields.",
+                                   code="validation_error",
+                                   fields=errors or {"non_field_errors": ["no interactions"]})
+        rows = services.interactions_record(user=request.user, items=clean)
+        return Response(self.OutputSerializer({"accepted": len(rows)}).data,
+                        status=status.HTTP_202_ACCEPTED)
+
+
+class UserRecommendationListApi(APIView):
+    """`GET /api/users/{userId}/recommendations`: the caller's own list (staff: anyone's)."""
+
+    permission_classes = [IsAuthenticated]
+
+    class FilterSerializer(serializers.Serializer):
+        limit = serializers.IntegerField(min_value=1, max_value=100, default=20)
+        mood = serializers.CharField(required=False, allow_blank=True, max_length=50)
+        activity = serializers.CharField(required=False, allow_blank=True, max_length=50)
+        time_of_day = serializers.CharField(required=False, allow_blank=True, max_length=50)
+        playlist_id = serializers.CharField(required=False, allow_blank=True, max_length=64)
+        diversity = serializers.BooleanField(required=False, default=True)
+
+    class OutputSerializer(serializers.Serializer):
+        tracks = ScoredTrackSerializer(many=True)
+        context = ContextOutSerializer()
+        model_version = serializers.CharField(allow_null=True)
+        source = serializers.CharField()
+
+    @extend_schema(parameters=[FilterSerializer], responses=OutputSerializer)
+    def get(self, request, user_id: str):
+        q = request.query_params
+        raw = {"limit": q.get("limit", 20), "mood": q.get("mood", ""),
+               "activity": q.get("activity", ""),
+               "time_of_day": q.get("timeOfDay", q.get("time_of_day", "")),
+               "playlist_id": q.get("playlistId", q.get("playlist_id", "")),
+               "diversity": q.get("diversity", "true")}
+        filters = self.FilterSerializer(data=raw)
+        filters.is_valid(raise_exception=True)
+        f = filters.validated_data
+        payload = services.recommendation_list_for_user(
+            viewer=request.user, user_id=user_id, limit=f["limit"],
+            context={"mood": f.get("mood"), "activity": f.get("activity"),
+                     "timeOfDay": f.get("time_of_day")},
+            playlist_id=f.get("playlist_id") or None, diversity=f["diversity"])
+        return Response(payload)
+
+
+class PlaylistGenerateApi(APIView):
+    """`POST /api/playlists/generate`: a playlist for a context, optionally saved."""
+
+    permission_classes = [IsAuthenticated]
+
+    class InputSerializer(serializers.Serializer):
+        context = serializers.DictField(required=False, allow_null=True)
+        length = serializers.IntegerField(min_value=1, max_value=100, default=20)
+        seed_track_ids = serializers.ListField(child=serializers.CharField(max_length=64),
+                                               required=False, max_length=100)
+        save = serializers.BooleanField(default=False)
+        name = serializers.CharField(required=False, allow_blank=True, max_length=200)
+
+    class OutputSerializer(serializers.Serializer):
+        tracks = ScoredTrackSerializer(many=True)
+        context = ContextOutSerializer()
+        model_version = serializers.CharField(allow_null=True)
+        playlist = PlaylistSerializer(required=False)
+
+    @extend_schema(request=InputSerializer, responses=OutputSerializer,
+                   description="`context` is a PlaylistContext: " + ", ".join(
+                       PlaylistContextSerializer().fields))
+    def post(self, request):
+        ser = self.InputSerializer(data=request.data if isinstance(request.data, dict) else {})
+        ser.is_valid(raise_exception=True)
+        d = ser.validated_data
+        result = services.playlist_generate(
+            user=request.user, context=d.get("context"), length=d["length"],
+            seed_track_ids=d.get("seed_track_ids"), save=d["save"], name=d.get("name") or None)
+        if "playlist" in result:
+            result["playlist"] = PlaylistSerializer(result["playlist"]).data
+        return Response(result, status=status.HTTP_201_CREATED if d["save"] else 200)
+
+
+class PlaylistRecommendationListApi(APIView):
+    """`GET /api/playlists/{id}/recommendations`: continue a playlist, balanced for groups."""
+
+    permission_classes = [IsAuthenticated]
+
+    class FilterSerializer(serializers.Serializer):
+        limit = serializers.IntegerField(min_value=1, max_value=100, default=20)
+
+    class OutputSerializer(serializers.Serializer):
+        class MemberSerializer(serializers.Serializer):
+            user_id = serializers.UUIDField()
+            username = serializers.CharField()
+            taste_match = serializers.IntegerField(min_value=0, max_value=100)
+
+        tracks = ScoredTrackSerializer(many=True)
+        members = MemberSerializer(many=True)
+        strategy = serializers.CharField()
+        model_version = serializers.CharField(allow_null=True)
+
+    @extend_schema(parameters=[FilterSerializer], responses=OutputSerializer)
+    def get(self, request, playlist_id: str):
+        filters = self.FilterSerializer(data={"limit": request.query_params.get("limit", 20)})
+        filters.is_valid(raise_exception=True)
+        return Response(services.playlist_recommendations(
+            playlist_id=playlist_id, user=request.user, limit=filters.validated_data["limit"]))

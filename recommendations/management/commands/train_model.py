@@ -1,0 +1,32 @@
+"""Train a recommender version in the foreground (the nightly Celery job's twin)."""
+import json
+import sys
+
+from django.core.management.base import BaseCommand, CommandError
+
+from audotics.exceptions import ApplicationError
+from recommendations.services import training
+
+from ._progress import TqdmProgress
+
+
+class Command(BaseCommand):
+    help = "Fit the hybrid recommender, evaluate it, store the artifact and activate if not worse."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--epochs", type=int, default=None)
+        parser.add_argument("--no-refit", action="store_true",
+                            help="serve the model fitted on the evaluation split")
+        parser.add_argument("--no-activate", action="store_true")
+
+    def handle(self, *args, epochs, no_refit, no_activate, **options):
+        progress = TqdmProgress(sys.stderr)
+        try:
+            version = training.model_train(epochs=epochs, refit=not no_refit,
+                                           activate=not no_activate, on_progress=progress)
+        except ApplicationError as exc:
+            raise CommandError(exc.message) from exc
+        finally:
+            progress.close()
+        self.stdout.write(json.dumps({"version": str(version.pk), "status": version.status,
+                                      "metrics": version.metrics}, indent=2))

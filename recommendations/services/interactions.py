@@ -1,0 +1,70 @@
+"""Recording listening interactions: stored, folded into the serving model, cache invalidated."""
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.db import transaction
+
+from audotics.exceptions import ApplicationError
+from playlists.models import Track
+
+from ..models import Interaction
+from . import ranking, serving
+
+MAX_BATCH = 500
+
+
+def _track_ids(items: list[dict[str, Any]]) -> list[uuid.UUID]:
+    ids, bad = [], []
+    for item in items:
+        try:
+            ids.append(uuid.UUID(str(item["track_id"])))
+        except (KeyError, ValueError):
+            bad.append(str(item.get("track_id"))[:64])
+    if bad:
+        raise ApplicationError("Unknown track ids.", code="unknown_tracks",
+                               fields={"trackId": bad})
+    known = set(Track.objects.filter(pk__in=set(ids)).values_list("id", flat=True))
+    unknown = sorted({str(i) for i in ids if i not in known})
+    if unknown:
+        raise ApplicationError("Unknown track ids.", code="unknown_tracks",
+                               fields={"trackId": unknown})
+    return ids
+
+
+def interactions_record(*, user, items: list[dict[str, Any]], type: str | None = None,
+                        context: dict[str, Any] | None = None) -> list[Interaction]:
+    """Store interactions ({track_id, type, context?}), fold them in and invalidate the cache.
+
+    `type`/`context` are defaults for items that lack them (e.g. the playlists service records
+    `add` for every added track). Other processes fold the rows in on their next cache miss.
+    """
+    if len(items) > MAX_BATCH:
+        raise ApplicationError(f"At most {MAX_BATCH} interactions per request.",
+                               code="too_large", status=413)
+    if not items:
+        return []
+    ids = _track_ids(items)
+    valid_types = set(Interaction.Type.values)
+    rows = []
+    for n, (item, track_id) in enumerate(zip(items, ids)):
+        kind = item.get("type") or type
+        if kind not in valid_types:
+            raise ApplicationError("Unknown interaction type.", code="validation_error",
+                                   fields={"type": [f"item {n}: one of {sorted(valid_types)}"]})
+        ctx = ranking.context_parse(item.get("context") or context or {}, prefix="context")
+        rows.append(Interaction(user=user, track_id=track_id, type=kind, context=ctx))
+    with transaction.atomic():
+        Interaction.objects.bulk_create(rows)
+    user_interactions_apply(user_id=str(user.pk), interactions=rows)
+    return rows
+
+
+def user_interactions_apply(*, user_id: str, interactions: list[Interaction]) -> None:
+    """Fold already-stored interactions into this process's model and drop cached lists."""
+    served = serving.served_model()
+    if served is not None:
+        serving.user_fold_in(served, user_id=user_id,
+                             rows=[(i.pk, i.track_id, i.type) for i in interactions])
+    ranking.user_cache_invalidate(user_id=user_id)

@@ -1,0 +1,336 @@
+"""Shared pieces of every recommendation: context checks, user profiles, candidate pools,
+the popularity/content fallback, reasons, diversity and the per-user result cache.
+
+This module and `serving` are the adapter between the ORM and mlcore (STYLE.md §3).
+"""
+from __future__ import annotations
+
+import math
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from django.conf import settings
+from django.core.cache import cache
+from django.db.models import Count, FloatField
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast
+
+from audotics.exceptions import ApplicationError
+from mlcore.context import CONTEXT_VOCAB
+from playlists.models import Track
+
+from ..models import Interaction
+from . import context_targets as ct
+
+TRACK_FIELDS = ("id", "title", "artist", "album", "duration_ms", "genre", "features", "metadata")
+POSITIVE_TYPES = ("like", "add", "play")
+# mood/activity/timeOfDay as they arrive (query parameters are not camel-converted) -> Python key.
+CONTEXT_FIELDS = {"mood": "mood", "activity": "activity", "timeOfDay": "time_of_day",
+                  "time_of_day": "time_of_day"}
+
+
+# ---------------------------------------------------------------------------- context
+
+
+def context_parse(raw: dict[str, Any], *, prefix: str | None = None) -> dict[str, str]:
+    """Check mood/activity/timeOfDay against mlcore's vocabulary; 400 naming the bad field."""
+    clean: dict[str, str] = {}
+    errors: dict[str, list[str]] = {}
+    for key, value in raw.items():
+        if key not in CONTEXT_FIELDS or value in (None, ""):
+            continue
+        py_key = CONTEXT_FIELDS[key]
+        vocab_key = "timeOfDay" if py_key == "time_of_day" else py_key
+        vocab = CONTEXT_VOCAB[vocab_key]
+        v = str(value).strip().lower() if isinstance(value, str) else None
+        if v not in vocab:
+            errors[vocab_key] = [f"must be one of: {', '.join(vocab)}"]
+        else:
+            clean[py_key] = v
+    if errors:
+        fields: dict[str, Any] = {prefix: errors} if prefix else errors
+        raise ApplicationError("Invalid context.", code="validation_error", fields=fields)
+    return clean
+
+
+def context_public(ctx: dict[str, Any]) -> dict[str, Any]:
+    """The context echoed in responses (snake_case; the renderer camelCases it)."""
+    return {k: ctx.get(k) for k in ("mood", "activity", "time_of_day")}
+
+
+# ---------------------------------------------------------------------------- tracks
+
+
+def tracks_fetch(ids: list[str]) -> dict[str, dict[str, Any]]:
+    """Track rows by id (plain dicts); ids no longer in the catalog are simply missing."""
+    if not ids:
+        return {}
+    rows = Track.objects.filter(pk__in=ids).values(*TRACK_FIELDS)
+    return {str(r["id"]): dict(r, id=str(r["id"])) for r in rows}
+
+
+def track_payload(row: dict[str, Any], score: float, reason: str) -> dict[str, Any]:
+    """`Track + {score, reason}` as sent on the wire (snake_case; camelCased by the renderer)."""
+    return {
+        "id": str(row["id"]), "title": row["title"], "artist": row["artist"],
+        "album": row["album"], "duration_ms": row["duration_ms"], "features": row["features"],
+        "metadata": row["metadata"], "score": round(float(score), 4), "reason": reason,
+    }
+
+
+def popularity_of(row: dict[str, Any]) -> float:
+    try:
+        return min(1.0, max(0.0, float((row.get("metadata") or {}).get("popularity", 0)) / 100.0))
+    except (TypeError, ValueError):
+        return 0.0
+
+
+def in_ranges(row: dict[str, Any], ranges: dict[str, tuple[float, float]]) -> bool:
+    feats = row.get("features") or {}
+    for name, (lo, hi) in ranges.items():
+        v = feats.get(name)
+        if not isinstance(v, (int, float)) or not lo <= v <= hi:
+            return False
+    return True
+
+
+# ---------------------------------------------------------------------------- profiles
+
+
+@dataclass
+class Profile:
+    """What the adapter knows of a listener without the model."""
+
+    user_id: str
+    preferences: dict[str, Any] = field(default_factory=dict)
+    liked: list[dict[str, Any]] = field(default_factory=list)  # recent positives, newest first
+    seen: set[str] = field(default_factory=set)
+    disliked: set[str] = field(default_factory=set)
+
+    @property
+    def has_history(self) -> bool:
+        return bool(self.liked)
+
+    @property
+    def genre_share(self) -> dict[str, float]:
+        counts = Counter(r["genre"] for r in self.liked if r["genre"])
+        total = sum(counts.values())
+        return {g: n / total for g, n in counts.items()} if total else {}
+
+    @property
+    def pref_genres(self) -> set[str]:
+        genres = self.preferences.get("genres") or []
+        return {str(g).lower() for g in genres if isinstance(g, str)}
+
+    @property
+    def usual_energy(self) -> float | None:
+        energies = [r["features"].get("energy") for r in self.liked
+                    if isinstance((r["features"] or {}).get("energy"), (int, float))]
+        if energies:
+            return float(np.mean(energies))
+        e = self.preferences.get("energy")
+        return float(e) if isinstance(e, (int, float)) else None
+
+
+def profiles_load(users: list[Any], *, per_user: int = 200) -> dict[str, Profile]:
+    """Recent interactions of several users (one query), with the tracks' details."""
+    out = {str(u.pk): Profile(str(u.pk), dict(getattr(u, "preferences", None) or {}))
+           for u in users}
+    if not out:
+        return out
+    qs = (Interaction.objects.filter(user_id__in=list(out)).order_by("-created_at")
+          .values_list("user_id", "track_id", "type", "track__title", "track__artist",
+                       "track__genre", "track__features"))
+    counts: Counter[str] = Counter()
+    for uid, tid, ty, title, artist, genre, feats in qs[: per_user * len(out)]:
+        uid, tid = str(uid), str(tid)
+        if counts[uid] >= per_user:
+            continue
+        counts[uid] += 1
+        prof = out[uid]
+        prof.seen.add(tid)
+        if ty == "dislike":
+            prof.disliked.add(tid)
+        elif ty in POSITIVE_TYPES and tid not in prof.disliked:
+            prof.liked.append({"id": tid, "title": title, "artist": artist, "genre": genre,
+                               "features": feats or {}, "type": ty})
+    for prof in out.values():
+        prof.liked = [r for r in prof.liked if r["id"] not in prof.disliked]
+    return out
+
+
+# ---------------------------------------------------------------------------- fallback pools
+
+
+def _pool_seconds() -> int:
+    return int(getattr(settings, "RECO_POOL_SECONDS", 600))
+
+
+def pool_global(size: int = 400) -> list[dict[str, Any]]:
+    """Most-interacted plus highest-popularity tracks, cached for a few minutes."""
+    key = f"reco:pool:global:{size}"
+    rows = cache.get(key)
+    if rows is not None:
+        return rows
+    top_ids = [str(t) for t in Interaction.objects.exclude(type__in=("skip", "dislike"))
+               .values("track_id").annotate(n=Count("id")).order_by("-n")
+               .values_list("track_id", flat=True)[:size]]
+    by_pop = list(
+        Track.objects.annotate(pop=Cast(KeyTextTransform("popularity", "metadata"), FloatField()))
+        .exclude(pop__isnull=True).order_by("-pop").values(*TRACK_FIELDS)[:size])
+    if len(by_pop) < size:  # catalogs without popularity metadata
+        by_pop += list(Track.objects.values(*TRACK_FIELDS)[:size])
+    fetched = tracks_fetch(top_ids)
+    seen: set[str] = set()
+    rows = []
+    for n, row in enumerate([fetched[t] for t in top_ids if t in fetched] + by_pop):
+        rid = str(row["id"])
+        if rid in seen:
+            continue
+        seen.add(rid)
+        row = dict(row, id=rid)
+        # Interaction rank counts as popularity too: the top of our own listening is popular here.
+        row["_rank_pop"] = max(0.0, 1.0 - n / (2 * size)) if n < len(top_ids) else 0.0
+        rows.append(row)
+    cache.set(key, rows, _pool_seconds())
+    return rows
+
+
+def pool_genre(genre: str, size: int = 200) -> list[dict[str, Any]]:
+    """The most popular tracks of one genre, cached for a few minutes."""
+    key = f"reco:pool:genre:{size}:{genre[:60]}"
+    rows = cache.get(key)
+    if rows is not None:
+        return rows
+    rows = [dict(r, id=str(r["id"]), _rank_pop=0.0) for r in
+            Track.objects.filter(genre=genre)
+            .annotate(pop=Cast(KeyTextTransform("popularity", "metadata"), FloatField()))
+            .order_by("-pop").values(*TRACK_FIELDS)[:size]]
+    cache.set(key, rows, _pool_seconds())
+    return rows
+
+
+def fallback_candidates(profile: Profile, *, extra_genres: set[str] | None = None) -> list[
+        dict[str, Any]]:
+    """Candidate rows for the popularity/content fallback: global pool plus taste genres."""
+    genres = set(profile.pref_genres) | set(extra_genres or ())
+    genres |= {g for g, _ in Counter(profile.genre_share).most_common(3)}
+    rows: dict[str, dict[str, Any]] = {r["id"]: r for r in pool_global()}
+    for g in sorted(genres)[:8]:
+        for r in pool_genre(g):
+            rows.setdefault(r["id"], r)
+    return list(rows.values())
+
+
+def fallback_score(row: dict[str, Any], profile: Profile, target: dict[str, float] | None) -> float:
+    """Popularity + genre affinity (preferences, history) + energy and context closeness."""
+    pop = max(popularity_of(row), row.get("_rank_pop", 0.0))
+    share = profile.genre_share
+    genre = row.get("genre") or ""
+    affinity = 0.5 * (genre in profile.pref_genres)
+    if share:
+        affinity += 0.5 * share.get(genre, 0.0) / max(share.values())
+    energy = profile.usual_energy
+    feats = row.get("features") or {}
+    e_close = (1.0 - min(1.0, abs(float(feats["energy"]) - energy))
+               if energy is not None and isinstance(feats.get("energy"), (int, float)) else 0.5)
+    score = 0.3 * pop + 0.45 * affinity + 0.1 * e_close
+    if target:
+        score += 0.15 * ct.closeness(feats, target)
+    return score
+
+
+# ---------------------------------------------------------------------------- reasons, diversity
+
+
+def _feature_distance(a: dict[str, Any], b: dict[str, Any]) -> float:
+    keys = ("energy", "valence", "danceability", "acousticness")
+    vals = [abs(float(a[k]) - float(b[k])) for k in keys
+            if isinstance(a.get(k), (int, float)) and isinstance(b.get(k), (int, float))]
+    return float(np.mean(vals)) if vals else 1.0
+
+
+def reason_for(row: dict[str, Any], profile: Profile) -> str:
+    """A human reason: a liked track it resembles, the user's usual energy, or its genre."""
+    feats = row.get("features") or {}
+    best, best_d = None, 0.12
+    for liked in profile.liked[:30]:
+        if liked["artist"] == row["artist"]:
+            best = liked
+            break
+        if liked["genre"] and liked["genre"] == row.get("genre"):
+            d = _feature_distance(liked["features"], feats)
+            if d < best_d:
+                best, best_d = liked, d
+    if best is not None:
+        return f"because you liked {best['title']} by {best['artist']}"
+    energy = profile.usual_energy
+    if energy is not None and isinstance(feats.get("energy"), (int, float)) \
+            and abs(float(feats["energy"]) - energy) <= 0.1:
+        return "matches your usual energy"
+    return f"popular in {row.get('genre') or 'the catalog'}"
+
+
+def artist_cap(limit: int) -> int:
+    """At most 2 tracks per artist per 20 listed."""
+    return 2 * max(1, math.ceil(limit / 20))
+
+
+def diversify(ranked: list[tuple[dict[str, Any], float]], *, limit: int, diversity: bool) -> list[
+        tuple[dict[str, Any], float]]:
+    """Best-first, at most `artist_cap` per artist; relaxed only if the list would be short."""
+    if not diversity:
+        return ranked[:limit]
+    cap = artist_cap(limit)
+    per: Counter[str] = Counter()
+    out, rest = [], []
+    for row, score in ranked:
+        if len(out) >= limit:
+            break
+        if per[row["artist"]] < cap:
+            per[row["artist"]] += 1
+            out.append((row, score))
+        else:
+            rest.append((row, score))
+    # A tiny catalog may not have enough artists: a full list beats an empty one.
+    return out + rest[: max(0, limit - len(out))]
+
+
+def minmax(values: list[float]) -> list[float]:
+    if not values:
+        return []
+    lo, hi = min(values), max(values)
+    if hi - lo < 1e-12:
+        return [1.0 for _ in values]
+    return [(v - lo) / (hi - lo) for v in values]
+
+
+# ---------------------------------------------------------------------------- result cache
+
+
+def _gen_key(user_id: str) -> str:
+    return f"reco:gen:{user_id}"
+
+
+def cache_seconds() -> int:
+    return int(getattr(settings, "RECO_CACHE_SECONDS", 3600))
+
+
+def user_cache_invalidate(*, user_id: str) -> None:
+    """New interactions: every cached list of this user becomes unreachable."""
+    try:
+        cache.set(_gen_key(user_id), uuid.uuid4().hex[:12], timeout=30 * 24 * 3600)
+    except Exception:  # noqa: BLE001 - a cache outage must not fail the write
+        pass
+
+
+def user_cache_keys(user_ids: list[str], suffix: str) -> dict[str, str]:
+    """Result-cache keys for the users; the generation token makes invalidation O(1)."""
+    try:
+        gens = cache.get_many([_gen_key(u) for u in user_ids])
+    except Exception:  # noqa: BLE001
+        gens = {}
+    return {u: f"reco:u:{u}:{gens.get(_gen_key(u), '0')}:{suffix}" for u in user_ids}

@@ -1,0 +1,488 @@
+"""Personal recommendations, playlist generation and playlist continuation (issue 6).
+
+Every path works without a trained model (popularity/content fallback) and with an empty catalog
+(empty lists), so recommendation endpoints never answer 500 for lack of data.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.core.cache import cache
+
+from audotics.exceptions import ApplicationError
+from mlcore import MlcoreError
+from playlists.models import Collaborator, Playlist, PlaylistTrack, Track
+
+from . import context_targets as ct
+from . import ranking, serving
+from .ranking import Profile
+
+logger = logging.getLogger(__name__)
+
+MAX_LIMIT = 100
+STRATEGY = "average_with_least_misery"
+LEAST_MISERY_FLOOR = 0.2  # a member's percentile below this vetoes a candidate
+
+
+# ---------------------------------------------------------------------------- personal
+
+
+def _model_candidates(served: serving.Served | None, profile: Profile, *, k: int,
+                      context: dict[str, str], exclude: set[str]) -> list[tuple[str, float]]:
+    """The model's top-k for a user it knows (after catching up on recent interactions)."""
+    if served is None:
+        return []
+    model = served.model
+    if not model.has_user(profile.user_id):
+        return []
+    ex = [t for t in exclude if model.has_item(t)]
+    try:
+        with served.lock:
+            return model.recommend(profile.user_id, k=k, context=context or None, exclude=ex)
+    except MlcoreError:
+        logger.warning("model.recommend failed for %s", profile.user_id, exc_info=True)
+        return []
+
+
+def _rank_for(profile: Profile, *, model_recs: list[tuple[str, float]],
+              rows: dict[str, dict[str, Any]], limit: int, context: dict[str, str],
+              exclude: set[str], diversity: bool) -> list[dict[str, Any]]:
+    """Blend model scores with the context target, top up from the fallback, diversify."""
+    target = ct.context_target(context)
+    ranked: list[tuple[dict[str, Any], float]] = []
+    used: set[str] = set(exclude) | profile.disliked
+    recs = [(rows[i], s) for i, s in model_recs if i in rows and i not in used]
+    if recs:
+        norm = ranking.minmax([s for _, s in recs])
+        for (row, _), s in zip(recs, norm):
+            score = 0.7 * s + 0.3 * ct.closeness(row["features"] or {}, target) if target else s
+            ranked.append((row, score))
+        ranked.sort(key=lambda p: -p[1])
+        used |= {r["id"] for r, _ in ranked}
+    if len(ranked) < limit * 2:
+        # Cold users, new tracks or a short model list: popularity and content fill the rest,
+        # always below the model's picks.
+        skip = used | profile.seen
+        pool = [r for r in ranking.fallback_candidates(profile) if r["id"] not in skip]
+        scored = sorted(((r, ranking.fallback_score(r, profile, target)) for r in pool),
+                        key=lambda p: -p[1])
+        floor = min((s for _, s in ranked), default=1.0)
+        top = max((s for _, s in scored), default=1.0) or 1.0
+        ranked += [(r, floor * 0.99 * s / top if ranked else s) for r, s in scored]
+    picked = ranking.diversify(ranked, limit=limit, diversity=diversity)
+    return [ranking.track_payload(row, score, ranking.reason_for(row, profile))
+            for row, score in picked]
+
+
+def recommendations_compute(
+    *, users: list[Any], limit: int = 20, context: dict[str, str] | None = None,
+    exclude: set[str] | None = None, diversity: bool = True, catch_up: bool = True,
+) -> dict[str, dict[str, Any]]:
+    """Recommendation payloads for several users at once (the API uses one, the batch many)."""
+    context = context or {}
+    exclude = exclude or set()
+    served = serving.served_model()
+    uids = [str(u.pk) for u in users]
+    if served is not None and catch_up:
+        if len(uids) == 1:
+            serving.user_catch_up(served, user_id=uids[0])
+        else:
+            serving.users_catch_up(served, user_ids=uids)
+    profiles = ranking.profiles_load(users, per_user=200 if len(uids) == 1 else 60)
+    k = max(limit * 4, 40)
+    recs = {u: _model_candidates(served, profiles[u], k=k, context=context,
+                                 exclude=exclude | profiles[u].disliked) for u in uids}
+    rows = ranking.tracks_fetch(sorted({i for r in recs.values() for i, _ in r}))
+    version = served.version_id if served is not None else None
+    out = {}
+    for u in uids:
+        tracks = _rank_for(profiles[u], model_recs=recs[u], rows=rows, limit=limit,
+                           context=context, exclude=exclude, diversity=diversity)
+        out[u] = {"tracks": tracks, "context": ranking.context_public(context),
+                  "model_version": version if recs[u] else None,
+                  "source": "model" if recs[u] else "fallback"}
+    return out
+
+
+def _suffix(*, version: str | None, limit: int, context: dict[str, str], playlist: str,
+            diversity: bool) -> str:
+    ctx = ",".join(f"{k}={v}" for k, v in sorted(context.items()))
+    return f"{version or 'none'}:{limit}:{ctx}:{playlist}:{int(diversity)}"
+
+
+def recommendation_list_for_user(
+    *, viewer, user_id: Any, limit: int = 20, context: dict[str, Any] | None = None,
+    playlist_id: Any = None, diversity: bool = True,
+) -> dict[str, Any]:
+    """`GET /api/users/{id}/recommendations`: own list only (staff: anyone's); cached per user."""
+    target = _target_user(viewer=viewer, user_id=user_id)
+    if not 1 <= limit <= MAX_LIMIT:
+        raise ApplicationError("limit must be 1..100.", code="validation_error",
+                               fields={"limit": ["an integer from 1 to 100"]})
+    ctx = ranking.context_parse(context or {})
+    exclude: set[str] = set()
+    playlist_key = "-"
+    if playlist_id:
+        from playlists import selectors as playlist_selectors  # noqa: PLC0415
+
+        # The playlist being edited must be one the *viewer* may read (404 otherwise).
+        playlist = playlist_selectors.playlist_get(playlist_id=playlist_id, user=viewer)
+        exclude = {str(t) for t in PlaylistTrack.objects.filter(playlist=playlist)
+                   .values_list("track_id", flat=True)}
+        playlist_key = f"{playlist.pk}@{playlist.version}"
+    active = serving.active_version()
+    uid = str(target.pk)
+    key = ranking.user_cache_keys([uid], _suffix(
+        version=active["id"] if active else None, limit=limit, context=ctx,
+        playlist=playlist_key, diversity=diversity))[uid]
+    try:
+        hit = cache.get(key)
+    except Exception:  # noqa: BLE001 - Redis down: compute instead of failing
+        hit = None
+    if hit is not None:
+        return hit
+    payload = recommendations_compute(users=[target], limit=limit, context=ctx, exclude=exclude,
+                                      diversity=diversity)[uid]
+    try:
+        cache.set(key, payload, ranking.cache_seconds())
+    except Exception:  # noqa: BLE001
+        pass
+    return payload
+
+
+def _target_user(*, viewer, user_id: Any):
+    """The user whose list is asked for. Others: 403; staff: 404 for unknown/malformed ids."""
+    import uuid  # noqa: PLC0415
+
+    if str(user_id) == "me":
+        return viewer
+    try:
+        key = uuid.UUID(str(user_id))
+    except ValueError:
+        key = None
+    if key is not None and key == getattr(viewer, "pk", None):
+        return viewer
+    if not getattr(viewer, "is_staff", False):
+        # Whether the id exists is not revealed to non-staff: always 403.
+        raise ApplicationError("You may only read your own recommendations.",
+                               code="permission_denied", status=403)
+    user = get_user_model().objects.filter(pk=key).first() if key else None
+    if user is None:
+        raise ApplicationError("No such user.", code="not_found", status=404)
+    return user
+
+
+def recommendations_precompute(*, users: list[Any], limit: int = 20) -> int:
+    """Compute the default list (no context, no playlist) of the users into the result cache."""
+    active = serving.active_version()
+    payloads = recommendations_compute(users=users, limit=limit)
+    uids = list(payloads)
+    keys = ranking.user_cache_keys(uids, _suffix(
+        version=active["id"] if active else None, limit=limit, context={}, playlist="-",
+        diversity=True))
+    cache.set_many({keys[u]: payloads[u] for u in uids}, ranking.cache_seconds())
+    return len(uids)
+
+
+# ---------------------------------------------------------------------------- generation
+
+
+def generation_context_parse(raw: Any) -> tuple[dict[str, str], dict[str, tuple[float, float]],
+                                                list[str]]:
+    """PlaylistContext -> (vocabulary context, hard feature ranges, genres); 400 naming fields."""
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise ApplicationError("context must be an object.", code="validation_error",
+                               fields={"context": ["not an object"]})
+    ctx = ranking.context_parse(raw, prefix="context")
+    ranges: dict[str, tuple[float, float]] = {}
+    errors: dict[str, list[str]] = {}
+    for name, top in (("energy", 1.0), ("tempo", 300.0)):
+        v = raw.get(name)
+        if v is None:
+            continue
+        ok = (isinstance(v, (list, tuple)) and len(v) == 2
+              and all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in v)
+              and 0 <= v[0] <= v[1] <= top)
+        if ok:
+            ranges[name] = (float(v[0]), float(v[1]))
+        else:
+            errors[name] = [f"a range [lo, hi] with 0 <= lo <= hi <= {top:g}"]
+    genres = raw.get("genres") or []
+    if not (isinstance(genres, list) and len(genres) <= 20
+            and all(isinstance(g, str) and 0 < len(g.strip()) <= 50 for g in genres)):
+        errors["genres"] = ["a list of at most 20 genre names"]
+        genres = []
+    if errors:
+        raise ApplicationError("Invalid context.", code="validation_error",
+                               fields={"context": errors})
+    return ctx, ranges, sorted({g.strip().lower() for g in genres})
+
+
+def energy_arc(rows: list[tuple[dict[str, Any], float]]) -> list[tuple[dict[str, Any], float]]:
+    """Order tracks along a gentle arc: energy rises to a peak ~2/3 through, then eases down.
+
+    The target curve is matched rank to rank: the k-th calmest track takes the k-th lowest point.
+    """
+    n = len(rows)
+    if n < 3:
+        return rows
+    peak = (2 * n) // 3
+    curve = [i / max(peak, 1) if i <= peak else 1.0 - 0.5 * (i - peak) / max(n - 1 - peak, 1)
+             for i in range(n)]
+
+    def energy(p: tuple[dict[str, Any], float]) -> float:
+        e = (p[0].get("features") or {}).get("energy")
+        return float(e) if isinstance(e, (int, float)) else 0.5
+
+    by_energy = sorted(rows, key=energy)
+    slots = sorted(range(n), key=lambda i: (curve[i], i))
+    out: list[Any] = [None] * n
+    for slot, row in zip(slots, by_energy):
+        out[slot] = row
+    return out
+
+
+def playlist_generate(
+    *, user, context: Any = None, length: int = 20, seed_track_ids: list[Any] | None = None,
+    save: bool = False, name: str | None = None,
+) -> dict[str, Any]:
+    """`POST /api/playlists/generate`: hard ranges exact, moods as feature targets, personal."""
+    if not 1 <= length <= MAX_LIMIT:
+        raise ApplicationError("length must be 1..100.", code="validation_error",
+                               fields={"length": ["an integer from 1 to 100"]})
+    ctx, ranges, genres = generation_context_parse(context)
+    seeds = _seed_ids(seed_track_ids or [])
+    qs = Track.objects.all()
+    if genres:
+        qs = qs.filter(genre__in=genres)
+    for feat, (lo, hi) in ranges.items():
+        qs = qs.filter(**{f"features__{feat}__gte": lo, f"features__{feat}__lte": hi})
+    target = ct.context_target(ctx)
+    if ranges.get("energy") and target:
+        lo, hi = ranges["energy"]
+        target = dict(target, energy=min(hi, max(lo, target["energy"])))
+
+    served = serving.served_model()
+    uid = str(user.pk)
+    profile = ranking.profiles_load([user])[uid]
+    model_recs: list[tuple[str, float]] = []
+    if served is not None:
+        serving.user_catch_up(served, user_id=uid)
+        model = served.model
+        try:
+            with served.lock:
+                known_seeds = [s for s in seeds if model.has_item(s)]
+                if known_seeds:
+                    model_recs = model.continue_sequence(known_seeds, k=500, context=ctx or None,
+                                                         exclude=[])
+                elif model.has_user(uid):
+                    model_recs = model.recommend(uid, k=500, context=ctx or None,
+                                                 exclude_seen=False)
+        except MlcoreError:
+            logger.warning("model candidates failed in generation", exc_info=True)
+    # Candidates: the model's (filtered by the database, so ranges are exact) plus a sample of
+    # matching tracks and the popularity pools (filtered here with the same ranges).
+    cand: dict[str, dict[str, Any]] = {}
+    if model_recs:
+        for r in qs.filter(pk__in=[i for i, _ in model_recs]).values(*ranking.TRACK_FIELDS):
+            cand[str(r["id"])] = dict(r, id=str(r["id"]))
+    for r in qs.values(*ranking.TRACK_FIELDS)[:1500]:
+        cand.setdefault(str(r["id"]), dict(r, id=str(r["id"])))
+    for r in ranking.fallback_candidates(profile, extra_genres=set(genres)):
+        if (not genres or r.get("genre") in genres) and ranking.in_ranges(r, ranges):
+            cand.setdefault(r["id"], r)
+    for s in seeds:
+        cand.pop(s, None)
+    for s in profile.disliked:
+        cand.pop(s, None)
+
+    model_score = dict(zip([i for i, _ in model_recs],
+                           ranking.minmax([s for _, s in model_recs])))
+    scored = []
+    for tid, row in cand.items():
+        personal = model_score.get(tid)
+        if personal is None:
+            personal = 0.6 * ranking.fallback_score(row, profile, None)
+        close = ct.closeness(row.get("features") or {}, target) if target else None
+        score = personal if close is None else 0.5 * personal + 0.5 * close
+        scored.append((row, score))
+    scored.sort(key=lambda p: -p[1])
+    picked = energy_arc(ranking.diversify(scored, limit=length, diversity=True))
+    tracks = [ranking.track_payload(row, score, ranking.reason_for(row, profile))
+              for row, score in picked]
+    result: dict[str, Any] = {"tracks": tracks, "context": ranking.context_public(ctx),
+                              "model_version": served.version_id if served else None}
+    if save:
+        result["playlist"] = _save_playlist(user=user, name=name, ctx=ctx, ranges=ranges,
+                                            genres=genres, track_ids=[t["id"] for t in tracks])
+    return result
+
+
+def _seed_ids(raw: list[Any]) -> list[str]:
+    import uuid  # noqa: PLC0415
+
+    if not isinstance(raw, list) or len(raw) > MAX_LIMIT:
+        raise ApplicationError("seedTrackIds must be a list of at most 100 ids.",
+                               code="validation_error", fields={"seedTrackIds": ["too many"]})
+    ids, bad = [], []
+    for v in raw:
+        try:
+            ids.append(str(uuid.UUID(str(v))))
+        except ValueError:
+            bad.append(str(v)[:64])
+    known = {str(t) for t in Track.objects.filter(pk__in=ids).values_list("id", flat=True)}
+    bad += [i for i in ids if i not in known]
+    if bad:
+        raise ApplicationError("Unknown seed track ids.", code="unknown_tracks",
+                               fields={"seedTrackIds": bad})
+    return ids
+
+
+def _save_playlist(*, user, name: str | None, ctx: dict[str, str],
+                   ranges: dict[str, tuple[float, float]], genres: list[str],
+                   track_ids: list[str]) -> Any:
+    """Store the generated list through the playlists engineer's services (issue 4)."""
+    from django.db import transaction  # noqa: PLC0415
+
+    from playlists import selectors as playlist_selectors  # noqa: PLC0415
+    from playlists import services as playlist_services  # noqa: PLC0415
+
+    label = " ".join(v for v in (ctx.get("mood"), ctx.get("activity"),
+                                 ctx.get("time_of_day")) if v) or "Generated"
+    stored = {**ctx, **{k: list(v) for k, v in ranges.items()}}
+    if genres:
+        stored["genres"] = genres
+    with transaction.atomic():
+        playlist = playlist_services.playlist_create(
+            owner=user, name=(name or f"{label.title()} mix")[:200], context=stored)
+        if track_ids:
+            playlist_services.playlist_tracks_add(playlist=playlist, user=user,
+                                                  track_ids=track_ids)
+    return playlist_selectors.playlist_get(playlist_id=playlist.pk, user=user)
+
+
+# ---------------------------------------------------------------------------- continuation
+
+
+def _percentiles(values: list[float]) -> list[float]:
+    """Rank of each value within the list, 0 (worst) .. 1 (best)."""
+    n = len(values)
+    if n <= 1:
+        return [1.0] * n
+    order = sorted(range(n), key=lambda i: values[i])
+    out = [0.0] * n
+    for rank, i in enumerate(order):
+        out[i] = rank / (n - 1)
+    return out
+
+
+def _member_scores(served: serving.Served | None, profile: Profile,
+                   rows: list[dict[str, Any]]) -> list[float]:
+    """One member's score for each candidate: the model's when it knows them, else content."""
+    if served is not None and served.model.has_user(profile.user_id):
+        model = served.model
+        known = [r["id"] for r in rows if model.has_item(r["id"])]
+        try:
+            with served.lock:
+                scores = dict(zip(known, model.score_items(profile.user_id, known).tolist()))
+        except MlcoreError:
+            scores = {}
+        if scores:
+            low = min(scores.values())
+            return [scores.get(r["id"], low) for r in rows]
+    return [ranking.fallback_score(r, profile, None) for r in rows]
+
+
+def playlist_recommendations(*, playlist_id: Any, user, limit: int = 20) -> dict[str, Any]:
+    """`GET /api/playlists/{id}/recommendations`: continue the playlist, balanced for groups.
+
+    Strategy "average_with_least_misery": each member's scores become percentiles within the
+    candidates; candidates any member ranks below LEAST_MISERY_FLOOR are dropped (the floor is
+    halved until enough survive), the rest rank by the members' mean percentile plus the
+    continuation score. tasteMatch = 100 x a member's mean percentile over the chosen tracks.
+    """
+    from playlists import selectors as playlist_selectors  # noqa: PLC0415
+
+    if not 1 <= limit <= MAX_LIMIT:
+        raise ApplicationError("limit must be 1..100.", code="validation_error",
+                               fields={"limit": ["an integer from 1 to 100"]})
+    playlist: Playlist = playlist_selectors.playlist_get(playlist_id=playlist_id, user=user)
+    track_ids = [str(t) for t in PlaylistTrack.objects.filter(playlist=playlist)
+                 .order_by("position").values_list("track_id", flat=True)]
+    members = [playlist.owner] + [c.user for c in Collaborator.objects.filter(playlist=playlist)
+                                  .select_related("user").order_by("added_at")]
+    profiles = ranking.profiles_load(members, per_user=100)
+    served = serving.served_model()
+    if served is not None:
+        for m in members:
+            serving.user_catch_up(served, user_id=str(m.pk))
+    ctx = {k: v for k, v in (playlist.context or {}).items()
+           if k in ("mood", "activity", "time_of_day")}
+    try:
+        ctx = ranking.context_parse(ctx)
+    except ApplicationError:
+        ctx = {}  # playlist contexts are stored leniently; ignore values outside the vocabulary
+    in_playlist = set(track_ids)
+
+    cont: list[tuple[str, float]] = []
+    if served is not None:
+        model = served.model
+        seeds = [t for t in track_ids if model.has_item(t)][-50:]
+        if seeds:
+            try:
+                with served.lock:
+                    cont = model.continue_sequence(seeds, k=limit * 5, context=ctx or None,
+                                                   exclude=[])
+            except MlcoreError:
+                logger.warning("continue_sequence failed", exc_info=True)
+    rows_by_id = ranking.tracks_fetch([i for i, _ in cont])
+    cand = [rows_by_id[i] for i, _ in cont if i in rows_by_id and i not in in_playlist]
+    cont_score = dict(zip([i for i, _ in cont], ranking.minmax([s for _, s in cont])))
+    # The playlist itself is a taste profile: its genres and energy drive the fallback.
+    pl_profile = Profile(user_id=str(playlist.pk))
+    pl_profile.liked = [
+        {"id": str(r["id"]), "title": r["title"], "artist": r["artist"], "genre": r["genre"],
+         "features": r["features"] or {}, "type": "add"}
+        for r in Track.objects.filter(pk__in=track_ids[-100:]).values(*ranking.TRACK_FIELDS)]
+    if len(cand) < limit * 3:
+        have = {r["id"] for r in cand} | in_playlist
+        pool = sorted((r for r in ranking.fallback_candidates(pl_profile) if r["id"] not in have),
+                      key=lambda r: -ranking.fallback_score(r, pl_profile, None))
+        for r in pool[: limit * 5]:
+            cand.append(r)
+            cont_score.setdefault(r["id"], 0.5 * ranking.fallback_score(r, pl_profile, None))
+    for p in profiles.values():
+        cand = [r for r in cand if r["id"] not in p.disliked]
+
+    member_pct = {str(m.pk): _percentiles(_member_scores(served, profiles[str(m.pk)], cand))
+                  for m in members}
+    n = len(cand)
+    floor = LEAST_MISERY_FLOOR if len(members) > 1 else 0.0
+    keep = list(range(n))
+    while floor > 0.01:
+        keep = [i for i in range(n) if min(p[i] for p in member_pct.values()) >= floor]
+        if len(keep) >= min(limit, n):
+            break
+        floor /= 2
+    else:
+        keep = list(range(n))
+    mean = {i: sum(p[i] for p in member_pct.values()) / len(members) for i in keep}
+    ranked = sorted(((cand[i], 0.5 * mean[i] + 0.5 * cont_score.get(cand[i]["id"], 0.0))
+                     for i in keep), key=lambda p: -p[1])
+    picked = ranking.diversify(ranked, limit=limit, diversity=True)
+    index_of = {r["id"]: i for i, r in enumerate(cand)}
+    tracks = [ranking.track_payload(row, score, ranking.reason_for(row, pl_profile))
+              for row, score in picked]
+    chosen = [index_of[t["id"]] for t in tracks]
+    member_out = []
+    for m in members:
+        pct = member_pct[str(m.pk)]
+        match = round(100 * sum(pct[i] for i in chosen) / len(chosen)) if chosen else 0
+        member_out.append({"user_id": str(m.pk), "username": m.username, "taste_match": match})
+    return {"tracks": tracks, "members": member_out,
+            "strategy": STRATEGY if len(members) > 1 else "continuation",
+            "model_version": served.version_id if served and cont else None}

@@ -1,0 +1,266 @@
+"""Training, evaluation, activation and batch jobs for the recommender (SPEC.md §6).
+
+A version is created as `training`, its artifact is written atomically (`model.save`) to
+MODEL_DIR/<id>, and only then is it marked ready and perhaps activated. A worker killed at any
+point before that leaves a `training` row and no active change: serving keeps the old model.
+"""
+from __future__ import annotations
+
+import logging
+import shutil
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.utils import timezone
+
+from audotics.exceptions import ApplicationError
+
+from ..models import Interaction, ModelVersion
+from . import serving
+
+logger = logging.getLogger(__name__)
+
+Progress = Callable[[str, int, int], None] | None
+FEATURE_COLUMNS = ("danceability", "energy", "valence", "acousticness", "instrumentalness",
+                   "liveness", "speechiness", "loudness", "tempo")
+CONTEXT_KEYS = ("mood", "activity", "time_of_day")
+
+
+def _progress(cb: Progress, stage: str, done: int, total: int) -> None:
+    if cb is not None:
+        cb(stage, done, total)
+
+
+def training_data_load(*, until, on_progress: Progress = None) -> tuple[Any, Any]:
+    """(interactions frame, item features frame) from the database, for mlcore."""
+    import pandas as pd  # noqa: PLC0415
+
+    from mlcore.context import CONTEXT_VOCAB  # noqa: PLC0415
+    from playlists.models import Track  # noqa: PLC0415
+
+    vocab = {"mood": set(CONTEXT_VOCAB["mood"]), "activity": set(CONTEXT_VOCAB["activity"]),
+             "time_of_day": set(CONTEXT_VOCAB["timeOfDay"])}
+    qs = Interaction.objects.filter(created_at__lte=until)
+    total = qs.count()
+    records = []
+    for n, (uid, tid, ty, ctx) in enumerate(
+            qs.values_list("user_id", "track_id", "type", "context").iterator(chunk_size=20_000)):
+        rec = {"user_id": str(uid), "item_id": str(tid), "type": ty}
+        ctx = ctx if isinstance(ctx, dict) else {}
+        for key in CONTEXT_KEYS:
+            v = ctx.get(key)
+            # Playlist contexts are stored leniently: only vocabulary values reach the model.
+            rec[key] = v if isinstance(v, str) and v in vocab[key] else None
+        records.append(rec)
+        if n % 20_000 == 0:
+            _progress(on_progress, "interactions", n, total)
+    _progress(on_progress, "interactions", total, total)
+    inter = pd.DataFrame(records, columns=["user_id", "item_id", "type", *CONTEXT_KEYS])
+    for key in CONTEXT_KEYS:
+        if inter[key].isna().all():
+            inter = inter.drop(columns=[key])
+    n_tracks = Track.objects.count()
+    feats = []
+    for n, (tid, artist, genre, f, meta) in enumerate(
+            Track.objects.values_list("id", "artist", "genre", "features", "metadata")
+            .iterator(chunk_size=20_000)):
+        f = f if isinstance(f, dict) else {}
+        row = {c: f.get(c) for c in FEATURE_COLUMNS}
+        pop = (meta or {}).get("popularity") if isinstance(meta, dict) else None
+        row.update(item_id=str(tid), artist=artist, genre=genre or None,
+                   popularity=pop if isinstance(pop, (int, float)) else None)
+        feats.append(row)
+        if n % 50_000 == 0:
+            _progress(on_progress, "catalog", n, n_tracks)
+    _progress(on_progress, "catalog", n_tracks, n_tracks)
+    features = pd.DataFrame(feats).set_index("item_id") if feats else None
+    if features is not None:
+        for c in (*FEATURE_COLUMNS, "popularity"):
+            features[c] = pd.to_numeric(features[c], errors="coerce")
+    return inter, features
+
+
+def _evaluate(model: Any, test: Any, catalog: int, k: int = 20) -> dict[str, float]:
+    from mlcore.metrics import evaluate_lists  # noqa: PLC0415
+    from mlcore.splits import truth_sets  # noqa: PLC0415
+
+    truth = truth_sets(test)
+    users = [u for u in truth if model.has_user(u)]
+    recs = {u: [i for i, _ in r] for u, r in model.recommend_batch(users, k=k).items()}
+    return evaluate_lists(recs, truth, catalog)
+
+
+def model_train(
+    *, epochs: int | None = None, holdout: float = 0.2, refit: bool = True,
+    activate: bool = True, on_progress: Progress = None, config: dict[str, Any] | None = None,
+) -> ModelVersion:
+    """Fit, evaluate on a hold-out, save atomically, record a version, activate if not worse."""
+    from mlcore import HybridRecommender, ModelConfig  # noqa: PLC0415
+    from mlcore.baselines import PopularityRecommender  # noqa: PLC0415
+    from mlcore.splits import holdout_split, truth_sets  # noqa: PLC0415
+    from mlcore.metrics import evaluate_lists  # noqa: PLC0415
+
+    until = timezone.now()
+    cfg_dict = {"epochs": epochs or settings.RECO_TRAIN_EPOCHS,
+                "head_epochs": epochs or settings.RECO_TRAIN_EPOCHS, "seed": 0,
+                **(config or {})}
+    version = ModelVersion.objects.create(config=cfg_dict, trained_until=until)
+    try:
+        inter, features = training_data_load(until=until, on_progress=on_progress)
+        positives = inter[inter["type"].isin(("like", "add", "play"))]
+        if positives.empty or positives["item_id"].nunique() < 2:
+            raise ApplicationError("Not enough interactions to train on.",
+                                   code="not_enough_data", status=409)
+        cfg = ModelConfig.from_dict(cfg_dict)
+        stats: dict[str, Any] = {}
+        train_pos, test = holdout_split(positives, holdout, seed=cfg.seed)
+        train = inter.drop(index=test.index)
+        _progress(on_progress, "fit (evaluation split)", 0, 1)
+        model = HybridRecommender(cfg).fit(train, item_features=features)
+        _progress(on_progress, "fit (evaluation split)", 1, 1)
+        catalog = len(features) if features is not None else inter["item_id"].nunique()
+        metrics = _evaluate(model, test, catalog)
+        pop = PopularityRecommender().fit(train)
+        truth = truth_sets(test)
+        pop_users = [u for u in truth if u in pop._data.users]
+        metrics["popularity_ndcg@10"] = evaluate_lists(
+            {u: [i for i, _ in r] for u, r in pop.recommend_batch(pop_users, k=20).items()},
+            truth, catalog)["ndcg@10"]
+        stats["fit_eval"] = model.report.__dict__
+        if refit:
+            _progress(on_progress, "fit (all data)", 0, 1)
+            model = HybridRecommender(cfg).fit(inter, item_features=features)
+            _progress(on_progress, "fit (all data)", 1, 1)
+            stats["fit_all"] = model.report.__dict__
+        path = Path(settings.MODEL_DIR) / str(version.pk)
+        model.save(path)  # atomic: a killed worker never leaves a half-written artifact here
+        version.artifact_path = str(path)
+        version.metrics = {k: (None if v != v else v) for k, v in metrics.items()}  # NaN -> null
+        version.training_stats = stats
+        version.trained_on_interactions = len(inter)
+        version.trained_on_users = int(inter["user_id"].nunique())
+        version.trained_on_tracks = int(catalog)
+        version.status = ModelVersion.Status.READY
+        version.save()
+    except BaseException as exc:
+        ModelVersion.objects.filter(pk=version.pk).update(
+            status=ModelVersion.Status.FAILED, error=f"{type(exc).__name__}: {exc}"[:2000])
+        raise
+    if activate:
+        if model_version_is_acceptable(version=version):
+            model_version_activate(version=version)
+        else:
+            ModelVersion.objects.filter(pk=version.pk).update(status=ModelVersion.Status.REJECTED)
+        version.refresh_from_db()
+    return version
+
+
+def model_version_is_acceptable(*, version: ModelVersion) -> bool:
+    """Not worse than the active version: NDCG@10 within RECO_ACTIVATION_TOLERANCE (relative)."""
+    active = ModelVersion.objects.filter(is_active=True).exclude(pk=version.pk).first()
+    if active is None:
+        return True
+    new, old = version.metrics.get("ndcg@10"), active.metrics.get("ndcg@10")
+    if old is None:
+        return True
+    if new is None:
+        return False
+    return new >= old * (1.0 - settings.RECO_ACTIVATION_TOLERANCE)
+
+
+@transaction.atomic
+def model_version_activate(*, version: ModelVersion) -> ModelVersion:
+    """Make this version the served one; processes pick it up within seconds."""
+    locked = ModelVersion.objects.select_for_update().get(pk=version.pk)
+    if not locked.artifact_path or not (Path(locked.artifact_path) / "meta.json").exists():
+        raise ApplicationError("This version has no artifact.", code="no_artifact", status=409)
+    ModelVersion.objects.filter(is_active=True).exclude(pk=locked.pk).update(
+        is_active=False, status=ModelVersion.Status.RETIRED)
+    locked.is_active = True
+    locked.status = ModelVersion.Status.ACTIVE
+    locked.activated_at = timezone.now()
+    locked.save(update_fields=["is_active", "status", "activated_at"])
+    transaction.on_commit(serving.active_version_publish)
+    return locked
+
+
+def model_version_rollback() -> ModelVersion:
+    """Re-activate the version that was active before the current one."""
+    current = ModelVersion.objects.filter(is_active=True).first()
+    previous = (ModelVersion.objects.exclude(pk=getattr(current, "pk", None))
+                .filter(activated_at__isnull=False).exclude(artifact_path="")
+                .order_by("-activated_at").first())
+    if previous is None:
+        raise ApplicationError("No earlier version to roll back to.", code="no_previous",
+                               status=409)
+    return model_version_activate(version=previous)
+
+
+def model_evaluate(*, version: ModelVersion | None = None, holdout: float = 0.2) -> dict[str, Any]:
+    """Metrics of a version (default: the active one) on a fresh hold-out of current data.
+
+    The served model has seen all interactions up to its cutoff, so this re-splits the data and
+    scores the version's stored metrics next to a leave-out check: held-out items are removed
+    from each user's profile by fold-in (replace=True) before ranking.
+    """
+    from mlcore import HybridRecommender  # noqa: PLC0415
+    from mlcore.metrics import evaluate_lists  # noqa: PLC0415
+    from mlcore.splits import holdout_split, truth_sets  # noqa: PLC0415
+
+    version = version or ModelVersion.objects.filter(is_active=True).first()
+    if version is None:
+        raise ApplicationError("No active model version.", code="no_model", status=409)
+    model = HybridRecommender.load(version.artifact_path, mmap=True)
+    inter, _ = training_data_load(until=timezone.now())
+    positives = inter[inter["type"].isin(("like", "add", "play"))]
+    train, test = holdout_split(positives, holdout, seed=1)
+    truth = truth_sets(test)
+    recs = {}
+    for uid, group in train.groupby("user_id"):
+        if uid not in truth:
+            continue
+        items = [i for i in group["item_id"] if model.has_item(i)]
+        if not items:
+            continue
+        model.fold_in(uid, [{"user_id": uid, "item_id": i, "type": "like"} for i in items],
+                      replace=True)
+        recs[uid] = [i for i, _ in model.recommend(uid, k=20)]
+    live = evaluate_lists(recs, truth, len(model.item_ids))
+    return {"version": str(version.pk), "stored": version.metrics, "leave_out": live}
+
+
+def active_users(*, days: int) -> list[Any]:
+    """Users with an interaction in the last `days` days."""
+    since = timezone.now() - timedelta(days=days)
+    ids = (Interaction.objects.filter(created_at__gte=since)
+           .values_list("user_id", flat=True).distinct())
+    return list(get_user_model().objects.filter(pk__in=ids).only("id", "preferences"))
+
+
+def recommend_batch(*, days: int | None = None, limit: int = 20, chunk: int = 500,
+                    on_progress: Progress = None) -> int:
+    """Precompute the default list of every active user into the result cache."""
+    from .recommend import recommendations_precompute  # noqa: PLC0415
+
+    users = active_users(days=days or settings.RECO_BATCH_ACTIVE_DAYS)
+    done = 0
+    for start in range(0, len(users), chunk):
+        done += recommendations_precompute(users=users[start:start + chunk], limit=limit)
+        _progress(on_progress, "users", done, len(users))
+    return done
+
+
+def model_artifacts_prune(*, keep: int = 5) -> int:
+    """Delete artifacts of old, inactive versions beyond the newest `keep`."""
+    old = ModelVersion.objects.filter(is_active=False).exclude(artifact_path="")[keep:]
+    n = 0
+    for v in old:
+        shutil.rmtree(v.artifact_path, ignore_errors=True)
+        ModelVersion.objects.filter(pk=v.pk).update(artifact_path="")
+        n += 1
+    return n

@@ -1,0 +1,36 @@
+"""Celery tasks: thin shells around the training and batch services (STYLE.md §5)."""
+from celery import shared_task
+
+
+@shared_task(name="recommendations.model_train")
+def model_train(epochs: int | None = None) -> str | None:
+    """Nightly: train, evaluate, store and (if not worse) activate a new model version."""
+    from audotics.exceptions import ApplicationError
+
+    from .services import training
+
+    try:
+        return str(training.model_train(epochs=epochs).pk)
+    except ApplicationError:
+        return None  # not enough data yet: nothing to retry
+
+
+@shared_task(name="recommendations.recommend_batch")
+def recommend_batch(days: int | None = None) -> int:
+    """Hourly: precompute the default list of recently active users into the cache."""
+    from .services import training
+
+    return training.recommend_batch(days=days)
+
+
+@shared_task(name="recommendations.model_evaluate")
+def model_evaluate() -> dict | None:
+    """Metrics of the active version on current data."""
+    from audotics.exceptions import ApplicationError
+
+    from .services import training
+
+    try:
+        return training.model_evaluate()
+    except ApplicationError:
+        return None
