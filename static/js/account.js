@@ -1,0 +1,93 @@
+import { api, post, toast } from "./api.js";
+
+const form = document.getElementById("prefs-form");
+const energy = document.getElementById("energy");
+const energyOut = document.getElementById("energy-out");
+const prefsStatus = document.getElementById("prefs-status");
+
+energy.addEventListener("input", () => { energyOut.textContent = energy.value; });
+
+form.addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  const fd = new FormData(form);
+  const body = {
+    genres: fd.getAll("genres"),
+    moods: fd.getAll("moods"),
+    energy: Number(energy.value),
+    explicitContent: form.elements.explicitContent.checked,
+  };
+  prefsStatus.textContent = "Saving…";
+  try {
+    await api("PATCH", "/api/users/me/preferences", body);
+    prefsStatus.textContent = "Saved.";
+    toast("Preferences saved");
+  } catch (e) {
+    prefsStatus.textContent = e.message;
+  }
+});
+
+// Two-factor enrollment: setup → QR + secret → confirm with a code.
+const msg = document.getElementById("tfa-msg");
+const state = document.getElementById("tfa-state");
+function say(text, kind = "error") {
+  msg.hidden = !text;
+  msg.textContent = text || "";
+  msg.className = "alert alert-" + kind;
+}
+
+document.getElementById("tfa-setup").addEventListener("click", async () => {
+  say("");
+  try {
+    const data = await post("/api/auth/2fa/setup");
+    const qr = document.getElementById("tfa-qr");
+    // The SVG comes from our own API (a QR code image, no scripts); parse it as SVG, not HTML.
+    const doc = new DOMParser().parseFromString(data.qrSvg, "image/svg+xml");
+    const svg = doc.documentElement;
+    svg.setAttribute("aria-hidden", "true");
+    svg.setAttribute("focusable", "false");
+    qr.replaceChildren(document.importNode(svg, true));
+    const secret = new URL(data.otpauthUri.replace(/^otpauth:/, "https:")).searchParams.get("secret") || "";
+    document.getElementById("tfa-secret").textContent = secret.replace(/(.{4})/g, "$1 ").trim();
+    document.getElementById("tfa-secret").dataset.secret = secret;
+    document.getElementById("tfa-uri").href = data.otpauthUri;
+    document.getElementById("tfa-enroll").hidden = false;
+    document.getElementById("tfa-setup").hidden = true;
+    document.getElementById("tfa-code").focus();
+  } catch (e) {
+    say(e.message);
+  }
+});
+
+document.getElementById("tfa-confirm-form").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  const otp = document.getElementById("tfa-code").value.replace(/\s+/g, "");
+  try {
+    await post("/api/auth/2fa/confirm", { otp });
+    document.getElementById("tfa-off").hidden = true;
+    document.getElementById("tfa-disable-form").hidden = false;
+    state.innerHTML = "<strong>On.</strong> Signing in asks for a code from your authenticator app.";
+    say("Two-factor authentication is now on.", "ok");
+  } catch (e) {
+    say(e.message);
+  }
+});
+
+document.getElementById("tfa-disable-form").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  const f = ev.target;
+  try {
+    await post("/api/auth/2fa/disable", {
+      password: f.elements.password.value,
+      otp: f.elements.otp.value.replace(/\s+/g, ""),
+    });
+    f.reset();
+    f.hidden = true;
+    document.getElementById("tfa-off").hidden = false;
+    document.getElementById("tfa-enroll").hidden = true;
+    document.getElementById("tfa-setup").hidden = false;
+    state.innerHTML = "<strong>Off.</strong> Add a second step to sign-in with an authenticator app.";
+    say("Two-factor authentication is off.", "ok");
+  } catch (e) {
+    say(e.message);
+  }
+});

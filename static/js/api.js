@@ -1,0 +1,100 @@
+// Tiny client for the Audotics REST API: session cookie + CSRF header, JSON in and out,
+// errors as ApiError carrying the envelope's code, message and fields.
+
+export class ApiError extends Error {
+  constructor(status, body) {
+    const err = (body && body.error) || {};
+    super(err.message || `Request failed (${status})`);
+    this.status = status;
+    this.code = err.code || (status === 0 ? "network_error" : "error");
+    this.fields = err.fields || null;
+  }
+}
+
+export function csrfToken() {
+  const m = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
+  if (m) return decodeURIComponent(m[1]);
+  const meta = document.querySelector('meta[name="csrf-token"]');
+  return meta ? meta.content : "";
+}
+
+export async function api(method, path, body) {
+  const opts = {
+    method,
+    credentials: "same-origin",
+    headers: { Accept: "application/json" },
+  };
+  if (method !== "GET" && method !== "HEAD") opts.headers["X-CSRFToken"] = csrfToken();
+  if (body !== undefined) {
+    opts.headers["Content-Type"] = "application/json";
+    opts.body = JSON.stringify(body);
+  }
+  let res;
+  try {
+    res = await fetch(path, opts);
+  } catch (e) {
+    throw new ApiError(0, { error: { code: "network_error", message: "You appear to be offline." } });
+  }
+  if (res.status === 204 || res.status === 202 && res.headers.get("content-length") === "0") return null;
+  let data = null;
+  const text = await res.text();
+  if (text) {
+    try { data = JSON.parse(text); } catch { data = null; }
+  }
+  if (!res.ok) {
+    if (res.status === 401 || (res.status === 403 && data && data.error && data.error.code === "not_authenticated")) {
+      // The session ended: go sign in again and come back here.
+      location.assign("/signin?next=" + encodeURIComponent(location.pathname + location.search));
+    }
+    throw new ApiError(res.status, data);
+  }
+  return data;
+}
+
+export const get = (path) => api("GET", path);
+export const post = (path, body) => api("POST", path, body);
+
+export function debounce(fn, ms) {
+  let t;
+  return (...args) => { clearTimeout(t); t = setTimeout(() => fn(...args), ms); };
+}
+
+// Build an element: h("li", {class: "row", onclick: f}, child, "text", ...).
+export function h(tag, attrs, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v === null || v === undefined || v === false) continue;
+    if (k.startsWith("on") && typeof v === "function") el.addEventListener(k.slice(2), v);
+    else if (k === "class") el.className = v;
+    else if (k === "dataset") Object.assign(el.dataset, v);
+    else if (v === true) el.setAttribute(k, "");
+    else el.setAttribute(k, v);
+  }
+  for (const c of children.flat()) {
+    if (c === null || c === undefined || c === false) continue;
+    el.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+  return el;
+}
+
+let toastTimer;
+export function toast(message, kind = "info") {
+  const el = document.getElementById("toast");
+  if (!el) return;
+  el.textContent = message;
+  el.dataset.kind = kind;
+  el.classList.add("show");
+  clearTimeout(toastTimer);
+  toastTimer = setTimeout(() => el.classList.remove("show"), 3500);
+}
+
+export function fmtDuration(ms) {
+  if (!ms && ms !== 0) return "";
+  const s = Math.round(ms / 1000);
+  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
+}
+
+export function genreOf(track) {
+  const m = track.metadata || {};
+  return m.genre || (Array.isArray(m.genres) && m.genres.join(", ")) || track.genre || "";
+}

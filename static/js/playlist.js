@@ -1,0 +1,440 @@
+import { api, get, post, debounce, h, fmtDuration, genreOf, toast } from "./api.js";
+import { LiveRoom } from "./live.js";
+
+const initial = JSON.parse(document.getElementById("playlist-data").textContent);
+const me = JSON.parse(document.getElementById("me-data").textContent);
+const pid = initial.id;
+const state = {
+  version: initial.version,
+  tracks: initial.tracks,
+  collaborators: initial.collaborators || [],
+  owner: initial.owner,
+  isCollaborative: initial.isCollaborative,
+};
+const outbox = []; // writes that failed for lack of network, replayed on reconnect
+
+const list = document.getElementById("tracks");
+const empty = document.getElementById("empty");
+const liveMsg = document.getElementById("live-msg");
+const banner = document.getElementById("conn-banner");
+
+function announce(text) { liveMsg.textContent = text; }
+
+// ---------------------------------------------------------------- rendering
+
+function row(t, i, n) {
+  const by = t.addedBy ? (t.addedBy.id === me.id ? "you" : t.addedBy.username) : "someone";
+  const li = h("li", {
+    class: "track", tabindex: "0", dataset: { id: t.id },
+    "aria-label": `${i + 1}. ${t.title} by ${t.artist}, added by ${by}`,
+  },
+    h("span", { class: "handle", draggable: "true", title: "Drag to reorder", "aria-hidden": "true" }, "⠿"),
+    h("span", { class: "pos num muted" }, String(i + 1)),
+    h("div", { class: "track-main" },
+      h("a", { href: `/tracks/${t.id}`, class: "track-title", tabindex: "-1" }, t.title),
+      h("span", { class: "track-artist" }, t.artist)),
+    h("span", { class: "added-by small muted" }, `added by ${by}`),
+    h("span", { class: "muted num hide-sm" }, fmtDuration(t.durationMs)),
+    h("span", { class: "row-btns" },
+      h("button", { type: "button", class: "icon-btn", "aria-label": `Move up: ${t.title}`, disabled: i === 0, dataset: { act: "up" } }, "↑"),
+      h("button", { type: "button", class: "icon-btn", "aria-label": `Move down: ${t.title}`, disabled: i === n - 1, dataset: { act: "down" } }, "↓"),
+      h("button", { type: "button", class: "icon-btn danger", "aria-label": `Remove: ${t.title}`, dataset: { act: "remove" } }, "✕")));
+  return li;
+}
+
+function render() {
+  const active = document.activeElement;
+  const focusRow = active && active.closest && active.closest("#tracks li");
+  const focusId = focusRow && focusRow.dataset.id;
+  const focusAct = active && active.dataset && active.dataset.act;
+  const n = state.tracks.length;
+  list.replaceChildren(...state.tracks.map((t, i) => row(t, i, n)));
+  empty.hidden = n > 0;
+  document.getElementById("pl-count").textContent = String(n);
+  list.dataset.version = String(state.version);
+  if (focusId) {
+    const li = list.querySelector(`li[data-id="${CSS.escape(focusId)}"]`);
+    if (li) {
+      const btn = focusAct && li.querySelector(`[data-act="${focusAct}"]`);
+      (btn && !btn.disabled ? btn : li).focus();
+    }
+  }
+  renderPeople();
+}
+
+function renderPeople() {
+  const ul = document.getElementById("collaborators");
+  const isOwner = state.owner && state.owner.id === me.id;
+  const items = [h("li", {}, h("strong", {}, state.owner.username), h("span", { class: "muted small" }, " owner"))];
+  for (const c of state.collaborators) {
+    items.push(h("li", {}, c.username, h("span", { class: "muted small" }, " collaborator"),
+      isOwner || c.id === me.id
+        ? h("button", {
+          type: "button", class: "link-btn small", "aria-label": c.id === me.id ? "Leave this playlist" : `Remove ${c.username}`,
+          onclick: () => removeCollaborator(c),
+        }, c.id === me.id ? "Leave" : "Remove")
+        : null));
+  }
+  ul.replaceChildren(...items);
+}
+
+function renderPresence(people) {
+  const ul = document.getElementById("presence");
+  ul.replaceChildren(...people.map((p) => h("li", { class: "avatar", title: p.username },
+    h("span", { "aria-hidden": "true", class: "avatar-dot" }, (p.username || "?")[0].toUpperCase()),
+    h("span", { class: "avatar-name" }, p.id === me.id ? `${p.username} (you)` : p.username))));
+}
+
+// ---------------------------------------------------------------- state changes
+
+function applyState(p, { force = false } = {}) {
+  if (!force && p.version <= state.version) return; // an event already brought us further
+  state.version = p.version;
+  state.tracks = p.tracks;
+  if (p.collaborators) state.collaborators = p.collaborators;
+  if (typeof p.isCollaborative === "boolean") state.isCollaborative = p.isCollaborative;
+  render();
+}
+
+function applyEvent(ev) {
+  if (typeof ev.version !== "number" || ev.version <= state.version) return; // seen already
+  if (ev.version > state.version + 1) {
+    // A version is missing: ask for a fresh snapshot rather than guess.
+    resync();
+    return;
+  }
+  const d = ev.data || {};
+  const who = ev.userId === me.id ? null : "A collaborator";
+  if (ev.type === "TRACK_ADDED") {
+    const incoming = (d.tracks || []).filter((t) => !state.tracks.some((x) => x.id === t.id));
+    const at = Math.min(typeof d.position === "number" ? d.position : state.tracks.length, state.tracks.length);
+    state.tracks.splice(at, 0, ...incoming);
+    if (who) announce(`${who} added ${incoming.map((t) => t.title).join(", ")}`);
+  } else if (ev.type === "TRACK_REMOVED") {
+    const ids = new Set(d.trackIds || []);
+    state.tracks = state.tracks.filter((t) => !ids.has(t.id));
+    if (who) announce(`${who} removed ${ids.size} track${ids.size === 1 ? "" : "s"}`);
+  } else if (ev.type === "TRACK_MOVED") {
+    const i = state.tracks.findIndex((t) => t.id === d.trackId);
+    if (i >= 0) {
+      const [t] = state.tracks.splice(i, 1);
+      state.tracks.splice(Math.min(d.toPosition, state.tracks.length), 0, t);
+    }
+  } else if (ev.type === "PLAYLIST_UPDATED") {
+    if (d.deleted) {
+      showBanner("This playlist was deleted.", "error");
+      return;
+    }
+    if (d.name) {
+      document.getElementById("pl-name").textContent = d.name;
+      document.title = `${d.name} · Audotics`;
+    }
+    if (typeof d.isCollaborative === "boolean") state.isCollaborative = d.isCollaborative;
+    if (d.collaboratorAdded && !state.collaborators.some((c) => c.id === d.collaboratorAdded.id)) {
+      state.collaborators.push(d.collaboratorAdded);
+    }
+    if (d.collaboratorRemoved) {
+      state.collaborators = state.collaborators.filter((c) => c.id !== d.collaboratorRemoved.id);
+    }
+  }
+  state.version = ev.version;
+  render();
+}
+
+async function resync() {
+  if (room.resync()) return;
+  try {
+    applyState(await get(`/api/playlists/${pid}`), { force: true });
+  } catch (e) { /* the reconnect will bring a snapshot */ }
+}
+
+// Writes go through REST; the answer (a whole playlist) is applied if it is newer than what
+// the socket already delivered, so both orders of arrival converge.
+async function write(method, path, body, { optimistic } = {}) {
+  const before = state.tracks.slice();
+  if (optimistic) { optimistic(); render(); }
+  try {
+    const p = await api(method, path, body);
+    applyState(p);
+    return p;
+  } catch (e) {
+    if (e.code === "network_error") {
+      outbox.push({ method, path, body });
+      showBanner("You are offline. Your change will be sent when the connection is back.", "warn");
+      return null;
+    }
+    if (optimistic) { state.tracks = before; render(); }
+    if (e.code === "duplicate_track") toast("That track is already in the playlist.");
+    else toast(e.message, "error");
+    resync();
+    throw e;
+  }
+}
+
+async function flushOutbox() {
+  while (outbox.length) {
+    const op = outbox[0];
+    try {
+      applyState(await api(op.method, op.path, op.body));
+    } catch (e) {
+      if (e.code === "network_error") return;
+      if (e.code !== "duplicate_track") toast(e.message, "error");
+    }
+    outbox.shift();
+  }
+}
+
+function moveTrack(id, to) {
+  const from = state.tracks.findIndex((t) => t.id === id);
+  if (from < 0 || to < 0 || to >= state.tracks.length || to === from) return;
+  const t = state.tracks[from];
+  announce(`${t.title} moved to position ${to + 1}`);
+  return write("POST", `/api/playlists/${pid}/tracks/move`, { trackId: id, position: to }, {
+    optimistic: () => { state.tracks.splice(from, 1); state.tracks.splice(to, 0, t); },
+  }).catch(() => {});
+}
+
+function removeTrack(id) {
+  const t = state.tracks.find((x) => x.id === id);
+  const i = state.tracks.indexOf(t);
+  announce(`${t ? t.title : "Track"} removed`);
+  return write("DELETE", `/api/playlists/${pid}/tracks`, { trackIds: [id] }, {
+    optimistic: () => { state.tracks = state.tracks.filter((x) => x.id !== id); },
+  }).then(() => {
+    const next = list.children[Math.min(i, list.children.length - 1)];
+    if (next) next.focus();
+  }).catch(() => {});
+}
+
+function addTrack(track) {
+  return write("PUT", `/api/playlists/${pid}/tracks`, { trackIds: [track.id] }).then((p) => {
+    if (p) { toast(`Added “${track.title}”`); post("/api/interactions", { trackId: track.id, type: "add" }).catch(() => {}); }
+  }).catch(() => {});
+}
+
+async function removeCollaborator(c) {
+  try {
+    await api("DELETE", `/api/playlists/${pid}/collaborators/${c.id}`);
+    if (c.id === me.id) { location.assign("/playlists"); return; }
+    state.collaborators = state.collaborators.filter((x) => x.id !== c.id);
+    renderPeople();
+  } catch (e) { toast(e.message, "error"); }
+}
+
+// ---------------------------------------------------------------- interaction: buttons, keys
+
+list.addEventListener("click", (ev) => {
+  const btn = ev.target.closest("button[data-act]");
+  if (!btn) return;
+  const id = btn.closest("li").dataset.id;
+  const i = state.tracks.findIndex((t) => t.id === id);
+  if (btn.dataset.act === "up") moveTrack(id, i - 1);
+  else if (btn.dataset.act === "down") moveTrack(id, i + 1);
+  else if (btn.dataset.act === "remove") removeTrack(id);
+});
+
+list.addEventListener("keydown", (ev) => {
+  const li = ev.target.closest("li");
+  if (!li) return;
+  const i = state.tracks.findIndex((t) => t.id === li.dataset.id);
+  if (ev.altKey && (ev.key === "ArrowUp" || ev.key === "ArrowDown")) {
+    ev.preventDefault();
+    moveTrack(li.dataset.id, ev.key === "ArrowUp" ? i - 1 : i + 1);
+  } else if (ev.target === li && (ev.key === "ArrowUp" || ev.key === "ArrowDown")) {
+    ev.preventDefault();
+    const sib = ev.key === "ArrowUp" ? li.previousElementSibling : li.nextElementSibling;
+    if (sib) sib.focus();
+  } else if (ev.target === li && ev.key === "Delete") {
+    ev.preventDefault();
+    removeTrack(li.dataset.id);
+  }
+});
+
+// ---------------------------------------------------------------- drag and drop
+
+let dragId = null;
+function dropIndex(clientY) {
+  const rows = [...list.children];
+  for (let k = 0; k < rows.length; k++) {
+    const r = rows[k].getBoundingClientRect();
+    if (clientY < r.top + r.height / 2) return k;
+  }
+  return rows.length;
+}
+function finishDrop(clientY) {
+  const id = dragId;
+  dragId = null;
+  list.querySelectorAll(".drop-before, .drop-after, .dragging").forEach((el) => el.classList.remove("drop-before", "drop-after", "dragging"));
+  if (!id) return;
+  const from = state.tracks.findIndex((t) => t.id === id);
+  let to = dropIndex(clientY);
+  if (to > from) to -= 1; // the row leaves its old slot first
+  moveTrack(id, to);
+}
+function markDrop(clientY) {
+  list.querySelectorAll(".drop-before, .drop-after").forEach((el) => el.classList.remove("drop-before", "drop-after"));
+  const k = dropIndex(clientY);
+  const rows = list.children;
+  if (k < rows.length) rows[k].classList.add("drop-before");
+  else if (rows.length) rows[rows.length - 1].classList.add("drop-after");
+}
+
+// HTML5 drag and drop (mouse).
+list.addEventListener("dragstart", (ev) => {
+  const li = ev.target.closest && ev.target.closest("li");
+  if (!li) return;
+  dragId = li.dataset.id;
+  li.classList.add("dragging");
+  ev.dataTransfer.effectAllowed = "move";
+  ev.dataTransfer.setData("text/plain", dragId);
+  ev.dataTransfer.setDragImage(li, 10, 10);
+});
+list.addEventListener("dragover", (ev) => {
+  if (!dragId) return;
+  ev.preventDefault();
+  ev.dataTransfer.dropEffect = "move";
+  markDrop(ev.clientY);
+});
+list.addEventListener("drop", (ev) => { ev.preventDefault(); finishDrop(ev.clientY); });
+list.addEventListener("dragend", () => { if (dragId) { dragId = null; render(); } });
+
+// Pointer fallback (touch and pen, where HTML5 drag and drop is not available).
+list.addEventListener("pointerdown", (ev) => {
+  if (ev.pointerType === "mouse" || !ev.target.classList.contains("handle")) return;
+  const li = ev.target.closest("li");
+  dragId = li.dataset.id;
+  li.classList.add("dragging");
+  ev.target.setPointerCapture(ev.pointerId);
+  ev.preventDefault();
+  const move = (e) => markDrop(e.clientY);
+  const up = (e) => {
+    ev.target.removeEventListener("pointermove", move);
+    ev.target.removeEventListener("pointerup", up);
+    ev.target.removeEventListener("pointercancel", up);
+    if (e.type === "pointercancel") { dragId = null; render(); } else finishDrop(e.clientY);
+  };
+  ev.target.addEventListener("pointermove", move);
+  ev.target.addEventListener("pointerup", up);
+  ev.target.addEventListener("pointercancel", up);
+});
+
+// ---------------------------------------------------------------- adding from search
+
+const addQ = document.getElementById("add-q");
+const addResults = document.getElementById("add-results");
+let addSeq = 0;
+addQ.addEventListener("input", debounce(async () => {
+  const mine = ++addSeq;
+  const q = addQ.value.trim();
+  if (!q) { addResults.replaceChildren(); return; }
+  try {
+    const data = await get(`/api/tracks?q=${encodeURIComponent(q)}`);
+    if (mine !== addSeq) return;
+    addResults.replaceChildren(...data.results.slice(0, 10).map((t) => h("li", { class: "track" },
+      h("div", { class: "track-main" }, h("span", { class: "track-title" }, t.title), h("span", { class: "track-artist" }, t.artist)),
+      h("button", { type: "button", class: "btn btn-small", "aria-label": `Add ${t.title} by ${t.artist}`, onclick: () => addTrack(t) }, "Add"))));
+    if (!data.results.length) addResults.replaceChildren(h("li", { class: "muted" }, "No tracks found."));
+  } catch (e) { toast(e.message, "error"); }
+}, 250));
+
+// ---------------------------------------------------------------- people and suggestions
+
+const inviteForm = document.getElementById("invite-form");
+if (inviteForm) {
+  const msg = document.getElementById("invite-msg");
+  inviteForm.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const username = inviteForm.elements.username.value.trim();
+    try {
+      const c = await post(`/api/playlists/${pid}/collaborators`, { username });
+      if (!state.collaborators.some((x) => x.id === c.id)) state.collaborators.push(c);
+      renderPeople();
+      msg.textContent = `${c.username} can now edit this playlist.`;
+      inviteForm.reset();
+    } catch (e) {
+      msg.textContent = (e.fields && e.fields.username && `${username}: ${e.fields.username.join(" ")}`) || e.message;
+    }
+  });
+  document.getElementById("make-collab-btn").addEventListener("click", async () => {
+    try {
+      applyState(await api("PATCH", `/api/playlists/${pid}`, { isCollaborative: true }), { force: true });
+      document.getElementById("make-collab").hidden = true;
+      inviteForm.hidden = false;
+      document.getElementById("invite-username").focus();
+    } catch (e) { toast(e.message, "error"); }
+  });
+}
+
+function matchText(t) {
+  const m = t.memberScores || t.members || t.memberMatch || t.matches;
+  if (Array.isArray(m)) {
+    return m.map((x) => `${x.username || x.user || "member"} ${Math.round(100 * (x.match ?? x.score ?? 0))}%`).join(" · ");
+  }
+  if (m && typeof m === "object") {
+    return Object.entries(m).map(([k, v]) => `${k} ${Math.round(100 * (typeof v === "number" ? v : (v.match ?? v.score ?? 0)))}%`).join(" · ");
+  }
+  return "";
+}
+
+document.getElementById("sugg-load").addEventListener("click", async (ev) => {
+  const ul = document.getElementById("suggestions");
+  ev.target.textContent = "Refresh suggestions";
+  ul.setAttribute("aria-busy", "true");
+  try {
+    const data = await get(`/api/playlists/${pid}/recommendations?limit=10`);
+    const tracks = Array.isArray(data) ? data : (data.tracks || data.results || []);
+    ul.replaceChildren(...tracks.map((t) => h("li", { class: "track" },
+      h("div", { class: "track-main" },
+        h("a", { href: `/tracks/${t.id}`, class: "track-title" }, t.title),
+        h("span", { class: "track-artist" }, t.artist),
+        t.reason ? h("span", { class: "reason small" }, t.reason) : null,
+        matchText(t) ? h("span", { class: "match small muted" }, `Taste match: ${matchText(t)}`) : null),
+      h("button", { type: "button", class: "btn btn-small", "aria-label": `Add ${t.title} by ${t.artist}`, onclick: () => addTrack(t) }, "Add"))));
+    if (!tracks.length) ul.replaceChildren(h("li", { class: "muted" }, "No suggestions yet."));
+  } catch (e) {
+    ul.replaceChildren(h("li", { class: "muted" }, e.status === 404 ? "Suggestions are not available yet." : e.message));
+  } finally { ul.removeAttribute("aria-busy"); }
+});
+
+// ---------------------------------------------------------------- connection status
+
+let bannerTimer;
+function showBanner(text, kind, { autohide = 0 } = {}) {
+  clearTimeout(bannerTimer);
+  banner.textContent = text;
+  banner.dataset.kind = kind;
+  banner.hidden = false;
+  if (autohide) bannerTimer = setTimeout(() => { banner.hidden = true; }, autohide);
+}
+
+const room = new LiveRoom(pid, {
+  onSnapshot(s) {
+    state.version = s.version;
+    state.tracks = s.tracks;
+    render();
+    flushOutbox();
+  },
+  onEvent: applyEvent,
+  onPresence: renderPresence,
+  onStatus(status, info) {
+    document.body.dataset.live = status;
+    if (status === "lost") {
+      showBanner(`Connection lost. Reconnecting in ${Math.ceil(info.delay / 1000)} s… Your changes are kept.`, "warn");
+    } else if (status === "reconnecting") {
+      showBanner("Reconnecting…", "warn");
+    } else if (status === "restored") {
+      showBanner("Reconnected. The playlist is up to date.", "ok", { autohide: 4000 });
+    } else if (status === "live") {
+      banner.hidden = true;
+    } else if (status === "signed_out") {
+      showBanner("Your session ended. Sign in again to keep editing.", "error");
+    } else if (status === "forbidden") {
+      showBanner("You no longer have access to this playlist.", "error");
+    } else if (status === "gone") {
+      showBanner("This playlist no longer exists.", "error");
+    }
+  },
+});
+window.audoticsRoom = room;
+render();
+room.connect();

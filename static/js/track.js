@@ -1,0 +1,34 @@
+import { api, get, post, fmtDuration, toast } from "./api.js";
+
+const dur = document.getElementById("duration");
+if (dur) dur.textContent = fmtDuration(Number(dur.dataset.ms));
+
+const form = document.getElementById("add-form");
+if (form) {
+  const select = document.getElementById("add-playlist");
+  const status = document.getElementById("add-status");
+  get("/api/playlists?page_size=100").then((data) => {
+    const items = data.results || [];
+    select.replaceChildren(...items.map((p) => new Option(p.name, p.id)));
+    if (!items.length) select.replaceChildren(new Option("No playlists yet", ""));
+  }).catch((e) => { status.textContent = e.message; });
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    if (!select.value) return;
+    try {
+      await api("PUT", `/api/playlists/${select.value}/tracks`, { trackIds: [form.dataset.track] });
+      status.textContent = "Added.";
+    } catch (e) {
+      status.textContent = e.code === "duplicate_track" ? "Already in that playlist." : e.message;
+    }
+  });
+  const like = document.getElementById("like-track");
+  like.addEventListener("click", async () => {
+    try {
+      await post("/api/interactions", { trackId: like.dataset.track, type: "like" });
+      like.setAttribute("aria-pressed", "true");
+      like.textContent = "Liked";
+      toast("Thanks — your recommendations will reflect this.");
+    } catch (e) { toast(e.message, "error"); }
+  });
+}

@@ -1,0 +1,104 @@
+"""Reads for the pages that no API serves as such: genre list, feature bars, model versions."""
+from __future__ import annotations
+
+from typing import Any
+
+from playlists.models import FEATURE_RANGES, Track
+
+# Plain-language names for audio features, shown next to the bars.
+FEATURE_LABELS: dict[str, tuple[str, str]] = {
+    "danceability": ("Danceability", "how suitable for dancing"),
+    "energy": ("Energy", "how intense and active it feels"),
+    "valence": ("Valence", "how happy or cheerful it sounds"),
+    "acousticness": ("Acousticness", "how likely it is acoustic"),
+    "instrumentalness": ("Instrumentalness", "how likely it has no vocals"),
+    "liveness": ("Liveness", "how likely it was recorded live"),
+    "speechiness": ("Speechiness", "how much spoken word it has"),
+    "loudness": ("Loudness", "overall volume in decibels"),
+    "tempo": ("Tempo", "speed in beats per minute"),
+}
+KEYS = ["C", "C♯/D♭", "D", "D♯/E♭", "E", "F", "F♯/G♭", "G", "G♯/A♭", "A", "A♯/B♭", "B"]
+
+
+def genre_list(*, limit: int = 200) -> list[str]:
+    """Distinct genres of the catalog, alphabetically."""
+    return list(
+        Track.objects.exclude(genre="").order_by("genre").values_list("genre", flat=True)
+        .distinct()[:limit]
+    )
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value)
+
+
+def track_feature_bars(*, features: dict[str, Any]) -> list[dict[str, Any]]:
+    """One bar per known feature: label, explanation, shown value and a 0..100 fill."""
+    bars = []
+    for name, (label, help_text) in FEATURE_LABELS.items():
+        value = _number(features.get(name))
+        if value is None:
+            continue
+        lo, hi = FEATURE_RANGES[name]
+        fill = max(0.0, min(1.0, (value - lo) / (hi - lo))) * 100
+        if name == "loudness":
+            shown = f"{value:.1f} dB"
+        elif name == "tempo":
+            shown = f"{value:.0f} BPM"
+        else:
+            shown = f"{value * 100:.0f}%"
+        bars.append({"name": name, "label": label, "help": help_text, "shown": shown,
+                     "fill": round(fill, 1)})
+    return bars
+
+
+def track_musical_facts(*, features: dict[str, Any]) -> list[tuple[str, str]]:
+    facts = []
+    key, mode = features.get("key"), features.get("mode")
+    if isinstance(key, int) and 0 <= key < 12:
+        facts.append(("Key", KEYS[key] + (" major" if mode == 1 else " minor" if mode == 0 else "")))
+    ts = features.get("time_signature", features.get("timeSignature"))
+    if isinstance(ts, int) and ts > 0:
+        facts.append(("Time signature", f"{ts}/4"))
+    return facts
+
+
+def model_versions(*, limit: int = 10) -> tuple[Any | None, list[Any], bool]:
+    """(active version, recent versions, whether the model table exists at all)."""
+    try:
+        from recommendations.models import ModelVersion
+    except ImportError:
+        return None, [], False
+    from django.db import DatabaseError
+
+    try:
+        active = ModelVersion.objects.filter(is_active=True).order_by("-created_at").first()
+        recent = list(ModelVersion.objects.order_by("-created_at")[:limit])
+    except DatabaseError:
+        return None, [], False
+    return active, recent, True
+
+
+def metric_bars(*, metrics: dict[str, Any]) -> list[dict[str, Any]]:
+    """Numeric metrics as bars; values in 0..1 fill proportionally, others by the largest."""
+    flat: list[tuple[str, float]] = []
+
+    def walk(prefix: str, value: Any) -> None:
+        if isinstance(value, dict):
+            for k, v in value.items():
+                walk(f"{prefix}.{k}" if prefix else str(k), v)
+        elif (number := _number(value)) is not None:
+            flat.append((prefix, number))
+
+    walk("", metrics or {})
+    if not flat:
+        return []
+    top = max(abs(v) for _, v in flat) or 1.0
+    scale = 1.0 if all(0.0 <= v <= 1.0 for _, v in flat) else top
+    return [
+        {"name": name, "value": value, "shown": f"{value:.4g}",
+         "fill": round(max(0.0, min(1.0, abs(value) / scale)) * 100, 1)}
+        for name, value in flat[:40]
+    ]

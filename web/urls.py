@@ -1,0 +1,20 @@
+from django.urls import path
+
+from . import views
+
+app_name = "web"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("signin", views.signin, name="signin"),
+    path("signin/code", views.signin_code, name="signin-code"),
+    path("signup", views.signup, name="signup"),
+    path("signout", views.signout, name="signout"),
+    path("account", views.account, name="account"),
+    path("catalog", views.catalog, name="catalog"),
+    path("tracks/<str:track_id>", views.track, name="track"),
+    path("playlists", views.playlists, name="playlists"),
+    path("playlists/<str:playlist_id>", views.playlist, name="playlist"),
+    path("discover", views.discover, name="discover"),
+    path("staff/model", views.staff_model, name="staff-model"),
+]

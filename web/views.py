@@ -1,0 +1,181 @@
+"""Server-rendered pages. Thin: they call account services and selectors; the pages' live parts
+talk to the REST API and the playlist WebSocket from static/js/."""
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required, user_passes_test
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_http_methods, require_POST
+
+from audotics.exceptions import ApplicationError
+from playlists import selectors as playlist_selectors
+from playlists.serializers import PlaylistSerializer
+from users import services as user_services
+
+from . import selectors, services
+
+MOODS = ["happy", "sad", "calm", "energetic", "romantic", "angry", "focused", "melancholic"]
+ACTIVITIES = ["workout", "study", "party", "relax", "commute", "sleep", "work", "dinner"]
+TIMES_OF_DAY = ["morning", "afternoon", "evening", "night"]
+
+
+def _next_url(request, default: str = "/playlists") -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return default
+
+
+def home(request):
+    return render(request, "home.html")
+
+
+@require_http_methods(["GET", "POST"])
+def signin(request):
+    if request.user.is_authenticated and request.method == "GET":
+        return redirect(_next_url(request))
+    context = {"next": _next_url(request, ""), "username": ""}
+    if request.method == "POST":
+        username = request.POST.get("username", "")[:254]
+        password = request.POST.get("password", "")[:4096]
+        context["username"] = username
+        try:
+            user = services.web_login_start(request, username=username, password=password)
+        except ApplicationError as exc:
+            context["error"] = exc.message
+            return render(request, "web/signin.html", context, status=exc.status)
+        if user is None:
+            code_url = "/signin/code"
+            if context["next"]:
+                code_url += "?next=" + context["next"]
+            return redirect(code_url)
+        return redirect(_next_url(request))
+    return render(request, "web/signin.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def signin_code(request):
+    if not services.web_login_pending(request):
+        return redirect("web:signin")
+    context = {"next": _next_url(request, "")}
+    if request.method == "POST":
+        try:
+            services.web_login_finish(request, otp=request.POST.get("otp", "")[:16])
+        except ApplicationError as exc:
+            if exc.code == "login_expired":
+                return redirect("web:signin")
+            context["error"] = exc.message
+            return render(request, "web/signin_code.html", context, status=exc.status)
+        return redirect(_next_url(request))
+    return render(request, "web/signin_code.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def signup(request):
+    context: dict = {"values": {}, "errors": {}}
+    if request.method == "POST":
+        values = {k: request.POST.get(k, "")[:4096] for k in ("username", "email", "password")}
+        context["values"] = {"username": values["username"], "email": values["email"]}
+        try:
+            user_services.user_create(**values)
+            user_services.session_login(request, values["username"], values["password"])
+        except ValidationError as exc:
+            errors = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
+            context["errors"] = {("general" if k == "__all__" else k): v for k, v in errors.items()}
+            return render(request, "web/signup.html", context, status=400)
+        except ApplicationError as exc:
+            context["errors"] = exc.fields or {"general": [exc.message]}
+            return render(request, "web/signup.html", context, status=exc.status)
+        return redirect("web:account")
+    return render(request, "web/signup.html", context)
+
+
+@require_POST
+def signout(request):
+    user_services.session_logout(request)
+    return redirect("web:signin")
+
+
+@login_required
+def account(request):
+    prefs = request.user.preferences or {}
+    return render(request, "web/account.html", {
+        "prefs": prefs,
+        "genres": selectors.genre_list(),
+        "moods": MOODS,
+        "two_factor": user_services.two_factor_enabled(user=request.user),
+    })
+
+
+def catalog(request):
+    return render(request, "web/catalog.html", {
+        "genres": selectors.genre_list(),
+        "q": request.GET.get("q", "")[:200],
+        "genre": request.GET.get("genre", "")[:64],
+    })
+
+
+def track(request, track_id):
+    try:
+        track = playlist_selectors.track_get(track_id=track_id)
+    except Http404:
+        return render(request, "web/not_found.html", {"what": "track"}, status=404)
+    features = track.features or {}
+    return render(request, "web/track.html", {
+        "track": track,
+        "bars": selectors.track_feature_bars(features=features),
+        "facts": selectors.track_musical_facts(features=features),
+        "genre": track.genre,
+        "release_year": (track.metadata or {}).get("release_year"),
+        "explicit": bool((track.metadata or {}).get("explicit")),
+    })
+
+
+@login_required
+def playlists(request):
+    items = list(playlist_selectors.playlist_list(user=request.user)[:200])
+    return render(request, "web/playlists.html", {
+        "own": [p for p in items if p.owner_id == request.user.pk],
+        "shared": [p for p in items if p.owner_id != request.user.pk],
+    })
+
+
+@login_required
+def playlist(request, playlist_id):
+    try:
+        item = playlist_selectors.playlist_get(playlist_id=playlist_id, user=request.user)
+    except Http404:
+        return render(request, "web/not_found.html", {"what": "playlist"}, status=404)
+    data = PlaylistSerializer(item).data
+    from djangorestframework_camel_case.util import camelize
+
+    return render(request, "web/playlist.html", {
+        "playlist": item,
+        "initial": camelize(data),
+        "is_owner": item.owner_id == request.user.pk,
+        "me": {"id": str(request.user.pk), "username": request.user.username},
+    })
+
+
+@login_required
+def discover(request):
+    return render(request, "web/discover.html", {
+        "moods": MOODS, "activities": ACTIVITIES, "times": TIMES_OF_DAY,
+        "me": {"id": str(request.user.pk), "username": request.user.username},
+    })
+
+
+@login_required
+@user_passes_test(lambda u: u.is_staff, login_url="web:signin")
+def staff_model(request):
+    active, recent, available = selectors.model_versions()
+    return render(request, "web/staff_model.html", {
+        "active": active,
+        "recent": recent,
+        "available": available,
+        "bars": selectors.metric_bars(metrics=active.metrics) if active else [],
+    })
