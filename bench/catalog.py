@@ -110,12 +110,12 @@ def main() -> None:
          "--log-level", "warning"], cwd=ROOT)
     try:
         base = f"http://127.0.0.1:{args.port}"
-        for _ in range(100):
+        for _ in range(300):
             try:
-                requests.get(f"{base}/healthz", timeout=1)
+                requests.get(f"{base}/healthz", timeout=2)
                 break
-            except requests.ConnectionError:
-                time.sleep(0.2)
+            except requests.RequestException:
+                time.sleep(0.5)
         from playlists.services.demo import _WORDS, demo_tracks
 
         sample = demo_tracks(count=200, seed=11, start=args.tracks // 2)

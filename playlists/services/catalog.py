@@ -23,6 +23,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from ..models import FEATURE_RANGES, INTEGER_FEATURES, Track
+from ..search_indexes import trigram_indexes_deferred
 from .bulk import tracks_bulk_insert
 
 MAX_TEXT = 300
@@ -35,6 +36,8 @@ _ALIASES = {
     "duration_ms": ("duration_ms", "durationMs"),
 }
 _MISSING = frozenset({"", "NA", "NaN", "nan", "null", "None"})
+# Files bigger than this (about 100,000 tracks) rebuild the search indexes once at the end.
+DEFER_INDEXES_ABOVE_BYTES = 50 * 1024 * 1024
 _TRACK_FIELDS = ["title", "artist", "album", "duration_ms", "genre", "features", "metadata"]
 
 
@@ -292,7 +295,7 @@ def tracks_import(
     created_ids: set[str] = set()  # a track split across batches is created once, not updated
     total = path.stat().st_size
     raw, stream = _open_binary(path)
-    with raw:
+    with raw, trigram_indexes_deferred(total > DEFER_INDEXES_ABOVE_BYTES):
         rows = _csv_rows(stream) if fmt == "csv" else _jsonl_rows(stream)
         batch: dict[str, ParsedTrack] = {}
         for line, row in rows:

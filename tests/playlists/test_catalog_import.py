@@ -3,6 +3,7 @@ import gzip
 import json
 
 import pytest
+from django.db import connection  # noqa: F401 - used by skipif strings
 from django.core.management import call_command
 
 from playlists.models import Track
@@ -138,3 +139,23 @@ def test_import_real_spotify_catalog(datasets_dir):
 
     second = catalog.tracks_import(path=path)
     assert (second.created, second.updated) == (0, 0)
+
+
+@pytest.mark.skipif("connection.vendor != 'postgresql'")
+def test_big_import_rebuilds_search_indexes_even_after_a_failure(tmp_path, monkeypatch):
+    from django.db import connection
+
+    def index_names():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT indexname FROM pg_indexes WHERE tablename = 'playlists_track'")
+            return {row[0] for row in cursor.fetchall()}
+
+    monkeypatch.setattr(catalog, "DEFER_INDEXES_ABOVE_BYTES", 0)
+    path = _write(tmp_path / "songs.csv", [_row("t1"), _row("t2")])
+    assert catalog.tracks_import(path=path).created == 2
+    assert {"track_title_trgm_idx", "track_artist_trgm_idx"} <= index_names()
+
+    monkeypatch.setattr(catalog, "_write_batch", lambda *a: (_ for _ in ()).throw(RuntimeError))
+    with pytest.raises(RuntimeError):
+        catalog.tracks_import(path=path)
+    assert {"track_title_trgm_idx", "track_artist_trgm_idx"} <= index_names()
