@@ -2,7 +2,7 @@
 talk to the REST API and the playlist WebSocket from static/js/."""
 from __future__ import annotations
 
-from django.contrib.auth.decorators import login_required, user_passes_test
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -170,8 +170,9 @@ def discover(request):
 
 
 @login_required
-@user_passes_test(lambda u: u.is_staff, login_url="web:signin")
 def staff_model(request):
+    if not request.user.is_staff:
+        return render(request, "web/forbidden.html", status=403)
     active, recent, available = selectors.model_versions()
     return render(request, "web/staff_model.html", {
         "active": active,

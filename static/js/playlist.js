@@ -365,15 +365,13 @@ if (inviteForm) {
   });
 }
 
-function matchText(t) {
-  const m = t.memberScores || t.members || t.memberMatch || t.matches;
-  if (Array.isArray(m)) {
-    return m.map((x) => `${x.username || x.user || "member"} ${Math.round(100 * (x.match ?? x.score ?? 0))}%`).join(" · ");
-  }
-  if (m && typeof m === "object") {
-    return Object.entries(m).map(([k, v]) => `${k} ${Math.round(100 * (typeof v === "number" ? v : (v.match ?? v.score ?? 0)))}%`).join(" · ");
-  }
-  return "";
+function renderMembers(members) {
+  const box = document.getElementById("sugg-members");
+  if (!members || !members.length) { box.replaceChildren(); return; }
+  box.replaceChildren(h("span", { class: "muted" }, "Taste match: "), ...members.map((m) =>
+    h("span", { class: "match" }, `${m.userId === me.id ? "you" : m.username} `,
+      h("meter", { min: "0", max: "100", value: String(m.tasteMatch ?? 0), "aria-label": `Taste match for ${m.username}` }),
+      ` ${m.tasteMatch ?? 0}%`)));
 }
 
 document.getElementById("sugg-load").addEventListener("click", async (ev) => {
@@ -383,12 +381,12 @@ document.getElementById("sugg-load").addEventListener("click", async (ev) => {
   try {
     const data = await get(`/api/playlists/${pid}/recommendations?limit=10`);
     const tracks = Array.isArray(data) ? data : (data.tracks || data.results || []);
+    renderMembers(data.members);
     ul.replaceChildren(...tracks.map((t) => h("li", { class: "track" },
       h("div", { class: "track-main" },
         h("a", { href: `/tracks/${t.id}`, class: "track-title" }, t.title),
         h("span", { class: "track-artist" }, t.artist),
-        t.reason ? h("span", { class: "reason small" }, t.reason) : null,
-        matchText(t) ? h("span", { class: "match small muted" }, `Taste match: ${matchText(t)}`) : null),
+        t.reason ? h("span", { class: "reason small" }, t.reason) : null),
       h("button", { type: "button", class: "btn btn-small", "aria-label": `Add ${t.title} by ${t.artist}`, onclick: () => addTrack(t) }, "Add"))));
     if (!tracks.length) ul.replaceChildren(h("li", { class: "muted" }, "No suggestions yet."));
   } catch (e) {

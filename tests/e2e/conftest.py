@@ -1,0 +1,150 @@
+"""End-to-end fixtures: a real ASGI server (daphne) on a free port with its own SQLite database,
+and headless Debian Chromium driven by Playwright's sync API.
+
+Every page made by `open_page` is watched: a request to any other host, a console error or an
+uncaught page error fails the test at teardown.
+"""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = os.environ.get("E2E_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]
+SCREENSHOTS = ROOT / "test-results" / "screenshots"
+DEMO_PASSWORD = "audotics-demo-2026"
+STAFF = ("staffer", "staff-pass-8812!")
+PHONE = {"width": 375, "height": 812}
+DESKTOP = {"width": 1440, "height": 900}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _manage(env: dict, *args: str) -> None:
+    subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=300)
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory):
+    """Base URL of a daphne server on the embedded defaults (SQLite, in-memory channel layer)."""
+    home = tmp_path_factory.mktemp("audotics_home")
+    env = {k: v for k, v in os.environ.items()
+           if k not in {"DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE", "DEBUG"}}
+    env.update(AUDOTICS_HOME=str(home), PYTHONUNBUFFERED="1", LOG_LEVEL="WARNING",
+               DJANGO_SUPERUSER_PASSWORD=STAFF[1])
+    _manage(env, "migrate", "--noinput", "-v", "0")
+    _manage(env, "seed_demo", "--tracks", "300", "--users", "2")
+    _manage(env, "createsuperuser", "--noinput", "--username", STAFF[0],
+            "--email", "staff@example.com")
+    port = _free_port()
+    log = open(home / "server.log", "wb")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
+         "audotics.asgi:application"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            urllib.request.urlopen(base + "/healthz", timeout=1)
+            break
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                raise RuntimeError((home / "server.log").read_text()[-3000:]) from None
+            time.sleep(0.2)
+    yield base
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    log.close()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield b
+        b.close()
+
+
+class PageGuard:
+    """Collects what a page must not do: talk to other hosts, log errors, throw."""
+
+    def __init__(self, base: str):
+        self.host = urlsplit(base).netloc
+        self.foreign: list[str] = []
+        self.errors: list[str] = []
+
+    def watch(self, page) -> None:
+        page.on("request", self._request)
+        page.on("console", lambda m: m.type == "error" and self.errors.append(
+            f"console: {m.text} @ {page.url}"))
+        page.on("pageerror", lambda e: self.errors.append(f"pageerror: {e} @ {page.url}"))
+
+    def _request(self, request) -> None:
+        parts = urlsplit(request.url)
+        if parts.scheme in ("data", "blob", "about"):
+            return
+        if parts.netloc != self.host:
+            self.foreign.append(request.url)
+
+
+@pytest.fixture
+def open_page(server, browser):
+    """open_page(viewport=DESKTOP) -> a fresh context's page, watched by a PageGuard."""
+    contexts, guard = [], PageGuard(server)
+
+    def make(viewport=None):
+        ctx = browser.new_context(base_url=server, viewport=viewport or DESKTOP)
+        ctx.set_default_timeout(10_000)
+        contexts.append(ctx)
+        page = ctx.new_page()
+        guard.watch(page)
+        return page
+
+    yield make
+    for ctx in contexts:
+        ctx.close()
+    assert not guard.foreign, f"requests to other hosts: {guard.foreign}"
+    # Expected failures the UI handles itself (4xx answers to fetch) are not console errors.
+    errors = [e for e in guard.errors
+              if not ("Failed to load resource" in e and "status of 4" in e)]
+    assert not errors, "\n".join(errors)
+
+
+def sign_in(page, username: str, password: str = DEMO_PASSWORD) -> None:
+    page.goto("/signin")
+    page.get_by_label("Username or email").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    page.wait_for_url(lambda url: "/signin" not in url)
+
+
+def shot(page, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    size = page.viewport_size
+    page.screenshot(path=str(SCREENSHOTS / f"{name}-{size['width']}x{size['height']}.png"),
+                    full_page=True)
