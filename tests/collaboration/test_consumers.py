@@ -216,7 +216,8 @@ async def test_malformed_frames_get_error_frames(frame, code):
     await ws.disconnect()
 
 
-async def test_binary_frames_and_rate_limit():
+async def test_binary_frames_and_rate_limit(monkeypatch):
+    monkeypatch.setattr("collaboration.consumers.RATE_PER_SECOND", 0.0)  # no refill: deterministic
     owner, playlist, _ = await db(_setup)()
     ws = await connect(owner, playlist.pk)
     await receive_until(ws, "SNAPSHOT")
@@ -228,7 +229,7 @@ async def test_binary_frames_and_rate_limit():
     for _ in range(60):
         frame = await next_frame(ws)
         codes.append(frame["type"] if frame["type"] != "ERROR" else frame["error"]["code"])
-    assert "rate_limited" in codes and "PONG" in codes
+    assert codes.count("PONG") == 19 and codes.count("rate_limited") == 41
     await ws.disconnect()
 
 
@@ -350,37 +351,42 @@ async def test_many_clients_converge(settings):
         ws = await connect(owner, playlist.pk)
         sockets.append((ws, await receive_until(ws, "SNAPSHOT")))
 
-    async def writer(ws, seed):
+    streams = {n: [] for n in range(len(sockets))}
+
+    async def writer(n, ws):
         import random
 
-        rnd = random.Random(seed)
+        rnd = random.Random(n)
         for i in range(10):
             track = rnd.choice(pool)
             kind = rnd.choice(["ADD_TRACKS", "REMOVE_TRACKS", "MOVE_TRACK"])
-            frame = {"type": kind, "requestId": f"{seed}-{i}"}
+            frame = {"type": kind, "requestId": f"{n}-{i}"}
             if kind == "MOVE_TRACK":
                 frame.update(trackId=str(track.pk), position=rnd.randrange(6))
             else:
                 frame["trackIds"] = [str(track.pk)]
             await ws.send_json_to(frame)
-            await asyncio.sleep(0.01)
+            while True:  # keep every frame; stop at this request's answer
+                answer = await ws.receive_json_from(timeout=10)
+                streams[n].append(answer)
+                if answer.get("requestId") == frame["requestId"]:
+                    break
 
-    await asyncio.gather(*(writer(ws, n) for n, (ws, _) in enumerate(sockets)))
-    await asyncio.sleep(0.5)
+    await asyncio.gather(*(writer(n, ws) for n, (ws, _) in enumerate(sockets)))
     final = await db(lambda: list(Playlist.objects.get(pk=playlist.pk).entries.order_by(
         "position").values_list("track_id", "position")))()
     version = await db(lambda: Playlist.objects.get(pk=playlist.pk).version)()
-    for ws, snapshot in sockets:
+    for n, (ws, snapshot) in enumerate(sockets):
         view = [t["id"] for t in snapshot["tracks"]]
         last = snapshot["version"]
-        while not await ws.receive_nothing(timeout=0.5):
-            frame = await ws.receive_json_from()
+        frames = iter(streams[n])
+        while last < version:
+            frame = next(frames, None) or await ws.receive_json_from(timeout=10)
             if frame["type"] in ("ACK", "ERROR", "PRESENCE"):
                 continue
             assert frame["version"] == last + 1
             last = frame["version"]
             apply_event(view, frame)
-        assert last == version
         assert view == [str(t) for t, _ in final]
         await ws.disconnect()
     assert [p for _, p in final] == list(range(len(final)))
