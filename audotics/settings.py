@@ -73,10 +73,15 @@ INSTALLED_APPS = [
     "playlists",
     "recommendations",
     "collaboration",
+    "ops",
     "web",
 ]
 
 MIDDLEWARE = [
+    # First: every later middleware, view and log line sees the request id; metrics time the
+    # whole stack (ops/middleware.py).
+    "ops.middleware.request_id_middleware",
+    "ops.middleware.metrics_middleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -211,6 +216,22 @@ CELERY_BEAT_SCHEDULE["recommendations-recommend-batch"] = {
     "task": "recommendations.recommend_batch",
     "schedule": crontab(minute=15),
 }
+CELERY_BEAT_SCHEDULE["ops-backup-db"] = {
+    # Every 6 hours at minute 30: 00:30, 06:30, 12:30, 18:30 UTC (clear of training at 03:00).
+    "task": "ops.backup_db",
+    "schedule": crontab(minute=30, hour="*/6"),
+}
+
+# BACKUPS: backup_db/restore_db and the 6-hourly task (ops/services/backups.py). Retention keeps
+# the newest BACKUP_KEEP_LAST backups (8 = two days at 6-hourly) plus the newest backup of each
+# UTC day for BACKUP_KEEP_DAILY_DAYS days. Keep old FIELD_ENCRYPTION_KEYS as long as these.
+BACKUP_KEEP_LAST = env.int("BACKUP_KEEP_LAST", default=8)
+BACKUP_KEEP_DAILY_DAYS = env.int("BACKUP_KEEP_DAILY_DAYS", default=14)
+
+# METRICS: /metrics (Prometheus) answers staff sessions, or scrapers sending
+# "Authorization: Bearer <METRICS_TOKEN>". Multi-process web workers also need the
+# PROMETHEUS_MULTIPROC_DIR environment variable (read by prometheus_client, see ops/metrics.py).
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 
 # REST FRAMEWORK: camelCase on the wire, one exception handler for the error envelope.
 REST_FRAMEWORK = {
@@ -313,14 +334,31 @@ SESSION_COOKIE_HTTPONLY = True
 # Request bodies above this are refused before parsing (413/400), protecting workers.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
-# LOGGING: one line per record on stderr; nothing here ever logs request bodies.
+# LOGGING: one JSON object per line on stderr, each with the request id (ops/logging.py); values
+# of password/token/otp/secret/... keys and bearer tokens are redacted before output. Nothing
+# here ever logs request bodies. LOG_FORMAT=plain gives human-readable lines for development.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+    "filters": {
+        "request_id": {"()": "ops.logging.RequestIdFilter"},
+        "redact": {"()": "ops.logging.RedactSecretsFilter"},
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(request_id)s %(message)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": env.str("LOG_FORMAT", default="json"),
+            "filters": ["request_id", "redact"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
         # Replace Django's own console handler so records are not printed twice.
@@ -345,6 +383,8 @@ RECO_CACHE_SECONDS = env.int("RECO_CACHE_SECONDS", default=3600)
 RECO_POOL_SECONDS = env.int("RECO_POOL_SECONDS", default=600)
 # Training epochs (towers and re-ranker head): small, so the demo catalog trains in seconds.
 RECO_TRAIN_EPOCHS = env.int("RECO_TRAIN_EPOCHS", default=3)
+# Refit on all data after evaluating (a second fit); off: fold the hold-out into the model.
+RECO_TRAIN_REFIT = env.bool("RECO_TRAIN_REFIT", default=False)
 # A new version is activated only if its NDCG@10 >= active's x (1 - tolerance).
 RECO_ACTIVATION_TOLERANCE = env.float("RECO_ACTIVATION_TOLERANCE", default=0.05)
 # recommend_batch precomputes users with interactions in the last N days.

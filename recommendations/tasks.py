@@ -3,14 +3,14 @@ from celery import shared_task
 
 
 @shared_task(name="recommendations.model_train")
-def model_train(epochs: int | None = None) -> str | None:
+def model_train(epochs: int | None = None, refit: bool | None = None) -> str | None:
     """Nightly: train, evaluate, store and (if not worse) activate a new model version."""
     from audotics.exceptions import ApplicationError
 
     from .services import training
 
     try:
-        return str(training.model_train(epochs=epochs).pk)
+        return str(training.model_train(epochs=epochs, refit=refit).pk)
     except ApplicationError:
         return None  # not enough data yet: nothing to retry
 

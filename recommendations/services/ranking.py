@@ -165,6 +165,21 @@ def profiles_load(users: list[Any], *, per_user: int = 200) -> dict[str, Profile
 # ---------------------------------------------------------------------------- fallback pools
 
 
+def cache_get(key: str) -> Any:
+    """cache.get that treats an unreachable cache as a miss (lists are then computed)."""
+    try:
+        return cache.get(key)
+    except Exception:  # noqa: BLE001 - redis errors vary by client; never fail a read for them
+        return None
+
+
+def cache_set(key: str, value: Any, timeout: int | None) -> None:
+    try:
+        cache.set(key, value, timeout)
+    except Exception:  # noqa: BLE001
+        pass
+
+
 def _pool_seconds() -> int:
     return int(getattr(settings, "RECO_POOL_SECONDS", 600))
 
@@ -172,7 +187,7 @@ def _pool_seconds() -> int:
 def pool_global(size: int = 400) -> list[dict[str, Any]]:
     """Most-interacted plus highest-popularity tracks, cached for a few minutes."""
     key = f"reco:pool:global:{size}"
-    rows = cache.get(key)
+    rows = cache_get(key)
     if rows is not None:
         return rows
     top_ids = [str(t) for t in Interaction.objects.exclude(type__in=("skip", "dislike"))
@@ -195,21 +210,21 @@ def pool_global(size: int = 400) -> list[dict[str, Any]]:
         # Interaction rank counts as popularity too: the top of our own listening is popular here.
         row["_rank_pop"] = max(0.0, 1.0 - n / (2 * size)) if n < len(top_ids) else 0.0
         rows.append(row)
-    cache.set(key, rows, _pool_seconds())
+    cache_set(key, rows, _pool_seconds())
     return rows
 
 
 def pool_genre(genre: str, size: int = 200) -> list[dict[str, Any]]:
     """The most popular tracks of one genre, cached for a few minutes."""
     key = f"reco:pool:genre:{size}:{genre[:60]}"
-    rows = cache.get(key)
+    rows = cache_get(key)
     if rows is not None:
         return rows
     rows = [dict(r, id=str(r["id"]), _rank_pop=0.0) for r in
             Track.objects.filter(genre=genre)
             .annotate(pop=Cast(KeyTextTransform("popularity", "metadata"), FloatField()))
             .order_by("-pop").values(*TRACK_FIELDS)[:size]]
-    cache.set(key, rows, _pool_seconds())
+    cache_set(key, rows, _pool_seconds())
     return rows
 
 

@@ -9,7 +9,6 @@ import logging
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.core.cache import cache
 
 from audotics.exceptions import ApplicationError
 from mlcore import MlcoreError
@@ -137,18 +136,12 @@ def recommendation_list_for_user(
     key = ranking.user_cache_keys([uid], _suffix(
         version=active["id"] if active else None, limit=limit, context=ctx,
         playlist=playlist_key, diversity=diversity))[uid]
-    try:
-        hit = cache.get(key)
-    except Exception:  # noqa: BLE001 - Redis down: compute instead of failing
-        hit = None
+    hit = ranking.cache_get(key)  # Redis down counts as a miss: compute instead of failing
     if hit is not None:
         return hit
     payload = recommendations_compute(users=[target], limit=limit, context=ctx, exclude=exclude,
                                       diversity=diversity)[uid]
-    try:
-        cache.set(key, payload, ranking.cache_seconds())
-    except Exception:  # noqa: BLE001
-        pass
+    ranking.cache_set(key, payload, ranking.cache_seconds())
     return payload
 
 
@@ -182,6 +175,8 @@ def recommendations_precompute(*, users: list[Any], limit: int = 20) -> int:
     keys = ranking.user_cache_keys(uids, _suffix(
         version=active["id"] if active else None, limit=limit, context={}, playlist="-",
         diversity=True))
+    from django.core.cache import cache  # noqa: PLC0415
+
     cache.set_many({keys[u]: payloads[u] for u in uids}, ranking.cache_seconds())
     return len(uids)
 

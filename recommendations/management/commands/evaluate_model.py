@@ -14,7 +14,7 @@ class Command(BaseCommand):
     help = "Evaluate the active model version on a hold-out of the current interactions."
 
     def add_arguments(self, parser):
-        parser.add_argument("--version", default=None)
+        parser.add_argument("--model-version", dest="version", default=None)
 
     def handle(self, *args, version, **options):
         mv = ModelVersion.objects.filter(pk=version).first() if version else None

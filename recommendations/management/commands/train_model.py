@@ -15,14 +15,15 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--epochs", type=int, default=None)
-        parser.add_argument("--no-refit", action="store_true",
-                            help="serve the model fitted on the evaluation split")
+        parser.add_argument("--refit", action="store_true", default=None,
+                            help="fit again on all data after evaluating (default: fold the "
+                                 "hold-out into the evaluated model; RECO_TRAIN_REFIT)")
         parser.add_argument("--no-activate", action="store_true")
 
-    def handle(self, *args, epochs, no_refit, no_activate, **options):
+    def handle(self, *args, epochs, refit, no_activate, **options):
         progress = TqdmProgress(sys.stderr)
         try:
-            version = training.model_train(epochs=epochs, refit=not no_refit,
+            version = training.model_train(epochs=epochs, refit=refit,
                                            activate=not no_activate, on_progress=progress)
         except ApplicationError as exc:
             raise CommandError(exc.message) from exc

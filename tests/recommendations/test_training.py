@@ -1,0 +1,134 @@
+"""Training, activation rules, batch precompute and evaluation (in-process; imports TensorFlow)."""
+import numpy as np
+import pytest
+from django.core.cache import cache
+from django.core.management import call_command
+
+from mlcore import HybridRecommender
+from recommendations.models import ModelVersion
+from recommendations.services import serving, training
+from tests.factories import InteractionFactory, UserFactory
+from tests.recommendations.conftest import GENRES, install_embedding_model, make_catalog
+
+pytestmark = pytest.mark.django_db
+
+
+def make_listeners(tracks, n_users=12, per_user=10, seed=0):
+    """Users who each like two genres: the model has structure to learn."""
+    rng = np.random.default_rng(seed)
+    by_genre = {g: [t for t in tracks if t.genre == g] for g in GENRES}
+    users = []
+    for n in range(n_users):
+        user = UserFactory()
+        users.append(user)
+        liked = [GENRES[n % len(GENRES)], GENRES[(n + 1) % len(GENRES)]]
+        pool = [t for g in liked for t in by_genre[g]]
+        for i in rng.choice(len(pool), size=min(per_user, len(pool)), replace=False):
+            InteractionFactory(user=user, track=pool[i], type="like" if i % 3 else "play",
+                               context={"mood": "happy"} if i % 2 else {})
+    return users
+
+
+def test_train_model_command_creates_and_activates_a_version(settings, capsys):
+    tracks = make_catalog(per_genre=8)
+    users = make_listeners(tracks)
+    call_command("train_model", "--epochs", "1")
+    version = ModelVersion.objects.get()
+    assert version.is_active and version.status == ModelVersion.Status.ACTIVE
+    assert {"ndcg@10", "recall@20", "popularity_ndcg@10"} <= set(version.metrics)
+    assert version.trained_on_users == len(users)
+    assert version.trained_on_tracks == len(tracks)
+    assert (settings.MODEL_DIR / str(version.pk) / "meta.json").exists()
+    model = HybridRecommender.load(version.artifact_path)
+    assert model.has_user(str(users[0].pk))
+    # The API serves it.
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.force_authenticate(user=users[0])
+    with_model = client.get(f"/api/users/{users[0].pk}/recommendations").json()
+    assert with_model["modelVersion"] == str(version.pk) and with_model["tracks"]
+    assert version.pk and "ndcg@10" in capsys.readouterr().out
+
+
+def test_failed_training_leaves_the_active_version(monkeypatch):
+    tracks = make_catalog(per_genre=4)
+    make_listeners(tracks, n_users=6, per_user=6)
+    active = install_embedding_model(tracks, [])
+
+    def killed(self, *args, **kwargs):  # what a worker dying mid-fit looks like from here
+        raise KeyboardInterrupt("worker lost")
+
+    monkeypatch.setattr(HybridRecommender, "fit", killed)
+    with pytest.raises(KeyboardInterrupt):
+        training.model_train(epochs=1)
+    failed = ModelVersion.objects.exclude(pk=active.pk).get()
+    assert failed.status == ModelVersion.Status.FAILED and "worker lost" in failed.error
+    assert not failed.artifact_path
+    active.refresh_from_db()
+    assert active.is_active
+    assert serving.active_version()["id"] == str(active.pk)
+
+
+def test_train_without_data_is_refused():
+    with pytest.raises(Exception) as exc:
+        training.model_train(epochs=1)
+    assert getattr(exc.value, "code", "") == "not_enough_data"
+    assert ModelVersion.objects.get().status == ModelVersion.Status.FAILED
+
+
+@pytest.mark.parametrize("new, old, ok", [(0.10, 0.10, True), (0.096, 0.10, True),
+                                          (0.09, 0.10, False), (0.2, None, True)])
+def test_activation_tolerance(new, old, ok):
+    if old is not None:
+        ModelVersion.objects.create(is_active=True, status="active", metrics={"ndcg@10": old})
+    candidate = ModelVersion.objects.create(status="ready", metrics={"ndcg@10": new})
+    assert training.model_version_is_acceptable(version=candidate) is ok
+
+
+def test_recommend_batch_fills_the_cache(logged_in_api_client):
+    tracks = make_catalog(per_genre=5)
+    users = make_listeners(tracks, n_users=4, per_user=5)
+    install_embedding_model(tracks, users)
+    call_command("recommend_batch", "--days", "7")
+    user = users[0]
+    keys = [k for k in _cache_keys() if k.startswith(f"reco:u:{user.pk}:")]
+    assert keys, "precomputed list missing"
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.force_authenticate(user=user)
+    body = client.get(f"/api/users/{user.pk}/recommendations").json()
+    cached = cache.get(keys[0])
+    assert [t["id"] for t in body["tracks"]] == [t["id"] for t in cached["tracks"]]
+
+
+def _cache_keys():
+    if hasattr(cache, "keys"):
+        return [k for k in cache.keys("reco:u:*")]
+    return [k.split(":", 2)[-1] for k in cache._cache]  # locmem: ":1:<key>"
+
+
+def test_evaluate_model_command(capsys):
+    tracks = make_catalog(per_genre=5)
+    users = make_listeners(tracks, n_users=6, per_user=6)
+    install_embedding_model(tracks, users)
+    call_command("evaluate_model")
+    assert "leave_out" in capsys.readouterr().out
+
+
+def test_admin_lists_versions_and_activates(admin_client, django_capture_on_commit_callbacks):
+    tracks = make_catalog(per_genre=2)
+    v1 = install_embedding_model(tracks, [])
+    v2 = install_embedding_model(tracks, [], activate=False)
+    assert admin_client.get("/admin/recommendations/modelversion/").status_code == 200
+    with django_capture_on_commit_callbacks(execute=True):
+        admin_client.post("/admin/recommendations/modelversion/",
+                          {"action": "activate", "_selected_action": [str(v2.pk)]})
+    v2.refresh_from_db()
+    assert v2.is_active
+    with django_capture_on_commit_callbacks(execute=True):
+        admin_client.post("/admin/recommendations/modelversion/",
+                          {"action": "roll_back", "_selected_action": [str(v2.pk)]})
+    v1.refresh_from_db()
+    assert v1.is_active
