@@ -58,7 +58,8 @@ def track_musical_facts(*, features: dict[str, Any]) -> list[tuple[str, str]]:
     facts = []
     key, mode = features.get("key"), features.get("mode")
     if isinstance(key, int) and 0 <= key < 12:
-        facts.append(("Key", KEYS[key] + (" major" if mode == 1 else " minor" if mode == 0 else "")))
+        scale = " major" if mode == 1 else " minor" if mode == 0 else ""
+        facts.append(("Key", KEYS[key] + scale))
     ts = features.get("time_signature", features.get("timeSignature"))
     if isinstance(ts, int) and ts > 0:
         facts.append(("Time signature", f"{ts}/4"))
@@ -82,7 +83,7 @@ def model_versions(*, limit: int = 10) -> tuple[Any | None, list[Any], bool]:
 
 
 def metric_bars(*, metrics: dict[str, Any]) -> list[dict[str, Any]]:
-    """Numeric metrics as bars; values in 0..1 fill proportionally, others by the largest."""
+    """Numeric metrics (nested dicts flattened with dots), in the order the model stored them."""
     flat: list[tuple[str, float]] = []
 
     def walk(prefix: str, value: Any) -> None:
@@ -93,12 +94,9 @@ def metric_bars(*, metrics: dict[str, Any]) -> list[dict[str, Any]]:
             flat.append((prefix, number))
 
     walk("", metrics or {})
-    if not flat:
-        return []
-    top = max(abs(v) for _, v in flat) or 1.0
-    scale = 1.0 if all(0.0 <= v <= 1.0 for _, v in flat) else top
+    # Rates (0..1: recall, NDCG, coverage...) get a bar; counts are listed without one.
     return [
         {"name": name, "value": value, "shown": f"{value:.4g}",
-         "fill": round(max(0.0, min(1.0, abs(value) / scale)) * 100, 1)}
+         "fill": round(value * 100, 1) if 0.0 <= value <= 1.0 else None}
         for name, value in flat[:40]
     ]

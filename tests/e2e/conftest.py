@@ -54,7 +54,7 @@ def server(tmp_path_factory):
     _manage(env, "createsuperuser", "--noinput", "--username", STAFF[0],
             "--email", "staff@example.com")
     port = _free_port()
-    log = open(home / "server.log", "wb")
+    log = open(home / "server.log", "wb")  # noqa: SIM115 - closed at teardown
     proc = subprocess.Popen(
         [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
          "audotics.asgi:application"],
@@ -146,5 +146,6 @@ def sign_in(page, username: str, password: str = DEMO_PASSWORD) -> None:
 def shot(page, name: str) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     size = page.viewport_size
+    page.evaluate("window.scrollTo(0, 0)")  # a sticky header would otherwise show mid-page
     page.screenshot(path=str(SCREENSHOTS / f"{name}-{size['width']}x{size['height']}.png"),
                     full_page=True)

@@ -16,7 +16,8 @@ def test_search_as_you_type_filter_and_track_page(open_page):
     page.get_by_label("Search tracks").press_sequentially(word[:4], delay=40)
     page.wait_for_function(
         "w => { const li = document.querySelector('#results .track');"
-        " return location.search.includes('q=') && li && li.textContent.toLowerCase().includes(w); }",
+        " return location.search.includes('q=') && li"
+        " && li.textContent.toLowerCase().includes(w); }",
         arg=word[:4].lower())
     assert page.url.endswith(f"?q={word[:4]}")
     page.get_by_label("Search tracks").fill("")
