@@ -8,6 +8,7 @@ clustered; uniform noise would be a pessimistic, unrealistic case for any ANN in
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import sys
 import time
@@ -20,15 +21,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from mlcore.retrieval import VectorIndex, recall_vs_exact  # noqa: E402
 
 
-def synthetic(n: int, d: int, n_clusters: int, seed: int) -> np.ndarray:
+def synthetic(n: int, centers: np.ndarray, seed: int) -> np.ndarray:
+    """Points around shared cluster centres (users and items live in one embedding space)."""
     rng = np.random.default_rng(seed)
-    centers = rng.normal(size=(n_clusters, d)).astype(np.float32)
+    n_clusters, d = centers.shape
     labels = rng.integers(0, n_clusters, size=n)
     out = np.empty((n, d), np.float32)
     step = 200_000
     for s in range(0, n, step):
         lab = labels[s : s + step]
-        out[s : s + step] = centers[lab] + 0.6 * rng.normal(size=(len(lab), d)).astype(np.float32)
+        out[s : s + step] = centers[lab] + 1.0 * rng.normal(size=(len(lab), d)).astype(np.float32)
     return out
 
 
@@ -40,7 +42,7 @@ def main() -> None:
     ap.add_argument("--k", type=int, default=20)
     ap.add_argument("--m", type=int, default=32)
     ap.add_argument("--ef-construction", type=int, default=64)
-    ap.add_argument("--ef-search", type=int, default=96)
+    ap.add_argument("--ef-search", default="96,192,320", help="comma list, measured in turn")
     ap.add_argument("--threads", type=int, default=1, help="faiss threads per query (web worker)")
     args = ap.parse_args()
 
@@ -48,8 +50,9 @@ def main() -> None:
 
     from mlcore import HybridRecommender
 
-    items = synthetic(args.items, args.dim, 2000, seed=1)
-    users = synthetic(2000, args.dim, 2000, seed=2)
+    centers = np.random.default_rng(0).normal(size=(2000, args.dim)).astype(np.float32)
+    items = synthetic(args.items, centers, seed=1)
+    users = synthetic(2000, centers, seed=2)
     t0 = time.perf_counter()
     faiss.omp_set_num_threads(2)  # build uses both cores; queries use --threads
     model = HybridRecommender.from_embeddings(
@@ -60,34 +63,36 @@ def main() -> None:
         index_kind="hnsw",
         hnsw_m=args.m,
         ef_construction=args.ef_construction,
-        ef_search=args.ef_search,
+        ef_search=int(args.ef_search.split(',')[0]),
     )
     build_s = time.perf_counter() - t0
     faiss.omp_set_num_threads(args.threads)
+    print(f"machine: {platform.machine()} cores={os.cpu_count()} python={platform.python_version()}")
+    print(f"catalog={args.items:,} dim={args.dim} HNSW(M={args.m}, efC={args.ef_construction}) "
+          f"build={build_s:.1f}s threads/query={args.threads}")
     rng = np.random.default_rng(3)
     qs = rng.choice(len(users), size=args.queries, replace=False)
-    for u in qs[:20]:  # warm-up: page in the index
-        model.recommend(f"u{u}", k=args.k)
-    lat = []
-    for u in qs:
-        t = time.perf_counter()
-        model.recommend(f"u{u}", k=args.k)
-        lat.append((time.perf_counter() - t) * 1e3)
     index = model.retrieval_index
     queries = np.asarray(model._user_vec[qs[:200]])  # user vector + 1 for the bias slot
-    recall = recall_vs_exact(index, queries, k=args.k)
-    lat_a = np.array(lat)
-    print(f"machine: {platform.machine()} cores={__import__('os').cpu_count()} python={platform.python_version()}")
-    print(f"catalog={args.items:,} dim={args.dim} index=HNSW(M={args.m}, efC={args.ef_construction}, "
-          f"efS={args.ef_search}) build={build_s:.1f}s threads/query={args.threads}")
-    print(f"recommend(k={args.k}) latency ms: p50={np.percentile(lat_a, 50):.3f} "
-          f"p95={np.percentile(lat_a, 95):.3f} p99={np.percentile(lat_a, 99):.3f} (n={len(lat_a)})")
-    print(f"recall@{args.k} of HNSW vs exact search: {recall:.4f} (200 queries)")
+    for ef in [int(e) for e in args.ef_search.split(",")]:
+        index.ef_search = ef
+        for u in qs[:20]:  # warm-up: page the graph in
+            model.recommend(f"u{u}", k=args.k)
+        lat = []
+        for u in qs:
+            t = time.perf_counter()
+            model.recommend(f"u{u}", k=args.k)
+            lat.append((time.perf_counter() - t) * 1e3)
+        lat_a = np.array(lat)
+        recall = recall_vs_exact(index, queries, k=args.k)
+        print(f"efSearch={ef}: recommend(k={args.k}) ms p50={np.percentile(lat_a, 50):.3f} "
+              f"p95={np.percentile(lat_a, 95):.3f} p99={np.percentile(lat_a, 99):.3f} "
+              f"(n={len(lat_a)}); recall@{args.k} vs exact={recall:.4f} (200 queries)")
     exact = VectorIndex(index.vectors, kind="exact")
     t = time.perf_counter()
     for u in qs[:50]:
         exact.search(queries[0], args.k)
-    print(f"exact numpy search for comparison: {(time.perf_counter() - t) / 50 * 1e3:.2f} ms/query")
+    print(f"exact numpy search, for comparison: {(time.perf_counter() - t) / 50 * 1e3:.2f} ms/query")
 
 
 if __name__ == "__main__":

@@ -45,7 +45,7 @@ from .splits import holdout_split
 FORMAT_VERSION = 1
 GROUP_CANDIDATES = ("artist", "track_artist", "artist_id")
 CONTEXT_COLUMNS = ("mood", "activity", "timeOfDay", "time_of_day")
-N_FEATURES = 15
+N_FEATURES = 18
 
 
 @dataclass
@@ -74,6 +74,8 @@ class ModelConfig:
     ease_min_count: int = 2
     ease_max_items: int = 12_000
     ease_topk: int = 256
+    knn_neighbours: int = 200
+    knn_shrink: float = 10.0
     exact_max_items: int = EXACT_MAX_ITEMS
     fold_in_reg: float = 1.0
     verbose: bool = False
@@ -133,6 +135,7 @@ class HybridRecommender:
         self._content = np.zeros((0, 1), np.float32)
         self._has_content = np.zeros(0, bool)
         self._ease: sp.csr_matrix | None = None
+        self._knn: sp.csr_matrix | None = None
         self._hist = sp.csr_matrix((0, 0), dtype=np.float32)
         self._pop = np.zeros(0, np.float32)
         self._group = np.zeros(0, np.int64)
@@ -264,6 +267,8 @@ class HybridRecommender:
         xb = collab.binarize(data.positives)
         self._hist = data.positives.tocsr()
         self._pop = np.asarray(xb.sum(axis=0)).ravel().astype(np.float32)
+        # A second item-item view (shrunk cosine) disagrees with EASE often enough to help the head.
+        self._knn = collab.cosine_knn(xb, cfg.knn_neighbours, cfg.knn_shrink)
         if lam is not None:
             self._ease = collab.ease_sparse(xb, lam, cfg.ease_min_count, cfg.ease_max_items,
                                             cfg.ease_topk)
@@ -380,6 +385,11 @@ class HybridRecommender:
             return None
         return np.asarray(self._ease[prof.hist].sum(axis=0)).ravel()
 
+    def _knn_scores(self, prof: _Profile) -> np.ndarray | None:
+        if self._knn is None or self._knn.nnz == 0 or len(prof.hist) == 0:
+            return None
+        return np.asarray(self._knn[prof.hist].sum(axis=0)).ravel()
+
     def _content_profile(self, prof: _Profile) -> np.ndarray | None:
         if len(prof.hist) == 0 or not self._has_content[prof.hist].any():
             return None
@@ -400,6 +410,12 @@ class HybridRecommender:
                 e[exclude] = -np.inf
                 top = topk(e, n_src)
                 parts.append(top[e[top] > 0])
+            knn = self._knn_scores(prof)
+            if knn is not None:
+                kk = knn.copy()
+                kk[exclude] = -np.inf
+                top = topk(kk, n_src)
+                parts.append(top[kk[top] > 0])
             if cprof is not None and self._content_index is not None:
                 parts.append(self._content_index.search(cprof, n_src, exclude)[0])
             cand = np.unique(np.concatenate(parts))
@@ -414,6 +430,8 @@ class HybridRecommender:
     ) -> np.ndarray:
         m = len(cand)
         e = ease[cand] if ease is not None else np.zeros(m)
+        knn = self._knn_scores(prof)
+        kn = knn[cand] if knn is not None else np.zeros(m)
         t = self._item_vec[cand] @ prof.vector
         if cprof is not None:
             cc = self._content[cand]
@@ -437,6 +455,7 @@ class HybridRecommender:
             e, e / emax, _rank_feature(e), t, t - t.max(), _rank_feature(t), c, cmax,
             _rank_feature(c), popf, (pop == 0).astype(float), np.full(m, np.log1p(len(prof.hist))),
             gm, (gm > 0).astype(float), (e == 0).astype(float),
+            kn, kn / max(float(kn.max()), 1e-6), _rank_feature(kn),
         ])
 
     def _head_scores(self, feats: np.ndarray, fallback: np.ndarray) -> np.ndarray:
@@ -749,6 +768,8 @@ class HybridRecommender:
             sp.save_npz(tmp / "history.npz", hist.tocsr())
             if self._ease is not None:
                 sp.save_npz(tmp / "ease.npz", self._ease.tocsr())
+            if self._knn is not None:
+                sp.save_npz(tmp / "knn.npz", self._knn.tocsr())
             arrays: dict[str, np.ndarray] = {
                 "pop": self._pop, "group": self._group, "ctx_proj": self._ctx_proj,
                 "feat_mean": self._feat_mean, "feat_std": self._feat_std,
@@ -806,6 +827,7 @@ class HybridRecommender:
             m._content_index = VectorIndex.build(m._content, exact_max=m.config.exact_max_items)
         m._hist = sp.load_npz(p / "history.npz").tocsr()
         m._ease = sp.load_npz(p / "ease.npz").tocsr() if (p / "ease.npz").exists() else None
+        m._knn = sp.load_npz(p / "knn.npz").tocsr() if (p / "knn.npz").exists() else None
         with np.load(p / "arrays.npz") as a:
             m._pop, m._group, m._ctx_proj = a["pop"], a["group"], a["ctx_proj"]
             m._feat_mean, m._feat_std = a["feat_mean"], a["feat_std"]

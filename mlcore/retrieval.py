@@ -32,7 +32,7 @@ class VectorIndex:
     kind: str = "exact"
     hnsw_m: int = 32
     ef_construction: int = 64
-    ef_search: int = 96
+    ef_search: int = 256  # recall >= 0.95 on our 1M benchmark at ~1 ms
     _faiss: object | None = None
 
     @classmethod
@@ -49,11 +49,23 @@ class VectorIndex:
         return idx
 
     def _build_hnsw(self) -> None:
+        """HNSW over L2 after the MIPS->L2 reduction (Bachrach et al. 2014).
+
+        Inner product is not a metric, and HNSW graphs built on it recall poorly (~0.4 on our
+        benchmark). Appending sqrt(M^2 - |v|^2) to every item (M = max norm) and 0 to the query
+        makes the L2-nearest item the max-inner-product item, and the graph works as designed.
+        """
         import faiss  # noqa: PLC0415 - only large catalogs pay for faiss
 
-        index = faiss.IndexHNSWFlat(self.vectors.shape[1], self.hnsw_m, faiss.METRIC_INNER_PRODUCT)
+        index = faiss.IndexHNSWFlat(self.vectors.shape[1] + 1, self.hnsw_m, faiss.METRIC_L2)
         index.hnsw.efConstruction = self.ef_construction
-        index.add(np.ascontiguousarray(self.vectors))
+        step = 200_000  # augment in chunks: no second full-size copy of the catalog
+        norms = np.linalg.norm(self.vectors, axis=1)
+        top = float(norms.max()) if len(norms) else 0.0
+        for s in range(0, len(self.vectors), step):
+            chunk = np.asarray(self.vectors[s : s + step], dtype=np.float32)
+            extra = np.sqrt(np.maximum(top**2 - norms[s : s + step] ** 2, 0.0))[:, None]
+            index.add(np.ascontiguousarray(np.hstack([chunk, extra.astype(np.float32)])))
         index.hnsw.efSearch = self.ef_search
         self._faiss = index
 
@@ -77,12 +89,16 @@ class VectorIndex:
             sc = scores[ids]
         else:
             self._faiss.hnsw.efSearch = max(self.ef_search, want)
-            sc, ids = self._faiss.search(q, want)
-            sc, ids = sc[0], ids[0]
+            qa = np.hstack([q, np.zeros((1, 1), np.float32)])
+            _, ids = self._faiss.search(qa, want)
+            ids = ids[0]
             keep = ids >= 0
             if n_ex:
                 keep &= ~np.isin(ids, exclude)
-            sc, ids = sc[keep], ids[keep]
+            ids = ids[keep]
+            sc = np.asarray(self.vectors[ids] @ q[0])  # true inner products, best first
+            order = np.argsort(-sc, kind="stable")
+            ids, sc = ids[order], sc[order]
         keep = np.isfinite(sc)
         return ids[keep][:k].astype(np.int64), sc[keep][:k]
 

@@ -126,8 +126,9 @@ def train_head(
     model.compile(optimizer=keras.optimizers.Adam(cfg.head_learning_rate),
                   loss="binary_crossentropy")
     order = rng.permutation(np.flatnonzero(~is_val))
+    batch = int(np.clip(len(order) // 64, 256, 4096))  # big data: big batches; tiny: still steps
     model.fit(
-        x[order], y[order], batch_size=1024, epochs=cfg.head_epochs, shuffle=True,
+        x[order], y[order], batch_size=batch, epochs=cfg.head_epochs, shuffle=True,
         validation_data=(x[is_val], y[is_val]), verbose=1 if cfg.verbose else 0,
         callbacks=[keras.callbacks.EarlyStopping(
             monitor="val_loss", patience=cfg.patience, restore_best_weights=True)],

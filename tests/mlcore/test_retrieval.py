@@ -18,7 +18,7 @@ def test_topk_is_sorted_and_exact():
 def test_exact_and_hnsw_agree(tmp_path):
     v = _vectors()
     exact = VectorIndex.build(v, kind="exact")
-    approx = VectorIndex.build(v, kind="hnsw", ef_search=64)
+    approx = VectorIndex.build(v, kind="hnsw", ef_search=200)
     q = _vectors(50, seed=1)
     assert recall_vs_exact(approx, q, k=10, exact=exact) >= 0.95
     ids, scores = exact.search(q[0], 10)
