@@ -17,6 +17,8 @@ urlpatterns = [
     path("api/", include("users.urls")),
     # Unknown API paths answer with the JSON envelope even in DEBUG.
     re_path(r"^api/", exceptions.page_not_found),
+    # Prometheus metrics (ops/): before the browser UI's catch-all pages.
+    path("", include("ops.urls")),
     # The browser UI: server-rendered pages (web/) over static/js/.
     path("", include("web.urls")),
 ]

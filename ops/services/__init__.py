@@ -1,0 +1,1 @@
+"""Operations services: database backups and restores."""

@@ -1,0 +1,33 @@
+"""The deployment recipe stays in step with the settings it configures."""
+
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_env_example_documents_every_setting_variable():
+    settings_text = (ROOT / "audotics" / "settings.py").read_text()
+    used = set(re.findall(r'env(?:\.\w+)?\(\s*"([A-Z][A-Z0-9_]*)"', settings_text))
+    assert {"DATABASE_URL", "REDIS_URL", "METRICS_TOKEN", "BACKUP_KEEP_LAST"} <= used
+    example = (ROOT / ".env.example").read_text()
+    documented = set(re.findall(r"^#?([A-Z][A-Z0-9_]*)=", example, re.MULTILINE))
+    assert used - documented == set(), "add these to .env.example"
+    assert "PROMETHEUS_MULTIPROC_DIR" in documented
+
+
+def test_nginx_passes_websocket_upgrades():
+    conf = (ROOT / "deploy" / "nginx.conf").read_text()
+    ws = conf[conf.index("location /ws/") :]
+    ws = ws[: ws.index("}")]
+    assert "proxy_set_header Upgrade $http_upgrade;" in ws
+    assert "proxy_set_header Connection $connection_upgrade;" in ws
+    assert "proxy_http_version 1.1;" in conf
+    assert conf.count("server 127.0.0.1:80") >= 2  # several ASGI workers upstream
+
+
+def test_exactly_one_beat_unit_and_units_for_every_process():
+    units = {p.name for p in (ROOT / "deploy" / "systemd").iterdir()}
+    assert {"audotics-asgi@.service", "audotics-worker@.service", "audotics-beat.service",
+            "audotics-wsgi.service"} <= units
+    assert "@" not in "audotics-beat.service"  # not templated: one beat per deployment
