@@ -1,4 +1,5 @@
 """Accounts and auth API (SPEC.md §4): one APIView per operation."""
+
 from __future__ import annotations
 
 import math
@@ -52,9 +53,7 @@ class StrictSerializer(serializers.Serializer):
         if isinstance(data, dict):
             unknown = sorted(str(k) for k in set(data) - set(self.fields))
             if unknown:
-                raise serializers.ValidationError(
-                    {str(k): ["Unknown field."] for k in unknown}
-                )
+                raise serializers.ValidationError({str(k): ["Unknown field."] for k in unknown})
         return super().to_internal_value(data)
 
 

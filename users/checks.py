@@ -1,4 +1,5 @@
 """System checks: refuse to start with a refresh-rotation setup that cannot revoke tokens."""
+
 from django.apps import apps
 from django.conf import settings
 from django.core.checks import Error, Tags, Warning, register

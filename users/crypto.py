@@ -15,6 +15,7 @@ is unset in production, the index key is derived from SECRET_KEY (with its own H
 rotating SECRET_KEY requires `rotate_encryption_keys`, which recomputes every index value from the
 decrypted plaintext (it does so whenever a stored index value is stale).
 """
+
 from __future__ import annotations
 
 import base64
@@ -36,7 +37,7 @@ VERSION = 1
 NONCE_SIZE = 12
 KEY_SIZE = 32
 GENERATE_HINT = (
-    "Generate one with: python -c \"import base64,secrets;"
+    'Generate one with: python -c "import base64,secrets;'
     "print('k1:'+base64.b64encode(secrets.token_bytes(32)).decode())\""
 )
 

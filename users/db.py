@@ -1,4 +1,5 @@
 """Transaction helper: run a short write transaction, retrying SQLite lock contention."""
+
 from __future__ import annotations
 
 import random

@@ -8,6 +8,7 @@ the primary key must therefore be set before the first save (UUID defaults are).
 Consequences: equality lookups on these fields are refused (use the blind index column instead),
 `values()`/`values_list()` return ciphertext, and `QuerySet.update()` only accepts `Ciphertext`.
 """
+
 from __future__ import annotations
 
 from django import forms
@@ -95,4 +96,11 @@ class EncryptedEmailField(EncryptedTextField):
     default_validators = [validators.validate_email]
 
     def formfield(self, **kwargs):
-        return super().formfield(**{"form_class": forms.EmailField, "max_length": 254, "widget": forms.EmailInput, **kwargs})
+        return super().formfield(
+            **{
+                "form_class": forms.EmailField,
+                "max_length": 254,
+                "widget": forms.EmailInput,
+                **kwargs,
+            }
+        )

@@ -4,6 +4,7 @@ The user model is set from the first migration (it cannot change later). The ema
 encrypted (users/fields.py); `email_hash` is its keyed blind index, unique, used for
 case-insensitive uniqueness and login by email.
 """
+
 import time
 import uuid
 

@@ -4,6 +4,7 @@ Login fails closed (a cache outage answers 503) and the general API quota fails 
 served without counting). The client IP is REMOTE_ADDR unless TRUSTED_PROXY_COUNT says how many
 proxies append to X-Forwarded-For, so a forged header cannot reset a limit.
 """
+
 from __future__ import annotations
 
 import logging
@@ -45,7 +46,7 @@ def client_ip(request: HttpRequest) -> str:
     return candidate
 
 
-class CacheUnavailable(Exception):
+class CacheUnavailableError(Exception):
     """The rate-limit cache did not answer."""
 
 
@@ -63,12 +64,12 @@ def _usage(request, *, group: str, key: str, rate: str, increment: bool) -> Usag
             request, group=group, key=lambda _g, _r: key, rate=rate, increment=increment
         )
     except Exception as exc:  # django-redis ConnectionInterrupted, redis ConnectionError ...
-        raise CacheUnavailable(str(exc.__class__.__name__)) from exc
+        raise CacheUnavailableError(str(exc.__class__.__name__)) from exc
     if usage is None:  # RATELIMIT_ENABLE is off
         return Usage(False, 0, 0, 2**31)
     if usage["limit"] == 0 and usage["time_left"] == -1:
         # django-ratelimit's fail-closed answer: the cache could not count.
-        raise CacheUnavailable("rate-limit counter unavailable")
+        raise CacheUnavailableError("rate-limit counter unavailable")
     return Usage(
         usage["should_limit"], max(int(usage["time_left"]), 1), usage["count"], usage["limit"]
     )
@@ -100,7 +101,7 @@ def login_check(request, *, identity: str) -> None:
             rate=LOGIN_FAILURES_PER_ACCOUNT,
             increment=False,
         )
-    except CacheUnavailable as exc:
+    except CacheUnavailableError as exc:
         logger.error("Login refused: rate-limit cache unavailable (%s)", exc)
         raise ServiceUnavailable() from exc
     if usage.count >= usage.limit:
@@ -118,7 +119,7 @@ def login_failure_record(request, *, identity: str) -> None:
             rate=LOGIN_FAILURES_PER_ACCOUNT,
             increment=True,
         )
-    except CacheUnavailable:
+    except CacheUnavailableError:
         logger.error("Could not record a failed login: rate-limit cache unavailable")
 
 
@@ -126,7 +127,7 @@ def otp_check(request, *, user_id: str) -> None:
     """Limit TOTP guesses on the 2FA confirm/disable endpoints (fails closed)."""
     try:
         usage = _usage(request, group="auth.otp", key=user_id, rate=OTP_PER_USER, increment=True)
-    except CacheUnavailable as exc:
+    except CacheUnavailableError as exc:
         raise ServiceUnavailable() from exc
     if usage.limited:
         raise rate_limited(usage.retry_after)
@@ -144,7 +145,7 @@ class ApiQuotaThrottle(BaseThrottle):
             key = f"ip:{client_ip(request)}"
         try:
             usage = _usage(request, group="api.quota", key=key, rate=API_QUOTA, increment=True)
-        except CacheUnavailable:
+        except CacheUnavailableError:
             logger.warning("API quota not enforced: rate-limit cache unavailable")
             return True
         if usage.limited:

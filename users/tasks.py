@@ -1,4 +1,5 @@
 """Celery tasks of the users app."""
+
 from celery import shared_task
 
 

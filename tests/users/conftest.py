@@ -1,8 +1,8 @@
 """Fixtures for the accounts tests: fast hashing, a frozen rate-limit clock, login helpers."""
+
 import types
 
 import pytest
-from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from tests.factories import UserFactory
@@ -25,15 +25,6 @@ def _frozen_ratelimit_clock(monkeypatch):
 
     now = time.time()
     monkeypatch.setattr(core, "time", types.SimpleNamespace(time=lambda: now))
-
-
-@pytest.fixture(autouse=True)
-def _clear_users_cache():
-    yield
-    try:
-        cache.clear()
-    except Exception:
-        pass
 
 
 @pytest.fixture

@@ -52,9 +52,7 @@ def test_user_create_accepts_good_usernames(api_client, username):
 
 def test_user_create_username_unique_case_insensitively(api_client):
     assert _create(api_client).status_code == 201
-    error = assert_envelope(
-        _create(api_client, username="OLIVE", email="other@example.com"), 400
-    )
+    error = assert_envelope(_create(api_client, username="OLIVE", email="other@example.com"), 400)
     assert "username" in error["fields"]
 
 
@@ -85,9 +83,7 @@ def test_user_create_rejects_unknown_and_wrongly_typed_fields(api_client):
 
 def test_me_requires_authentication(api_client):
     assert_envelope(api_client.get("/api/users/me"), 401)
-    assert_envelope(
-        api_client.get("/api/users/me", HTTP_AUTHORIZATION="Bearer garbage"), 401
-    )
+    assert_envelope(api_client.get("/api/users/me", HTTP_AUTHORIZATION="Bearer garbage"), 401)
 
 
 def test_me_returns_own_user(logged_in_api_client):
@@ -108,7 +104,10 @@ def test_preferences_partial_update(logged_in_api_client):
         url, {"explicitContent": False, "moods": ["calm"]}, format="json"
     )
     assert response.json()["preferences"] == {
-        "genres": ["rock", "jazz"], "energy": 0.4, "explicitContent": False, "moods": ["calm"],
+        "genres": ["rock", "jazz"],
+        "energy": 0.4,
+        "explicitContent": False,
+        "moods": ["calm"],
     }
     user = User.objects.get(pk=logged_in_api_client.user.pk)
     assert user.preferences["explicit_content"] is False
@@ -196,7 +195,12 @@ def test_session_login_service_applies_2fa_and_logs_in(make_user, rf):
     assert "_auth_user_id" not in request.session
 
 
-def test_admin_user_list_and_email_search(make_user):
+def test_admin_user_list_and_email_search(make_user, settings):
+    # Without collectstatic (DEBUG off), the manifest storage cannot name admin CSS files.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
     admin = make_user(username="root", is_staff=True, is_superuser=True)
     make_user(username="quinn", email="quinn@example.com")
     client = APIClient()

@@ -49,7 +49,9 @@ def test_wrong_associated_data_or_tampering_fails():
         crypto.decrypt("!!!", aad=b"x")
 
 
-@pytest.mark.parametrize("spec", ["", "nokey", "k1:not-base64!", "k1:" + base64.b64encode(b"short").decode()])
+@pytest.mark.parametrize(
+    "spec", ["", "nokey", "k1:not-base64!", "k1:" + base64.b64encode(b"short").decode()]
+)
 def test_bad_key_specs_raise_with_hint(spec):
     with pytest.raises(ImproperlyConfigured, match="FIELD_ENCRYPTION_KEYS"):
         crypto.parse_keys(spec)
@@ -100,7 +102,9 @@ def test_rotation_reencrypts_everything_and_keeps_index(make_user, settings):
     old = settings.FIELD_ENCRYPTION_KEYS
     users = [make_user(username=f"rot{i}", email=f"rot{i}@example.com") for i in range(7)]
     for u in users[:3]:
-        TOTPDevice.objects.create(user=u, name="a", key=f"{u.username:0>40}"[-40:].encode().hex()[:40])
+        TOTPDevice.objects.create(
+            user=u, name="a", key=f"{u.username:0>40}"[-40:].encode().hex()[:40]
+        )
     hashes = dict(User.objects.values_list("pk", "email_hash"))
     settings.FIELD_ENCRYPTION_KEYS = f"{_key('k-new')},{old}"
     assert rows_on_old_keys() == 10

@@ -61,9 +61,7 @@ def test_behind_trusted_proxy_forged_prefix_does_not_reset(client_factory, setti
     proxy = client_factory(ip="10.0.0.1")
     for i in range(20):
         login(proxy, f"n{i}", "x", HTTP_X_FORWARDED_FOR=f"{i}.9.9.9, 203.0.113.5")
-    assert_envelope(
-        login(proxy, "n99", "x", HTTP_X_FORWARDED_FOR="7.7.7.7, 203.0.113.5"), 429
-    )
+    assert_envelope(login(proxy, "n99", "x", HTTP_X_FORWARDED_FOR="7.7.7.7, 203.0.113.5"), 429)
     assert login(proxy, "n98", "x", HTTP_X_FORWARDED_FOR="203.0.113.6").status_code == 401
 
 
@@ -126,6 +124,4 @@ def test_redis_down_login_fails_closed_reads_fail_open(make_user):
 
         assert ws_ticket_redeem("anything") is None
         # Logout and refresh do not need the cache.
-        assert_envelope(
-            APIClient().post("/api/auth/logout", {"refresh": "x"}, format="json"), 401
-        )
+        assert_envelope(APIClient().post("/api/auth/logout", {"refresh": "x"}, format="json"), 401)

@@ -23,9 +23,7 @@ def test_token_obtain_by_username_and_email(make_user, api_client):
         response = login(api_client, identifier)
         assert response.status_code == 200, response.content
         assert set(response.json()) == {"access", "refresh"}
-    me = api_client.get(
-        "/api/users/me", HTTP_AUTHORIZATION=f"Bearer {response.json()['access']}"
-    )
+    me = api_client.get("/api/users/me", HTTP_AUTHORIZATION=f"Bearer {response.json()['access']}")
     assert me.status_code == 200
     assert me.json()["id"] == str(user.pk)
 

@@ -41,9 +41,7 @@ def test_confirm_with_wrong_code_fails(logged_in_api_client):
     if response.status_code == 200:  # one in a million: 000000 was the current code
         return
     assert_envelope(response, 400, "invalid_otp")
-    assert_envelope(
-        APIClient().post("/api/auth/2fa/confirm", {"otp": "1"}, format="json"), 401
-    )
+    assert_envelope(APIClient().post("/api/auth/2fa/confirm", {"otp": "1"}, format="json"), 401)
 
 
 def test_password_only_login_with_2fa_gets_no_token(logged_in_api_client, api_client):

@@ -1,4 +1,5 @@
 """Account services: every write of the users app (see STYLE.md §2)."""
+
 from .accounts import user_create, user_password_change, user_preferences_update
 from .auth import auth_credentials_check, session_login, session_logout
 from .encryption import RotationResult, encryption_keys_rotate

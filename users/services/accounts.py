@@ -1,4 +1,5 @@
 """Sign-up, preferences and password changes."""
+
 from __future__ import annotations
 
 import re

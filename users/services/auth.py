@@ -1,4 +1,5 @@
 """Credential checks shared by token login and session (browser) login."""
+
 from __future__ import annotations
 
 import logging
@@ -58,9 +59,7 @@ def auth_credentials_check(*, request, identifier: str, password: str, otp: str 
 @sensitive_variables("password", "otp")
 def session_login(request, username: str, password: str, otp: str | None = None) -> User:
     """Browser login: same rate limits and 2FA rule as token login, then a Django session."""
-    user = auth_credentials_check(
-        request=request, identifier=username, password=password, otp=otp
-    )
+    user = auth_credentials_check(request=request, identifier=username, password=password, otp=otp)
     django_login(request, user, backend="django.contrib.auth.backends.ModelBackend")
     return user
 

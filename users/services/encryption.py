@@ -1,4 +1,5 @@
 """Re-encrypt every encrypted field under the newest key, in resumable batches."""
+
 from __future__ import annotations
 
 import logging

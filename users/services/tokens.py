@@ -6,6 +6,7 @@ SQLite the IMMEDIATE transaction mode serializes writers), so of several simulta
 with one token exactly one succeeds. Presenting any other token of the family means it leaked:
 the family is revoked, so the thief's and the victim's newer tokens both die.
 """
+
 from __future__ import annotations
 
 import logging
@@ -134,7 +135,9 @@ def token_refresh(*, refresh: str) -> TokenPair:
     pair, family = atomic_with_retry(rotate)
     if pair is None:
         # The revocation is committed: it must survive the 401.
-        logger.warning("Refresh token reuse: family %s of user %s revoked", family.pk, family.user_id)
+        logger.warning(
+            "Refresh token reuse: family %s of user %s revoked", family.pk, family.user_id
+        )
         raise _invalid("This refresh token was already used; this login has been revoked.")
     return pair
 

@@ -1,4 +1,5 @@
 """TOTP two-factor authentication: setup, confirmation, verification at login, disabling."""
+
 from __future__ import annotations
 
 import base64
@@ -83,7 +84,9 @@ def two_factor_confirm(*, user: User, otp: str) -> None:
             )
         if not device.verify_token(otp):
             raise ApplicationError(
-                "The one-time code is not valid.", code="invalid_otp", status=400,
+                "The one-time code is not valid.",
+                code="invalid_otp",
+                status=400,
                 fields={"otp": ["The one-time code is not valid."]},
             )
         device.confirmed = True
@@ -96,7 +99,9 @@ def two_factor_disable(*, user: User, password: str, otp: str) -> None:
     """Turn 2FA off; needs both the password and a current code."""
     if not user.check_password(password):
         raise ApplicationError(
-            "The password is not correct.", code="invalid_credentials", status=400,
+            "The password is not correct.",
+            code="invalid_credentials",
+            status=400,
             fields={"password": ["The password is not correct."]},
         )
     with transaction.atomic():
@@ -109,7 +114,9 @@ def two_factor_disable(*, user: User, password: str, otp: str) -> None:
             )
         if not device.verify_token(otp):
             raise ApplicationError(
-                "The one-time code is not valid.", code="invalid_otp", status=400,
+                "The one-time code is not valid.",
+                code="invalid_otp",
+                status=400,
                 fields={"otp": ["The one-time code is not valid."]},
             )
         TOTPDevice.objects.filter(user=user).delete()

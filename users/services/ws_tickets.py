@@ -4,6 +4,7 @@ Only a SHA-256 of the ticket is stored (as the cache key), so a cache dump revea
 Single use is atomic on any backend: of several concurrent redeemers only the one whose
 `cache.delete` actually removed the key (returns truthy) wins.
 """
+
 from __future__ import annotations
 
 import hashlib

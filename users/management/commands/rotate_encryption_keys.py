@@ -1,4 +1,5 @@
 """Re-encrypt every encrypted field under the newest FIELD_ENCRYPTION_KEYS key."""
+
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
