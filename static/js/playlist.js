@@ -141,8 +141,14 @@ function applyEvent(ev) {
   render();
 }
 
+let resyncing = false;
 async function resync() {
+  // One RESYNC at a time: later out-of-order events are covered by the coming SNAPSHOT.
+  if (resyncing) return;
+  resyncing = true;
+  setTimeout(() => { resyncing = false; }, 3000);
   if (room.resync()) return;
+  resyncing = false;
   try {
     applyState(await get(`/api/playlists/${pid}`), { force: true });
   } catch (e) { /* the reconnect will bring a snapshot */ }
@@ -407,6 +413,7 @@ function showBanner(text, kind, { autohide = 0 } = {}) {
 
 const room = new LiveRoom(pid, {
   onSnapshot(s) {
+    resyncing = false;
     state.version = s.version;
     state.tracks = s.tracks;
     render();

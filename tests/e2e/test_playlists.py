@@ -107,6 +107,19 @@ def test_two_members_edit_one_playlist_live(open_page):
     expect(alice.locator("#conn-banner")).to_contain_text("Reconnected", timeout=8000)
     expect(alice.locator("#tracks > li").nth(1)).to_have_attribute("data-id", last_id)
 
+    # A version gap (an event from the future) makes the client ask for a fresh SNAPSHOT
+    # instead of applying it; the list stays right and catches up to the server's version.
+    version = int(alice.locator("#tracks").get_attribute("data-version"))
+    alice.evaluate("""() => { const room = window.audoticsRoom, send = room.send.bind(room);
+        window.sentFrames = [];
+        room.send = f => { window.sentFrames.push(f.type); return send(f); }; }""")
+    alice.evaluate("""v => window.audoticsRoom.handlers.onEvent({type: "TRACK_REMOVED",
+        version: v + 5, data: {trackIds: [document.querySelector('#tracks li').dataset.id]}})""",
+                   version)
+    alice.wait_for_function("window.sentFrames.includes('RESYNC')")
+    expect(alice.locator("#tracks > li")).to_have_count(4)
+    assert int(alice.locator("#tracks").get_attribute("data-version")) == version
+
     # Export links.
     jspf = alice.get_by_role("link", name="Export JSPF").get_attribute("href")
     m3u = alice.get_by_role("link", name="Export M3U").get_attribute("href")
