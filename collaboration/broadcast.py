@@ -57,8 +57,13 @@ def _send(group: str, message: dict[str, Any]) -> bool:
 
 
 def playlist_event(playlist_id: str, event: dict[str, Any]) -> bool:
-    """Fan a versioned change (TRACK_ADDED, ...) out to every socket on the playlist."""
-    return _send(group_name(playlist_id), {"type": "playlist.event", "event": to_wire(event)})
+    """Fan a versioned change (TRACK_ADDED, ...) out to every socket on the playlist.
+
+    The frame is encoded once here, not once per member: consumers forward `text` as it is.
+    """
+    text = json.dumps(camelize(event, **_CAMEL_OPTIONS), cls=DjangoJSONEncoder)
+    message = {"type": "playlist.event", "version": int(event["version"]), "text": text}
+    return _send(group_name(playlist_id), message)
 
 
 def playlist_deleted(playlist_id: str, event: dict[str, Any]) -> bool:

@@ -84,7 +84,7 @@ class PlaylistConsumer(AsyncJsonWebsocketConsumer):
         """Accept, then authenticate and authorise (closing with 4401/4403/4404), then SNAPSHOT."""
         self.groups = []
         self.last_version = -1
-        self.pending: dict[int, dict] = {}
+        self.pending: dict[int, str] = {}  # version -> encoded frame, held until its turn
         self.deliver_lock = asyncio.Lock()
         self.gap_task: asyncio.Task | None = None
         self.heartbeat_task: asyncio.Task | None = None
@@ -190,12 +190,12 @@ class PlaylistConsumer(AsyncJsonWebsocketConsumer):
 
     async def playlist_event(self, message: dict) -> None:
         """A versioned change: deliver once, in order."""
-        event = message["event"]
+        text = message.get("text") or json.dumps(message["event"])
+        version = message.get("version", message.get("event", {}).get("version"))
         async with self.deliver_lock:
-            version = event.get("version")
             if not isinstance(version, int) or version <= self.last_version:
                 return
-            self.pending[version] = event
+            self.pending[version] = text
             await self._flush()
             if self.pending and (self.gap_task is None or self.gap_task.done()):
                 self.gap_task = asyncio.ensure_future(self._fill_gap())
@@ -203,9 +203,9 @@ class PlaylistConsumer(AsyncJsonWebsocketConsumer):
     async def _flush(self) -> None:
         # Caller holds deliver_lock.
         while self.last_version + 1 in self.pending:
-            event = self.pending.pop(self.last_version + 1)
-            self.last_version = event["version"]
-            await self.send_json(event)
+            text = self.pending.pop(self.last_version + 1)
+            self.last_version += 1
+            await self.send(text_data=text)
 
     async def _fill_gap(self) -> None:
         """A version is missing: wait briefly for it, then read it from the event log."""
@@ -220,7 +220,7 @@ class PlaylistConsumer(AsyncJsonWebsocketConsumer):
                 for event in events:
                     if event.version > self.last_version:
                         self.pending.setdefault(
-                            event.version, _event_from_log(self.playlist_id, event)
+                            event.version, json.dumps(_event_from_log(self.playlist_id, event))
                         )
                 await self._flush()
                 if self.pending:

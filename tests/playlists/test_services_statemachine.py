@@ -100,7 +100,7 @@ class PlaylistMachine(RuleBasedStateMachine):
 
 
 PlaylistMachine.TestCase.settings = settings(
-    max_examples=25, stateful_step_count=15, deadline=None,
+    max_examples=15, stateful_step_count=12, deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
 
