@@ -63,13 +63,17 @@ def main() -> None:
         index_kind="hnsw",
         hnsw_m=args.m,
         ef_construction=args.ef_construction,
-        ef_search=int(args.ef_search.split(',')[0]),
+        ef_search=int(args.ef_search.split(",")[0]),
     )
     build_s = time.perf_counter() - t0
     faiss.omp_set_num_threads(args.threads)
-    print(f"machine: {platform.machine()} cores={os.cpu_count()} python={platform.python_version()}")
-    print(f"catalog={args.items:,} dim={args.dim} HNSW(M={args.m}, efC={args.ef_construction}) "
-          f"build={build_s:.1f}s threads/query={args.threads}")
+    print(
+        f"machine: {platform.machine()} cores={os.cpu_count()} python={platform.python_version()}"
+    )
+    print(
+        f"catalog={args.items:,} dim={args.dim} HNSW(M={args.m}, efC={args.ef_construction}) "
+        f"build={build_s:.1f}s threads/query={args.threads}"
+    )
     rng = np.random.default_rng(3)
     qs = rng.choice(len(users), size=args.queries, replace=False)
     index = model.retrieval_index
@@ -85,14 +89,18 @@ def main() -> None:
             lat.append((time.perf_counter() - t) * 1e3)
         lat_a = np.array(lat)
         recall = recall_vs_exact(index, queries, k=args.k)
-        print(f"efSearch={ef}: recommend(k={args.k}) ms p50={np.percentile(lat_a, 50):.3f} "
-              f"p95={np.percentile(lat_a, 95):.3f} p99={np.percentile(lat_a, 99):.3f} "
-              f"(n={len(lat_a)}); recall@{args.k} vs exact={recall:.4f} (200 queries)")
+        print(
+            f"efSearch={ef}: recommend(k={args.k}) ms p50={np.percentile(lat_a, 50):.3f} "
+            f"p95={np.percentile(lat_a, 95):.3f} p99={np.percentile(lat_a, 99):.3f} "
+            f"(n={len(lat_a)}); recall@{args.k} vs exact={recall:.4f} (200 queries)"
+        )
     exact = VectorIndex(index.vectors, kind="exact")
     t = time.perf_counter()
-    for u in qs[:50]:
-        exact.search(queries[0], args.k)
-    print(f"exact numpy search, for comparison: {(time.perf_counter() - t) / 50 * 1e3:.2f} ms/query")
+    for q in queries[:50]:
+        exact.search(q, args.k)
+    print(
+        f"exact numpy search, for comparison: {(time.perf_counter() - t) / 50 * 1e3:.2f} ms/query"
+    )
 
 
 if __name__ == "__main__":

@@ -11,6 +11,12 @@ from .errors import (
 from .model import HybridRecommender, ModelConfig
 
 __all__ = [
-    "EmptyDataError", "HybridRecommender", "InvalidInputError", "MlcoreError", "ModelConfig",
-    "NotFittedError", "UnknownItemError", "UnknownUserError",
+    "EmptyDataError",
+    "HybridRecommender",
+    "InvalidInputError",
+    "MlcoreError",
+    "ModelConfig",
+    "NotFittedError",
+    "UnknownItemError",
+    "UnknownUserError",
 ]

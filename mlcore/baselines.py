@@ -136,8 +136,12 @@ class ALSRecommender(BaseRecommender):
     name = "als"
 
     def __init__(
-        self, factors: int = 64, regularization: float = 0.05, alpha: float = 10.0,
-        iterations: int = 15, seed: int = 0,
+        self,
+        factors: int = 64,
+        regularization: float = 0.05,
+        alpha: float = 10.0,
+        iterations: int = 15,
+        seed: int = 0,
     ) -> None:
         super().__init__()
         self.factors, self.regularization, self.alpha = factors, regularization, alpha
@@ -150,8 +154,11 @@ class ALSRecommender(BaseRecommender):
         conf = self._data.positives.copy().astype(np.float32)
         conf.data = 1.0 + self.alpha * conf.data
         model = AlternatingLeastSquares(
-            factors=self.factors, regularization=self.regularization, alpha=1.0,
-            iterations=self.iterations, random_state=self.seed,
+            factors=self.factors,
+            regularization=self.regularization,
+            alpha=1.0,
+            iterations=self.iterations,
+            random_state=self.seed,
         )
         # implicit parallelises itself; a BLAS thread pool on top only causes contention.
         with threadpool_limits(1, "blas"):
@@ -164,11 +171,15 @@ class ALSRecommender(BaseRecommender):
 
 
 BASELINES: dict[str, type[BaseRecommender]] = {
-    c.name: c
-    for c in (PopularityRecommender, ItemKNNRecommender, EASERecommender, ALSRecommender)
+    c.name: c for c in (PopularityRecommender, ItemKNNRecommender, EASERecommender, ALSRecommender)
 }
 
 __all__ = [
-    "ALSRecommender", "BASELINES", "BaseRecommender", "EASERecommender", "IdIndex",
-    "ItemKNNRecommender", "PopularityRecommender",
+    "ALSRecommender",
+    "BASELINES",
+    "BaseRecommender",
+    "EASERecommender",
+    "IdIndex",
+    "ItemKNNRecommender",
+    "PopularityRecommender",
 ]

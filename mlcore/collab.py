@@ -76,10 +76,7 @@ def cosine_knn(xb: sp.csr_matrix, k: int = 100, shrink: float = 10.0) -> sp.csr_
     rows, cols, out = [], [], []
     for i in range(sim.shape[0]):
         s, e = indptr[i], indptr[i + 1]
-        if e - s > k:
-            sel = np.argpartition(-data[s:e], k - 1)[:k] + s
-        else:
-            sel = np.arange(s, e)
+        sel = np.argpartition(-data[s:e], k - 1)[:k] + s if e - s > k else np.arange(s, e)
         rows.append(np.full(len(sel), i))
         cols.append(indices[sel])
         out.append(data[sel])

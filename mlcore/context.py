@@ -13,7 +13,15 @@ from .errors import InvalidInputError
 CONTEXT_VOCAB: dict[str, tuple[str, ...]] = {
     "mood": ("happy", "sad", "calm", "energetic", "angry", "romantic", "focused", "chill"),
     "activity": (
-        "workout", "party", "study", "work", "relax", "commute", "sleep", "cooking", "driving",
+        "workout",
+        "party",
+        "study",
+        "work",
+        "relax",
+        "commute",
+        "sleep",
+        "cooking",
+        "driving",
     ),
     "timeOfDay": ("morning", "afternoon", "evening", "night"),
 }

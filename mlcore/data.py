@@ -30,7 +30,7 @@ REQUIRED_COLUMNS = ("user_id", "item_id")
 
 
 def to_frame(interactions: pd.DataFrame | Iterable[Any]) -> pd.DataFrame:
-    """Accept a DataFrame, a list of dicts or a list of tuples (user_id, item_id[, weight[, type]])."""
+    """Accept a DataFrame, dicts, or tuples (user_id, item_id[, weight[, type]])."""
     if isinstance(interactions, pd.DataFrame):
         df = interactions.copy()
     else:
@@ -62,7 +62,9 @@ def to_frame(interactions: pd.DataFrame | Iterable[Any]) -> pd.DataFrame:
         types = df["type"].fillna("play").astype(str).str.lower()
         unknown = sorted(set(types) - set(TYPE_WEIGHTS))
         if unknown:
-            raise InvalidInputError(f"unknown interaction types {unknown}; know {sorted(TYPE_WEIGHTS)}")
+            raise InvalidInputError(
+                f"unknown interaction types {unknown}; know {sorted(TYPE_WEIGHTS)}"
+            )
         df["type_weight"] = types.map(TYPE_WEIGHTS).astype(np.float64)
     else:
         df["type_weight"] = 1.0
@@ -70,7 +72,7 @@ def to_frame(interactions: pd.DataFrame | Iterable[Any]) -> pd.DataFrame:
 
 
 def confidence(df: pd.DataFrame) -> np.ndarray:
-    """Signed confidence per row: type weight times a damped count (play counts are heavy-tailed)."""
+    """Signed confidence: type weight times a damped count (play counts are heavy-tailed)."""
     w = np.log1p(np.clip(df["weight"].to_numpy(), 0.0, None))
     scale = float(np.mean(w)) if np.mean(w) > 0 else 1.0
     # Damping keeps one obsessive listener from dominating; the floor keeps weight-0 rows useful.

@@ -8,8 +8,20 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-AUDIO = ["danceability", "energy", "key", "loudness", "mode", "speechiness", "acousticness",
-         "instrumentalness", "liveness", "valence", "tempo", "duration_ms"]
+AUDIO = [
+    "danceability",
+    "energy",
+    "key",
+    "loudness",
+    "mode",
+    "speechiness",
+    "acousticness",
+    "instrumentalness",
+    "liveness",
+    "valence",
+    "tempo",
+    "duration_ms",
+]
 
 
 def default_data_dir() -> Path:
@@ -20,9 +32,9 @@ def default_data_dir() -> Path:
     return Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
 
-def load_hetrec(data_dir: str | os.PathLike[str], n_tags: int = 300) -> tuple[
-    pd.DataFrame, pd.DataFrame
-]:
+def load_hetrec(
+    data_dir: str | os.PathLike[str], n_tags: int = 300
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Last.fm 2k: (user, artist, play count) interactions and artist tag features.
 
     HetRec has no audio features, so an artist's content is its tag profile: log counts of the
@@ -31,9 +43,13 @@ def load_hetrec(data_dir: str | os.PathLike[str], n_tags: int = 300) -> tuple[
     """
     d = Path(data_dir) / "hetrec2011-lastfm-2k"
     ua = pd.read_csv(d / "user_artists.dat", sep="\t")
-    inter = pd.DataFrame({"user_id": ua["userID"].astype(str),
-                          "item_id": ua["artistID"].astype(str),
-                          "weight": ua["weight"].astype(float)})
+    inter = pd.DataFrame(
+        {
+            "user_id": ua["userID"].astype(str),
+            "item_id": ua["artistID"].astype(str),
+            "weight": ua["weight"].astype(float),
+        }
+    )
     ut = pd.read_csv(d / "user_taggedartists.dat", sep="\t")
     tags = pd.read_csv(d / "tags.dat", sep="\t", encoding="latin-1")
     ut = ut.merge(tags, on="tagID", how="left")
@@ -57,14 +73,20 @@ def load_spotify(data_dir: str | os.PathLike[str]) -> tuple[pd.DataFrame, pd.Dat
     comes from the playlist curators, so it is slightly optimistic as "track metadata".
     """
     s = pd.read_csv(Path(data_dir) / "spotify-30k-songs" / "spotify_songs.csv.gz")
-    inter = pd.DataFrame({"user_id": s["playlist_id"].astype(str),
-                          "item_id": s["track_id"].astype(str), "weight": 1.0})
+    inter = pd.DataFrame(
+        {
+            "user_id": s["playlist_id"].astype(str),
+            "item_id": s["track_id"].astype(str),
+            "weight": 1.0,
+        }
+    )
     inter = inter.drop_duplicates(["user_id", "item_id"]).reset_index(drop=True)
     g = s.groupby("track_id")
     feats = g[AUDIO + ["track_popularity"]].first()
     feats["genre"] = g["playlist_genre"].agg(lambda x: x.value_counts().index[0])
     feats["year"] = pd.to_numeric(
-        g["track_album_release_date"].first().astype(str).str[:4], errors="coerce")
+        g["track_album_release_date"].first().astype(str).str[:4], errors="coerce"
+    )
     feats["track_artist"] = g["track_artist"].first()
     feats.index = feats.index.astype(str)
     return inter, feats

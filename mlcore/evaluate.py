@@ -36,8 +36,10 @@ from .splits import holdout_split, truth_sets
 GRIDS: dict[str, tuple[type[BaseRecommender], dict[str, list[Any]]]] = {
     "item-knn": (ItemKNNRecommender, {"k": [50, 100, 200, 400], "shrink": [0.0, 10.0, 50.0]}),
     "ease": (EASERecommender, {"lam": [50.0, 100.0, 200.0, 500.0, 1000.0, 2000.0]}),
-    "als": (ALSRecommender, {"factors": [32, 64, 128], "regularization": [0.01, 0.1],
-                             "alpha": [1.0, 10.0]}),
+    "als": (
+        ALSRecommender,
+        {"factors": [32, 64, 128], "regularization": [0.01, 0.1], "alpha": [1.0, 10.0]},
+    ),
 }
 DATASETS: dict[str, tuple[Callable[..., tuple[pd.DataFrame, pd.DataFrame]], float]] = {
     "hetrec": (load_hetrec, 0.2),
@@ -49,8 +51,13 @@ def _lists(recs: dict[str, list[tuple[str, float]]]) -> dict[str, list[str]]:
     return {u: [i for i, _ in r] for u, r in recs.items()}
 
 
-def _eval_model(model: Any, truth: dict[str, set[str]], k: int, catalog: int,
-                vectors: dict[str, np.ndarray] | None) -> dict[str, float]:
+def _eval_model(
+    model: Any,
+    truth: dict[str, set[str]],
+    k: int,
+    catalog: int,
+    vectors: dict[str, np.ndarray] | None,
+) -> dict[str, float]:
     users = [u for u in truth if model_knows(model, u)]
     recs = model.recommend_batch(users, k=k)
     return evaluate_lists(_lists(recs), truth, catalog, vectors)
@@ -62,14 +69,15 @@ def model_knows(model: Any, user: str) -> bool:
     return user in model._data.users
 
 
-def tune(name: str, train: pd.DataFrame, val: pd.DataFrame, k: int, seed: int,
-         select: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+def tune(
+    name: str, train: pd.DataFrame, val: pd.DataFrame, k: int, seed: int, select: str
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """Grid search on the validation split; returns the best params and the whole trace."""
     cls, grid = GRIDS[name]
     truth = truth_sets(val)
     n_items = train["item_id"].nunique()
     trace = []
-    combos = [dict(zip(grid, v)) for v in itertools.product(*grid.values())]
+    combos = [dict(zip(grid, v, strict=False)) for v in itertools.product(*grid.values())]
     for params in tqdm(combos, desc=f"tune {name}", leave=False):
         kw = dict(params, seed=seed) if name == "als" else params
         m = cls(**kw).fit(train)
@@ -78,8 +86,13 @@ def tune(name: str, train: pd.DataFrame, val: pd.DataFrame, k: int, seed: int,
     return best["params"], trace
 
 
-def run(dataset: str, data_dir: Path, out: Path | None, seed: int = 0,
-        hybrid_config: ModelConfig | None = None) -> dict[str, Any]:
+def run(
+    dataset: str,
+    data_dir: Path,
+    out: Path | None,
+    seed: int = 0,
+    hybrid_config: ModelConfig | None = None,
+) -> dict[str, Any]:
     loader, frac = DATASETS[dataset]
     inter, feats = loader(data_dir)
     train, test = holdout_split(inter, frac, seed=seed)
@@ -88,8 +101,10 @@ def run(dataset: str, data_dir: Path, out: Path | None, seed: int = 0,
     k = int(min(100, max(20, max_r)))
     catalog = len(set(inter["item_id"]) | set(feats.index))
     select = "ndcg@10"
-    print(f"{dataset}: {len(inter):,} interactions, {inter['user_id'].nunique():,} users, "
-          f"catalog {catalog:,}; train {len(train):,} / test {len(test):,}; lists of {k}")
+    print(
+        f"{dataset}: {len(inter):,} interactions, {inter['user_id'].nunique():,} users, "
+        f"catalog {catalog:,}; train {len(train):,} / test {len(test):,}; lists of {k}"
+    )
     tr_v, val = holdout_split(train, frac, seed=seed + 1)
     results: dict[str, dict[str, Any]] = {}
 
@@ -98,8 +113,9 @@ def run(dataset: str, data_dir: Path, out: Path | None, seed: int = 0,
     hybrid = HybridRecommender(cfg).fit(train, item_features=feats)
     fit_s = time.perf_counter() - t0
     print(f"hybrid fit {fit_s:.1f}s  {hybrid.report}")
-    vectors = {i: hybrid._content[j] for j, i in enumerate(hybrid.item_ids)
-               if hybrid._has_content[j]}
+    vectors = {
+        i: hybrid._content[j] for j, i in enumerate(hybrid.item_ids) if hybrid._has_content[j]
+    }
 
     models: dict[str, Any] = {"popularity": PopularityRecommender().fit(train)}
     tuned: dict[str, Any] = {}
@@ -110,17 +126,27 @@ def run(dataset: str, data_dir: Path, out: Path | None, seed: int = 0,
         cls = GRIDS[name][0]
         kw = dict(params, seed=seed) if name == "als" else params
         models[name] = cls(**kw).fit(train)
-        print(f"  {name}: best {params} (val {select}="
-              f"{max(r[select] for r in trace):.4f}) in {time.perf_counter() - t:.1f}s")
+        print(
+            f"  {name}: best {params} (val {select}="
+            f"{max(r[select] for r in trace):.4f}) in {time.perf_counter() - t:.1f}s"
+        )
     models["hybrid"] = hybrid
     for name, m in tqdm(models.items(), desc="test", leave=False):
         t = time.perf_counter()
         results[name] = _eval_model(m, truth, k, catalog, vectors)
         results[name]["eval_seconds"] = time.perf_counter() - t
     extra = cold_start_report(hybrid, train, test, feats)
-    report = {"dataset": dataset, "seed": seed, "k": k, "catalog": catalog,
-              "hybrid_fit_seconds": fit_s, "hybrid_report": hybrid.report.__dict__,
-              "results": results, "tuning": tuned, "cold_start": extra}
+    report = {
+        "dataset": dataset,
+        "seed": seed,
+        "k": k,
+        "catalog": catalog,
+        "hybrid_fit_seconds": fit_s,
+        "hybrid_report": hybrid.report.__dict__,
+        "results": results,
+        "tuning": tuned,
+        "cold_start": extra,
+    }
     print_table(dataset, results)
     print("cold start:", json.dumps(extra))
     if out is not None:
@@ -131,8 +157,14 @@ def run(dataset: str, data_dir: Path, out: Path | None, seed: int = 0,
     return report
 
 
-def cold_start_report(hybrid: HybridRecommender, train: pd.DataFrame, test: pd.DataFrame,
-                      feats: pd.DataFrame, k: int = 10, max_items: int = 1000) -> dict[str, Any]:
+def cold_start_report(
+    hybrid: HybridRecommender,
+    train: pd.DataFrame,
+    test: pd.DataFrame,
+    feats: pd.DataFrame,
+    k: int = 10,
+    max_items: int = 1000,
+) -> dict[str, Any]:
     """Held-out items absent from training: genre agreement of similar_items vs chance."""
     if "genre" not in feats.columns:
         return {}
@@ -162,11 +194,14 @@ def cold_start_report(hybrid: HybridRecommender, train: pd.DataFrame, test: pd.D
         n_recs += len(recs)
         n_cold_recs += sum(i in cold_set for i in recs)
         cold_hits += sum(i in cold_set and i in truth[u] for i in recs)
-    return {"cold_items": len(cold), "sampled": len(sample),
-            "similar_items_same_genre_rate": match / max(tot, 1),
-            "chance_rate": float((dist**2).sum()),
-            "share_of_top20_recs_that_are_cold": n_cold_recs / max(n_recs, 1),
-            "cold_hits_in_top20_first500_users": cold_hits}
+    return {
+        "cold_items": len(cold),
+        "sampled": len(sample),
+        "similar_items_same_genre_rate": match / max(tot, 1),
+        "chance_rate": float((dist**2).sum()),
+        "share_of_top20_recs_that_are_cold": n_cold_recs / max(n_recs, 1),
+        "cold_hits_in_top20_first500_users": cold_hits,
+    }
 
 
 def print_table(dataset: str, results: dict[str, dict[str, float]]) -> None:

@@ -23,8 +23,18 @@ from sklearn.preprocessing import StandardScaler
 from .errors import InvalidInputError
 
 AUDIO_COLUMNS = (
-    "danceability", "energy", "valence", "acousticness", "instrumentalness", "liveness",
-    "speechiness", "loudness", "tempo", "key", "mode", "duration_ms",
+    "danceability",
+    "energy",
+    "valence",
+    "acousticness",
+    "instrumentalness",
+    "liveness",
+    "speechiness",
+    "loudness",
+    "tempo",
+    "key",
+    "mode",
+    "duration_ms",
 )
 TARGET_CANDIDATES = ("genre", "playlist_genre")
 MAX_LEVELS = 50  # one-hot only the commonest levels so an id-like column cannot explode the width
@@ -75,7 +85,7 @@ class ContentFeaturizer:
                 numeric.append(col)
             else:
                 counts = s.dropna().astype(str).value_counts()
-                if 1 < len(counts):
+                if len(counts) > 1:
                     categorical[col] = counts.index[:MAX_LEVELS].tolist()
         if not numeric and not categorical:
             raise InvalidInputError("item_features has no usable numeric or categorical column")

@@ -24,7 +24,7 @@ def ndcg_at_k(ranked: Sequence[str], relevant: set[str], k: int) -> float:
 
 
 def r_precision(ranked: Sequence[str], relevant: set[str]) -> float:
-    """Precision at R = |relevant| (the playlist-continuation metric of the RecSys 2018 challenge)."""
+    """Precision at R = |relevant| (the RecSys 2018 playlist-continuation metric)."""
     r = len(relevant)
     if r == 0:
         return 0.0
@@ -71,10 +71,16 @@ def evaluate_lists(
     lists = [list(recs.get(u, [])) for u in users]
     rel = [truth[u] for u in users]
     return {
-        "recall@10": float(np.mean([recall_at_k(r, t, 10) for r, t in zip(lists, rel)])),
-        "recall@20": float(np.mean([recall_at_k(r, t, 20) for r, t in zip(lists, rel)])),
-        "ndcg@10": float(np.mean([ndcg_at_k(r, t, 10) for r, t in zip(lists, rel)])),
-        "r_precision": float(np.mean([r_precision(r, t) for r, t in zip(lists, rel)])),
+        "recall@10": float(
+            np.mean([recall_at_k(r, t, 10) for r, t in zip(lists, rel, strict=False)])
+        ),
+        "recall@20": float(
+            np.mean([recall_at_k(r, t, 20) for r, t in zip(lists, rel, strict=False)])
+        ),
+        "ndcg@10": float(np.mean([ndcg_at_k(r, t, 10) for r, t in zip(lists, rel, strict=False)])),
+        "r_precision": float(
+            np.mean([r_precision(r, t) for r, t in zip(lists, rel, strict=False)])
+        ),
         "coverage@10": catalog_coverage([r[:10] for r in lists], catalog_size),
         "diversity@10": intra_list_diversity([r[:10] for r in lists], vectors),
         "users": float(len(users)),

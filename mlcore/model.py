@@ -121,7 +121,7 @@ def _rank_feature(x: np.ndarray) -> np.ndarray:
 
 
 class HybridRecommender:
-    """See module docstring. Ids are strings; unknown ids raise UnknownUserError/UnknownItemError."""
+    """Ids are strings; unknown ids raise UnknownUserError/UnknownItemError."""
 
     def __init__(self, config: ModelConfig | None = None) -> None:
         self.config = config or ModelConfig()
@@ -142,8 +142,13 @@ class HybridRecommender:
         self._head: list[tuple[np.ndarray, np.ndarray]] | None = None
         self._feat_mean = np.zeros(N_FEATURES)
         self._feat_std = np.ones(N_FEATURES)
-        self._fold = {"gram": np.zeros((1, 1)), "neg_rhs": np.zeros(1), "pos": 1.0, "neg": -1.0,
-                      "alpha_scale": 0.0}
+        self._fold = {
+            "gram": np.zeros((1, 1)),
+            "neg_rhs": np.zeros(1),
+            "pos": 1.0,
+            "neg": -1.0,
+            "alpha_scale": 0.0,
+        }
         self._overlay_hist: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self._overlay_vec: dict[int, np.ndarray] = {}
         self._index: VectorIndex | None = None
@@ -181,8 +186,9 @@ class HybridRecommender:
         pos_df = df[df["type_weight"] > 0]
         tr_a, ho_a = holdout_split(pos_df, cfg.head_holdout_frac, seed=cfg.seed)
         tr_a = pd.concat([tr_a, df[df["type_weight"] <= 0]])
-        data_a = encode(tr_a, items=IdIndex.from_ids(self._items.ids),
-                        users=IdIndex.from_ids(self._users.ids))
+        data_a = encode(
+            tr_a, items=IdIndex.from_ids(self._items.ids), users=IdIndex.from_ids(self._users.ids)
+        )
         truth = self._truth_lists(ho_a)
         t1 = time.perf_counter()
         lam = self._fit_ease(data_a, truth)
@@ -206,10 +212,20 @@ class HybridRecommender:
         self._fitted = True
         t5 = time.perf_counter()
         self.report = FitReport(
-            seconds=t5 - t0, ease_lambda=lam, tower_epochs=tw_epochs, head_rows=len(y),
-            head_positives=int(y.sum()), candidate_recall=cand_recall,
-            timings={"prepare": t1 - t0, "ease_tune": t2 - t1, "towers_a": t3 - t2,
-                     "head": t4 - t3, "refit": t5 - t4, "items": float(n_items)},
+            seconds=t5 - t0,
+            ease_lambda=lam,
+            tower_epochs=tw_epochs,
+            head_rows=len(y),
+            head_positives=int(y.sum()),
+            candidate_recall=cand_recall,
+            timings={
+                "prepare": t1 - t0,
+                "ease_tune": t2 - t1,
+                "towers_a": t3 - t2,
+                "head": t4 - t3,
+                "refit": t5 - t4,
+                "items": float(n_items),
+            },
         )
         return self
 
@@ -234,7 +250,9 @@ class HybridRecommender:
             self._group = np.full(n, -1, np.int64)
             feat_frame = frame
         self._featurizer = ContentFeaturizer(
-            dim=cfg.content_dim, k_best=cfg.content_k_best, target=cfg.feature_target,
+            dim=cfg.content_dim,
+            k_best=cfg.content_k_best,
+            target=cfg.feature_target,
             seed=cfg.seed,
         ).fit(feat_frame.loc[item_features.index])
         self._content = self._featurizer.transform(feat_frame)
@@ -270,8 +288,9 @@ class HybridRecommender:
         # A second item-item view (shrunk cosine) disagrees with EASE often enough to help the head.
         self._knn = collab.cosine_knn(xb, cfg.knn_neighbours, cfg.knn_shrink)
         if lam is not None:
-            self._ease = collab.ease_sparse(xb, lam, cfg.ease_min_count, cfg.ease_max_items,
-                                            cfg.ease_topk)
+            self._ease = collab.ease_sparse(
+                xb, lam, cfg.ease_min_count, cfg.ease_max_items, cfg.ease_topk
+            )
             return lam
         users = np.array(sorted(truth))[:2000]
         best, best_lam, best_b = -1.0, cfg.ease_lambdas[0], None
@@ -292,7 +311,9 @@ class HybridRecommender:
         return float(best_lam)
 
     def _fit_towers(
-        self, data: InteractionData, ctx: dict[tuple[str, str], np.ndarray] | None,
+        self,
+        data: InteractionData,
+        ctx: dict[tuple[str, str], np.ndarray] | None,
         epochs: int | None,
     ) -> int:
         from .training import train_towers  # noqa: PLC0415 - TF only while training
@@ -313,12 +334,26 @@ class HybridRecommender:
         cvec = np.zeros((len(users), CONTEXT_DIM), np.float32)
         if ctx:
             uid, iid = self._users.ids, self._items.ids
-            pc = np.stack([ctx.get((uid[u], iid[i]), np.zeros(CONTEXT_DIM, np.float32))
-                           for u, i in zip(pos.row, pos.col)])
+            pc = np.stack(
+                [
+                    ctx.get((uid[u], iid[i]), np.zeros(CONTEXT_DIM, np.float32))
+                    for u, i in zip(pos.row, pos.col, strict=False)
+                ]
+            )
             cvec[:n_pos] = pc
             cvec[n_pos : n_pos + len(neg_items)] = np.repeat(pc, cfg.negatives, axis=0)
-        tw = train_towers(cfg, len(self._users), len(self._items), self._content, users, items,
-                          labels, weights, cvec, epochs=epochs)
+        tw = train_towers(
+            cfg,
+            len(self._users),
+            len(self._items),
+            self._content,
+            users,
+            items,
+            labels,
+            weights,
+            cvec,
+            epochs=epochs,
+        )
         cold = self._pop == 0
         item_emb = tw.item_emb.copy()
         item_emb[cold] = 0.0  # untrained noise: a cold item is represented by its content only
@@ -326,8 +361,7 @@ class HybridRecommender:
         bias[cold] = np.median(bias[~cold]) if (~cold).any() else 0.0
         v = item_emb + self._content @ tw.content_w + tw.content_b
         self._item_vec = np.hstack([v, bias[:, None]]).astype(np.float32)
-        self._user_vec = np.hstack([tw.user_emb, np.ones((len(tw.user_emb), 1))]).astype(
-            np.float32)
+        self._user_vec = np.hstack([tw.user_emb, np.ones((len(tw.user_emb), 1))]).astype(np.float32)
         ctx_w = tw.ctx_proj.copy()
         seen_ctx = cvec.any(axis=0)
         ctx_w[~seen_ctx] = 0.0  # never-seen context slots have untrained weights: neutralise
@@ -348,8 +382,11 @@ class HybridRecommender:
         rnd = rng.choice(np.flatnonzero(warm), size=len(sel))
         neg_logit = float(np.mean(np.sum(uv * self._item_vec[rnd], axis=1)))
         self._fold = {
-            "gram": v.T @ v, "neg_rhs": v.T @ (neg_logit - b), "pos": pos_logit,
-            "neg": neg_logit, "alpha_scale": float(self.config.negatives / max(warm.sum(), 1)),
+            "gram": v.T @ v,
+            "neg_rhs": v.T @ (neg_logit - b),
+            "pos": pos_logit,
+            "neg": neg_logit,
+            "alpha_scale": float(self.config.negatives / max(warm.sum(), 1)),
         }
 
     def _head_dataset(
@@ -451,12 +488,28 @@ class HybridRecommender:
                 hit = vals[pos] == self._group[cand]
                 gm = np.where(hit, cnt[pos] / len(prof.hist), 0.0)
         emax = max(float(e.max()), 1e-6)
-        return np.column_stack([
-            e, e / emax, _rank_feature(e), t, t - t.max(), _rank_feature(t), c, cmax,
-            _rank_feature(c), popf, (pop == 0).astype(float), np.full(m, np.log1p(len(prof.hist))),
-            gm, (gm > 0).astype(float), (e == 0).astype(float),
-            kn, kn / max(float(kn.max()), 1e-6), _rank_feature(kn),
-        ])
+        return np.column_stack(
+            [
+                e,
+                e / emax,
+                _rank_feature(e),
+                t,
+                t - t.max(),
+                _rank_feature(t),
+                c,
+                cmax,
+                _rank_feature(c),
+                popf,
+                (pop == 0).astype(float),
+                np.full(m, np.log1p(len(prof.hist))),
+                gm,
+                (gm > 0).astype(float),
+                (e == 0).astype(float),
+                kn,
+                kn / max(float(kn.max()), 1e-6),
+                _rank_feature(kn),
+            ]
+        )
 
     def _head_scores(self, feats: np.ndarray, fallback: np.ndarray) -> np.ndarray:
         if self._head is None:
@@ -468,7 +521,11 @@ class HybridRecommender:
         return h[:, 0]
 
     def _rank(
-        self, prof: _Profile, k: int, exclude_seen: bool, candidates: Iterable[str] | None,
+        self,
+        prof: _Profile,
+        k: int,
+        exclude_seen: bool,
+        candidates: Iterable[str] | None,
         exclude: Iterable[str] | None,
     ) -> list[tuple[str, float]]:
         if k <= 0:
@@ -485,7 +542,7 @@ class HybridRecommender:
         elif self._head is None:
             # No re-ranker (e.g. a model built from exported embeddings): retrieval is the answer.
             ids, sc = self._index.search(prof.vector, k, ex_arr)
-            return [(self._items.ids[i], float(s)) for i, s in zip(ids, sc)]
+            return [(self._items.ids[i], float(s)) for i, s in zip(ids, sc, strict=False)]
         cand, feats = self._candidates_and_features(prof, ex_arr, cand)
         if len(cand) == 0:
             return []
@@ -522,8 +579,11 @@ class HybridRecommender:
             h, w = np.empty(0, np.int64), np.empty(0, np.float32)
         vec = self._overlay_vec.get(u)
         if vec is None:
-            vec = (np.asarray(self._user_vec[u]) if u < len(self._user_vec)
-                   else self._solve_user(np.asarray(h, np.int64), np.asarray(w, np.float32)))
+            vec = (
+                np.asarray(self._user_vec[u])
+                if u < len(self._user_vec)
+                else self._solve_user(np.asarray(h, np.int64), np.asarray(w, np.float32))
+            )
         if context:
             vec = vec + context_vector(context) @ self._ctx_proj
         return _Profile(np.asarray(h, np.int64), np.asarray(w, np.float32), vec)
@@ -567,8 +627,12 @@ class HybridRecommender:
         return user_id in self._users
 
     def recommend(
-        self, user_id: str, k: int = 20, exclude_seen: bool = True,
-        context: Mapping[str, object] | None = None, candidates: Iterable[str] | None = None,
+        self,
+        user_id: str,
+        k: int = 20,
+        exclude_seen: bool = True,
+        context: Mapping[str, object] | None = None,
+        candidates: Iterable[str] | None = None,
         exclude: Iterable[str] | None = None,
     ) -> list[tuple[str, float]]:
         """Top-k (item_id, score), best first. ``candidates`` restricts, ``exclude`` removes."""
@@ -576,13 +640,18 @@ class HybridRecommender:
         return self._rank(prof, k, exclude_seen, candidates, exclude)
 
     def recommend_batch(
-        self, user_ids: Sequence[str], k: int = 20, exclude_seen: bool = True,
+        self,
+        user_ids: Sequence[str],
+        k: int = 20,
+        exclude_seen: bool = True,
         context: Mapping[str, object] | None = None,
     ) -> dict[str, list[tuple[str, float]]]:
         return {str(u): self.recommend(str(u), k, exclude_seen, context) for u in user_ids}
 
     def score_items(
-        self, user: str | np.ndarray, item_ids: Sequence[str],
+        self,
+        user: str | np.ndarray,
+        item_ids: Sequence[str],
         context: Mapping[str, object] | None = None,
     ) -> np.ndarray:
         """Scores for a given candidate list, aligned with ``item_ids``.
@@ -633,12 +702,12 @@ class HybridRecommender:
         cur: dict[int, float] = {}
         if not replace:
             prof = self._profile(u)
-            cur = dict(zip(prof.hist.tolist(), prof.weights.tolist()))
+            cur = dict(zip(prof.hist.tolist(), prof.weights.tolist(), strict=False))
         if df is not None:
             from .data import confidence  # noqa: PLC0415
 
             conf = confidence(df)
-            for it, cf in zip(self._item_indices(df["item_id"]), conf):
+            for it, cf in zip(self._item_indices(df["item_id"]), conf, strict=False):
                 cur[int(it)] = cur.get(int(it), 0.0) + float(cf)
         keep = {i: c for i, c in cur.items() if c > 0}
         h = np.array(sorted(keep), dtype=np.int64)
@@ -648,7 +717,10 @@ class HybridRecommender:
         return self._overlay_vec[u]
 
     def continue_sequence(
-        self, item_ids: Sequence[str], k: int = 20, context: Mapping[str, object] | None = None,
+        self,
+        item_ids: Sequence[str],
+        k: int = 20,
+        context: Mapping[str, object] | None = None,
         exclude: Iterable[str] | None = None,
     ) -> list[tuple[str, float]]:
         """Playlist continuation: rank items to follow the given seed tracks."""
@@ -674,7 +746,7 @@ class HybridRecommender:
         n = len(self._items)
         if n > self.config.exact_max_items:
             ids, sc = self._index.search(self._item_vec[i], k, np.array([i]))
-            return [(self._items.ids[j], float(s)) for j, s in zip(ids, sc)]
+            return [(self._items.ids[j], float(s)) for j, s in zip(ids, sc, strict=False)]
         score = np.zeros(n)
         if self._has_content[i]:
             score += self._content @ self._content[i]
@@ -717,8 +789,13 @@ class HybridRecommender:
 
     @classmethod
     def from_embeddings(
-        cls, user_ids: Sequence[str], user_vectors: np.ndarray, item_ids: Sequence[str],
-        item_vectors: np.ndarray, config: ModelConfig | None = None, index_kind: str = "auto",
+        cls,
+        user_ids: Sequence[str],
+        user_vectors: np.ndarray,
+        item_ids: Sequence[str],
+        item_vectors: np.ndarray,
+        config: ModelConfig | None = None,
+        index_kind: str = "auto",
         **index_kw: int,
     ) -> HybridRecommender:
         """Serving-only model over externally produced vectors (no history, no re-ranker)."""
@@ -727,16 +804,16 @@ class HybridRecommender:
         m._items = IdIndex.from_ids([str(i) for i in item_ids])
         n, d = item_vectors.shape
         m._item_vec = np.hstack([item_vectors, np.zeros((n, 1))]).astype(np.float32)
-        m._user_vec = np.hstack([user_vectors, np.ones((len(user_vectors), 1))]).astype(
-            np.float32)
+        m._user_vec = np.hstack([user_vectors, np.ones((len(user_vectors), 1))]).astype(np.float32)
         m._ctx_proj = np.zeros((CONTEXT_DIM, d + 1), np.float32)
         m._content = np.zeros((n, 1), np.float32)
         m._has_content = np.zeros(n, bool)
         m._pop = np.ones(n, np.float32)
         m._group = np.full(n, -1, np.int64)
         m._hist = sp.csr_matrix((len(user_ids), n), dtype=np.float32)
-        m._index = VectorIndex.build(m._item_vec, kind=index_kind,
-                                     exact_max=m.config.exact_max_items, **index_kw)
+        m._index = VectorIndex.build(
+            m._item_vec, kind=index_kind, exact_max=m.config.exact_max_items, **index_kw
+        )
         m._fitted = True
         return m
 
@@ -771,16 +848,22 @@ class HybridRecommender:
             if self._knn is not None:
                 sp.save_npz(tmp / "knn.npz", self._knn.tocsr())
             arrays: dict[str, np.ndarray] = {
-                "pop": self._pop, "group": self._group, "ctx_proj": self._ctx_proj,
-                "feat_mean": self._feat_mean, "feat_std": self._feat_std,
-                "fold_gram": self._fold["gram"], "fold_neg_rhs": self._fold["neg_rhs"],
+                "pop": self._pop,
+                "group": self._group,
+                "ctx_proj": self._ctx_proj,
+                "feat_mean": self._feat_mean,
+                "feat_std": self._feat_std,
+                "fold_gram": self._fold["gram"],
+                "fold_neg_rhs": self._fold["neg_rhs"],
             }
             for i, (w, b) in enumerate(self._head or []):
                 arrays[f"head_w{i}"], arrays[f"head_b{i}"] = w, b
             np.savez(tmp / "arrays.npz", **arrays)
             meta = {
-                "format_version": FORMAT_VERSION, "config": asdict(self.config),
-                "user_ids": users, "item_ids": list(self._items.ids),
+                "format_version": FORMAT_VERSION,
+                "config": asdict(self.config),
+                "user_ids": users,
+                "item_ids": list(self._items.ids),
                 "head_layers": len(self._head or []),
                 "fold": {k: self._fold[k] for k in ("pos", "neg", "alpha_scale")},
                 "report": asdict(self.report),
@@ -807,7 +890,7 @@ class HybridRecommender:
 
     @classmethod
     def load(cls, path: str | os.PathLike[str], mmap: bool = True) -> HybridRecommender:
-        """Load for serving: numpy/scipy only; big arrays memory-mapped and shared via page cache."""
+        """Load for serving: numpy/scipy only; big arrays memory-mapped, shared via page cache."""
         p = Path(path)
         if not (p / "meta.json").exists():
             raise FileNotFoundError(f"no mlcore model at {p}")

@@ -72,9 +72,9 @@ class VectorIndex:
     def __len__(self) -> int:
         return int(self.vectors.shape[0])
 
-    def search(self, query: np.ndarray, k: int, exclude: np.ndarray | None = None) -> tuple[
-        np.ndarray, np.ndarray
-    ]:
+    def search(
+        self, query: np.ndarray, k: int, exclude: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Top-k (indices, scores) for one query vector, skipping ``exclude`` indices."""
         n_ex = 0 if exclude is None else len(exclude)
         want = min(k + n_ex, len(self))

@@ -7,8 +7,12 @@ import pandas as pd
 
 
 def holdout_split(
-    df: pd.DataFrame, frac: float, seed: int = 0, user_col: str = "user_id",
-    item_col: str = "item_id", min_keep: int = 1,
+    df: pd.DataFrame,
+    frac: float,
+    seed: int = 0,
+    user_col: str = "user_id",
+    item_col: str = "item_id",
+    min_keep: int = 1,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Hold out ``frac`` of each user's distinct items (rounded, at least 1 if the user has >1).
 
@@ -32,11 +36,8 @@ def holdout_split(
     return df[~is_test].copy(), df[is_test].copy()
 
 
-def truth_sets(test: pd.DataFrame, user_col: str = "user_id", item_col: str = "item_id") -> dict[
-    str, set[str]
-]:
+def truth_sets(
+    test: pd.DataFrame, user_col: str = "user_id", item_col: str = "item_id"
+) -> dict[str, set[str]]:
     """Held-out items per user as string sets (the metrics' relevance judgements)."""
-    return {
-        str(u): set(g.astype(str))
-        for u, g in test.groupby(user_col, sort=True)[item_col]
-    }
+    return {str(u): set(g.astype(str)) for u, g in test.groupby(user_col, sort=True)[item_col]}

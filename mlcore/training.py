@@ -60,13 +60,18 @@ def train_towers(
     i_in = keras.Input(shape=(), dtype="int32", name="item")
     c_in = keras.Input(shape=(ctx.shape[1],), dtype="float32", name="context")
     init = keras.initializers.RandomNormal(stddev=0.05, seed=cfg.seed)
-    u_vec = layers.Embedding(n_users, d, embeddings_initializer=init,
-                             embeddings_regularizer=reg, name="user_emb")(u_in)
+    u_vec = layers.Embedding(
+        n_users, d, embeddings_initializer=init, embeddings_regularizer=reg, name="user_emb"
+    )(u_in)
     u_vec = u_vec + layers.Dense(d, use_bias=False, name="ctx_proj")(c_in)
-    i_vec = layers.Embedding(n_items, d, embeddings_initializer=init,
-                             embeddings_regularizer=reg, name="item_emb")(i_in)
+    i_vec = layers.Embedding(
+        n_items, d, embeddings_initializer=init, embeddings_regularizer=reg, name="item_emb"
+    )(i_in)
     cont = layers.Embedding(
-        n_items, content.shape[1], trainable=False, name="content",
+        n_items,
+        content.shape[1],
+        trainable=False,
+        name="content",
         embeddings_initializer=keras.initializers.Constant(content),
     )(i_in)
     i_vec = i_vec + layers.Dense(d, name="content_proj")(cont)
@@ -86,11 +91,22 @@ def train_towers(
         n_val = max(1, int(len(y) * cfg.validation_frac))
         kw["validation_data"] = ([a[:n_val] for a in x], y[:n_val], w[:n_val])
         x, y, w = [a[n_val:] for a in x], y[n_val:], w[n_val:]
-        kw["callbacks"] = [keras.callbacks.EarlyStopping(
-            monitor="val_loss", patience=cfg.patience, restore_best_weights=True)]
+        kw["callbacks"] = [
+            keras.callbacks.EarlyStopping(
+                monitor="val_loss", patience=cfg.patience, restore_best_weights=True
+            )
+        ]
         epochs = cfg.epochs
-    hist = model.fit(x, y, sample_weight=w, batch_size=cfg.batch_size, epochs=epochs,
-                     shuffle=True, verbose=1 if cfg.verbose else 0, **kw)
+    hist = model.fit(
+        x,
+        y,
+        sample_weight=w,
+        batch_size=cfg.batch_size,
+        epochs=epochs,
+        shuffle=True,
+        verbose=1 if cfg.verbose else 0,
+        **kw,
+    )
     if "val_loss" in hist.history:
         ran = int(np.argmin(hist.history["val_loss"])) + 1
     else:
@@ -117,20 +133,31 @@ def train_head(
     uniq = np.unique(groups)
     val_users = rng.choice(uniq, size=max(1, int(len(uniq) * 0.15)), replace=False)
     is_val = np.isin(groups, val_users)
-    model = keras.Sequential([
-        keras.Input(shape=(x.shape[1],)),
-        keras.layers.Dense(128, activation="relu"),
-        keras.layers.Dense(64, activation="relu"),
-        keras.layers.Dense(1, activation="sigmoid"),
-    ])
-    model.compile(optimizer=keras.optimizers.Adam(cfg.head_learning_rate),
-                  loss="binary_crossentropy")
+    model = keras.Sequential(
+        [
+            keras.Input(shape=(x.shape[1],)),
+            keras.layers.Dense(128, activation="relu"),
+            keras.layers.Dense(64, activation="relu"),
+            keras.layers.Dense(1, activation="sigmoid"),
+        ]
+    )
+    model.compile(
+        optimizer=keras.optimizers.Adam(cfg.head_learning_rate), loss="binary_crossentropy"
+    )
     order = rng.permutation(np.flatnonzero(~is_val))
     batch = int(np.clip(len(order) // 64, 256, 4096))  # big data: big batches; tiny: still steps
     model.fit(
-        x[order], y[order], batch_size=batch, epochs=cfg.head_epochs, shuffle=True,
-        validation_data=(x[is_val], y[is_val]), verbose=1 if cfg.verbose else 0,
-        callbacks=[keras.callbacks.EarlyStopping(
-            monitor="val_loss", patience=cfg.patience, restore_best_weights=True)],
+        x[order],
+        y[order],
+        batch_size=batch,
+        epochs=cfg.head_epochs,
+        shuffle=True,
+        validation_data=(x[is_val], y[is_val]),
+        verbose=1 if cfg.verbose else 0,
+        callbacks=[
+            keras.callbacks.EarlyStopping(
+                monitor="val_loss", patience=cfg.patience, restore_best_weights=True
+            )
+        ],
     )
     return [(lyr.get_weights()[0], lyr.get_weights()[1]) for lyr in model.layers]

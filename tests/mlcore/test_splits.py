@@ -8,8 +8,8 @@ from .conftest import make_interactions
 def test_holdout_split_has_no_leakage_and_right_fraction():
     df = make_interactions()
     train, test = holdout_split(df, 0.2, seed=5)
-    tr = set(zip(train.user_id, train.item_id))
-    te = set(zip(test.user_id, test.item_id))
+    tr = set(zip(train.user_id, train.item_id, strict=False))
+    te = set(zip(test.user_id, test.item_id, strict=False))
     assert not tr & te
     assert len(train) + len(test) == len(df)
     per_user = test.groupby("user_id").size()
@@ -27,7 +27,9 @@ def test_holdout_split_is_deterministic_and_order_independent():
         a.sort_values(key).reset_index(drop=True), b.sort_values(key).reset_index(drop=True)
     )
     c = holdout_split(df, 0.3, seed=2)[1]
-    assert set(zip(a.user_id, a.item_id)) != set(zip(c.user_id, c.item_id))
+    assert set(zip(a.user_id, a.item_id, strict=False)) != set(
+        zip(c.user_id, c.item_id, strict=False)
+    )
 
 
 def test_single_item_users_stay_in_training():
