@@ -117,11 +117,16 @@ def test_evaluate_model_command(capsys):
     assert "leave_out" in capsys.readouterr().out
 
 
-def test_admin_lists_versions_and_activates(admin_client, django_capture_on_commit_callbacks):
+def test_admin_lists_versions_and_activates(admin_client, django_capture_on_commit_callbacks,
+                                            settings):
+    # Without collectstatic there is no manifest (DEBUG off on PostgreSQL): plain storage.
+    settings.STORAGES = {**settings.STORAGES, "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
     tracks = make_catalog(per_genre=2)
     v1 = install_embedding_model(tracks, [])
     v2 = install_embedding_model(tracks, [], activate=False)
-    assert admin_client.get("/admin/recommendations/modelversion/").status_code == 200
+    page = admin_client.get("/admin/recommendations/modelversion/")
+    assert page.status_code == 200 and b"NDCG@10" in page.content
     with django_capture_on_commit_callbacks(execute=True):
         admin_client.post("/admin/recommendations/modelversion/",
                           {"action": "activate", "_selected_action": [str(v2.pk)]})

@@ -1,0 +1,337 @@
+"""Recommendation benchmark: 1M tracks, 100k users, API latency/throughput, batch, generation.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/audotics_bench_reco \
+    REDIS_URL=redis://127.0.0.1:6379/4 .venv/bin/python bench/reco_bench.py [--keep]
+
+Steps (each reported separately):
+  1. setup (skipped with --keep): recreate the database, insert a seed_demo-style catalog
+     (`demo_tracks`, COPY) of --tracks tracks, --users users (bulk_create, unusable passwords,
+     genre preferences) and --per-user interactions each (COPY).
+  2. model: `HybridRecommender.from_embeddings` with 32-d vectors built from genre centres +
+     artist offsets + noise (no TensorFlow fit at this scale: a fit of 100k users is a nightly
+     job, not a benchmark step); faiss HNSW index over the 1M items; saved to MODEL_DIR and
+     activated as a ModelVersion, exactly as train_model does.
+  3. recommend_batch over --batch-users active users (the service, in this process): users/s.
+  4. API: gunicorn + uvicorn workers (--workers, default 2 = the cores), JWT-authenticated
+     `GET /api/users/{id}/recommendations` from --clients concurrent keep-alive connections
+     (asyncio load generator in this process), two runs: users precomputed by the batch
+     (cache hits) and users not precomputed (cache misses: fold-in catch-up + model + DB).
+  5. API: `POST /api/playlists/generate` with varied contexts, same client.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import json
+import os
+import random
+import secrets
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def pct(values: list[float], q: float) -> float:
+    s = sorted(values)
+    return s[min(len(s) - 1, int(round(q / 100 * (len(s) - 1))))] if s else float("nan")
+
+
+def setup_data(args) -> None:
+    import numpy as np
+    from django.contrib.auth import get_user_model
+    from django.db import connection, transaction
+
+    from playlists.services.bulk import tracks_bulk_insert
+    from playlists.services.demo import GENRES, demo_tracks
+
+    t0 = time.monotonic()
+    for start in range(0, args.tracks, 50_000):
+        tracks_bulk_insert(demo_tracks(count=min(50_000, args.tracks - start), seed=21,
+                                       start=start))
+    print(f"setup: {args.tracks:,} tracks in {time.monotonic() - t0:.0f} s", flush=True)
+    t0 = time.monotonic()
+    user_model = get_user_model()
+    rng = np.random.default_rng(5)
+    for start in range(0, args.users, 5000):
+        batch = []
+        for n in range(start, min(args.users, start + 5000)):
+            liked = [GENRES[i] for i in rng.choice(len(GENRES), size=2, replace=False)]
+            u = user_model(username=f"bench{n}", preferences={
+                "genres": liked, "energy": round(float(rng.uniform(0.3, 0.9)), 2)})
+            u.set_unusable_password()
+            batch.append(u)
+        user_model.objects.bulk_create(batch, batch_size=5000)
+    print(f"setup: {args.users:,} users in {time.monotonic() - t0:.0f} s", flush=True)
+    t0 = time.monotonic()
+    with connection.cursor() as cur:
+        cur.execute("SELECT id, genre FROM playlists_track")
+        by_genre: dict[str, list] = {}
+        for tid, genre in cur.fetchall():
+            by_genre.setdefault(genre, []).append(tid)
+    users = list(user_model.objects.filter(username__startswith="bench")
+                 .values_list("id", "preferences"))
+    types = ["play"] * 6 + ["like"] * 3 + ["skip"]
+    with transaction.atomic():
+        raw = connection.connection
+        with raw.cursor() as cur, cur.copy(
+                "COPY recommendations_interaction (id, user_id, track_id, type, context, "
+                "created_at) FROM STDIN") as copy:
+            now = time.time()
+            for uid, prefs in users:
+                pools = [by_genre[g] for g in prefs["genres"]]
+                for k in range(args.per_user):
+                    pool = pools[k % 2]
+                    # Heavy-tailed: low indices (early artists) are far more popular.
+                    idx = min(len(pool) - 1, int(rng.pareto(1.2) * 50))
+                    copy.write_row((uuid.uuid4(), uid, pool[idx], types[k % len(types)], "{}",
+                                    _ts(now - rng.uniform(0, 6 * 86400))))
+    print(f"setup: {args.users * args.per_user:,} interactions in {time.monotonic() - t0:.0f} s",
+          flush=True)
+
+
+def _ts(epoch: float):
+    from datetime import datetime, timezone
+
+    return datetime.fromtimestamp(epoch, tz=timezone.utc)
+
+
+def build_model(args) -> None:
+    import numpy as np
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+    from django.utils import timezone
+
+    from mlcore import HybridRecommender
+    from playlists.models import Track
+    from playlists.services.demo import GENRES
+    from recommendations.models import ModelVersion
+    from recommendations.services import training
+
+    t0 = time.monotonic()
+    rng = np.random.default_rng(9)
+    d = 32
+    centres = rng.normal(0, 1, (len(GENRES), d))
+    rows = list(Track.objects.values_list("id", "genre", "artist").iterator(chunk_size=50_000))
+    item_ids = [str(r[0]) for r in rows]
+    g_idx = np.array([GENRES.index(r[1]) for r in rows])
+    artist_codes = {}
+    a_idx = np.array([artist_codes.setdefault(r[2], len(artist_codes)) for r in rows])
+    artist_off = rng.normal(0, 0.4, (len(artist_codes), d))
+    items = (centres[g_idx] + artist_off[a_idx] + rng.normal(0, 0.3, (len(rows), d))) / 4
+    users = list(get_user_model().objects.values_list("id", "preferences")
+                 .iterator(chunk_size=50_000))
+    uvec = np.array([centres[[GENRES.index(g) for g in (p or {}).get("genres", ["pop"])]]
+                     .mean(axis=0) for _, p in users]) / 4
+    print(f"model: vectors for {len(item_ids):,} items / {len(users):,} users in "
+          f"{time.monotonic() - t0:.0f} s", flush=True)
+    t0 = time.monotonic()
+    model = HybridRecommender.from_embeddings([str(u) for u, _ in users], uvec.astype(np.float32),
+                                              item_ids, items.astype(np.float32))
+    print(f"model: index ({model.retrieval_index.kind}) built in {time.monotonic() - t0:.0f} s",
+          flush=True)
+    version = ModelVersion.objects.create(status="ready", trained_until=timezone.now(),
+                                          metrics={"note": "from_embeddings benchmark model"},
+                                          trained_on_users=len(users),
+                                          trained_on_tracks=len(item_ids))
+    path = settings.MODEL_DIR / str(version.pk)
+    t0 = time.monotonic()
+    model.save(path)
+    version.artifact_path = str(path)
+    version.save()
+    training.model_version_activate(version=version)
+    print(f"model: saved + activated {version.pk} in {time.monotonic() - t0:.0f} s", flush=True)
+
+
+def run_batch(args) -> list[str]:
+    from django.contrib.auth import get_user_model
+
+    from recommendations.services import serving
+    from recommendations.services.recommend import recommendations_precompute
+
+    serving.serving_unload()
+    t0 = time.monotonic()
+    serving.served_model()
+    print(f"batch: model load (mmap) {time.monotonic() - t0:.2f} s", flush=True)
+    users = list(get_user_model().objects.filter(username__startswith="bench")
+                 .order_by("username").only("id", "preferences")[: args.batch_users])
+    recommendations_precompute(users=users[:200])  # warm-up (pools, page cache)
+    t0 = time.monotonic()
+    done = 0
+    for s in range(0, len(users), 500):
+        done += recommendations_precompute(users=users[s:s + 500])
+    secs = time.monotonic() - t0
+    print(f"BATCH: {done:,} users in {secs:.1f} s = {done / secs:,.0f} users/s "
+          "(full payloads: catch-up query, profiles, model top-k, tracks, reasons, cache write)",
+          flush=True)
+    return [str(u.pk) for u in users]
+
+
+async def _load(port: int, requests: list[tuple[str, str, bytes | None, str]], clients: int
+                ) -> tuple[list[float], float, dict[int, int]]:
+    """Replay (method, path, body, token) over `clients` keep-alive connections."""
+    queue = list(reversed(requests))
+    lat: list[float] = []
+    codes: dict[int, int] = {}
+
+    async def client() -> None:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        while queue:
+            method, path, body, token = queue.pop()
+            head = (f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                    f"Authorization: Bearer {token}\r\n")
+            if body is not None:
+                head += f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+            data = (head + "\r\n").encode() + (body or b"")
+            t0 = time.perf_counter()
+            writer.write(data)
+            await writer.drain()
+            status_line = await reader.readline()
+            length = 0
+            chunked = False
+            while True:
+                line = await reader.readline()
+                if line in (b"\r\n", b""):
+                    break
+                k, _, v = line.decode().partition(":")
+                if k.lower() == "content-length":
+                    length = int(v)
+                elif k.lower() == "transfer-encoding" and "chunked" in v:
+                    chunked = True
+            if chunked:
+                while True:
+                    size = int((await reader.readline()).strip(), 16)
+                    await reader.readexactly(size + 2)
+                    if size == 0:
+                        break
+            else:
+                await reader.readexactly(length)
+            lat.append((time.perf_counter() - t0) * 1000)
+            code = int(status_line.split()[1])
+            codes[code] = codes.get(code, 0) + 1
+        writer.close()
+
+    t0 = time.perf_counter()
+    await asyncio.gather(*(client() for _ in range(clients)))
+    return lat, time.perf_counter() - t0, codes
+
+
+def report(name: str, lat: list[float], secs: float, codes: dict[int, int]) -> None:
+    print(f"{name}: {len(lat)} requests, {len(lat) / secs:,.0f} req/s, p50 "
+          f"{statistics.median(lat):.1f} ms, p95 {pct(lat, 95):.1f} ms, p99 {pct(lat, 99):.1f} ms"
+          f", statuses {codes}", flush=True)
+
+
+def run_api(args, warm_users: list[str]) -> None:
+    from django.contrib.auth import get_user_model
+    from rest_framework_simplejwt.tokens import AccessToken
+
+    import requests
+
+    env = dict(os.environ)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "audotics.asgi:application", "-k",
+         "uvicorn.workers.UvicornWorker", "-w", str(args.workers), "-b",
+         f"127.0.0.1:{args.port}", "--log-level", "warning"], cwd=ROOT, env=env)
+    try:
+        for _ in range(240):
+            try:
+                requests.get(f"http://127.0.0.1:{args.port}/healthz", timeout=2)
+                break
+            except requests.RequestException:
+                time.sleep(0.5)
+        users = list(get_user_model().objects.filter(username__startswith="bench")
+                     .values_list("id", flat=True))
+        random.seed(3)
+        cold = [str(u) for u in random.sample(users, args.requests * 2)
+                if str(u) not in set(warm_users)][: args.requests]
+        tokens = {u: str(AccessToken.for_user(get_user_model()(pk=uuid.UUID(u))))
+                  for u in cold + warm_users[: args.requests]}
+
+        def personal(uids):
+            return [("GET", f"/api/users/{u}/recommendations", None, tokens[u]) for u in uids]
+
+        # Warm-up: each worker loads the model (mmap) and fills its pools.
+        asyncio.run(_load(args.port, personal(cold[:40]), 4))
+        warm = random.choices(warm_users[: args.requests], k=args.requests)
+        lat, secs, codes = asyncio.run(_load(args.port, personal(warm), args.clients))
+        report(f"API personal, cache hits, {args.clients} clients", lat, secs, codes)
+        lat, secs, codes = asyncio.run(_load(args.port, personal(cold[40:]), args.clients))
+        report(f"API personal, cache misses, {args.clients} clients", lat, secs, codes)
+        moods = ["happy", "sad", "calm", "energetic", "chill"]
+        acts = ["workout", "party", "study", "relax", "driving"]
+        gen = []
+        for i in range(args.gen_requests):
+            u = cold[i % len(cold)]
+            ctx = {"mood": moods[i % 5], "activity": acts[(i // 5) % 5],
+                   "energy": [0.3 + 0.05 * (i % 5), 0.9]}
+            if i % 3 == 0:
+                ctx["genres"] = ["pop", "rock"]
+            if i % 4 == 0:
+                ctx["tempo"] = [90, 140]
+            gen.append(("POST", "/api/playlists/generate",
+                        json.dumps({"context": ctx, "length": 20}).encode(), tokens[u]))
+        lat, secs, codes = asyncio.run(_load(args.port, gen, args.gen_clients))
+        report(f"API generate, {args.gen_clients} clients", lat, secs, codes)
+    finally:
+        server.terminate()
+        server.wait()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--tracks", type=int, default=1_000_000)
+    ap.add_argument("--users", type=int, default=100_000)
+    ap.add_argument("--per-user", type=int, default=10)
+    ap.add_argument("--batch-users", type=int, default=20_000)
+    ap.add_argument("--requests", type=int, default=3000)
+    ap.add_argument("--gen-requests", type=int, default=300)
+    ap.add_argument("--clients", type=int, default=50)
+    ap.add_argument("--gen-clients", type=int, default=10)
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--port", type=int, default=8791)
+    ap.add_argument("--keep", action="store_true", help="reuse the database and model")
+    ap.add_argument("--skip-api", action="store_true")
+    args = ap.parse_args()
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith("postgres") or not os.environ.get("REDIS_URL"):
+        sys.exit("set DATABASE_URL (PostgreSQL; dropped and recreated) and REDIS_URL")
+    os.environ.setdefault("SECRET_KEY", "bench-" + secrets.token_urlsafe(50))
+    os.environ.setdefault("FIELD_ENCRYPTION_KEYS",
+                          "k1:" + base64.b64encode(secrets.token_bytes(32)).decode())
+    os.environ.setdefault("AUDOTICS_HOME", str(ROOT / "bench" / "out" / "reco-home"))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "audotics.settings")
+    os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost")
+    os.environ.setdefault("RECO_ACTIVE_CHECK_SECONDS", "5")
+    print(f"load before: {os.getloadavg()}", flush=True)
+    if not args.keep:
+        dbname = url.rsplit("/", 1)[-1]
+        admin = url.rsplit("/", 1)[0] + "/postgres"
+        subprocess.run(["psql", admin, "-qc", f"DROP DATABASE IF EXISTS {dbname}"], check=True)
+        subprocess.run(["psql", admin, "-qc", f"CREATE DATABASE {dbname}"], check=True)
+        subprocess.run([sys.executable, str(ROOT / "manage.py"), "migrate", "-v0"], check=True)
+    import django
+
+    django.setup()
+    from django.core.cache import cache
+
+    if not args.keep:
+        setup_data(args)
+        subprocess.run(["psql", url, "-qc", "VACUUM ANALYZE"], check=True)
+        build_model(args)
+    cache.delete_pattern("reco:*")
+    warm = run_batch(args)
+    print(f"load after batch: {os.getloadavg()}", flush=True)
+    if not args.skip_api:
+        run_api(args, warm)
+    print(f"load after: {os.getloadavg()}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
