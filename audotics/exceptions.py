@@ -8,7 +8,8 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
+from django.template.loader import render_to_string
 from django_ratelimit.exceptions import Ratelimited
 from rest_framework import exceptions as drf_exceptions
 from rest_framework.response import Response
@@ -115,29 +116,36 @@ def exception_handler(exc: Exception, context: dict) -> Response:
     return Response(error_body("server_error", "Internal server error."), status=500)
 
 
-# Django's own error views (URLs outside DRF, bodies too large to parse): same envelope.
-def _json_error(status: int, code: str, message: str) -> JsonResponse:
+# Django's own error views (URLs outside DRF, bodies too large to parse): the envelope for the
+# API and for machines, a plain page for people browsing the UI.
+def _error(request, status: int, code: str, message: str) -> HttpResponse:
+    wants_page = not request.path.startswith(("/api/", "/ws/", "/metrics")) and "text/html" in (
+        request.headers.get("Accept", "")
+    )
+    if wants_page:
+        html = render_to_string("error.html", {"status": status, "message": message})
+        return HttpResponse(html, status=status)
     return JsonResponse(error_body(code, message), status=status)
 
 
-def bad_request(request, exception=None) -> JsonResponse:
-    return _json_error(400, "bad_request", "Bad request.")
+def bad_request(request, exception=None) -> HttpResponse:
+    return _error(request, 400, "bad_request", "Bad request.")
 
 
-def permission_denied(request, exception=None) -> JsonResponse:
-    return _json_error(403, "permission_denied", "You do not have permission to do this.")
+def permission_denied(request, exception=None) -> HttpResponse:
+    return _error(request, 403, "permission_denied", "You do not have permission to do this.")
 
 
-def rate_limited(request, exception=None) -> JsonResponse:
+def rate_limited(request, exception=None) -> HttpResponse:
     """RATELIMIT_VIEW: a Ratelimited raised outside DRF views answers 429, not 403."""
-    response = _json_error(429, "rate_limited", "Too many requests; retry later.")
+    response = _error(request, 429, "rate_limited", "Too many requests; retry later.")
     response["Retry-After"] = "60"
     return response
 
 
-def page_not_found(request, exception=None) -> JsonResponse:
-    return _json_error(404, "not_found", "Not found.")
+def page_not_found(request, exception=None) -> HttpResponse:
+    return _error(request, 404, "not_found", "Not found.")
 
 
-def server_error(request) -> JsonResponse:
-    return _json_error(500, "server_error", "Internal server error.")
+def server_error(request) -> HttpResponse:
+    return _error(request, 500, "server_error", "Internal server error.")

@@ -33,6 +33,16 @@ def _required_services(django_db_setup, django_db_blocker):
     assert cache.get("audotics-ci-probe") == "1", "Redis did not answer"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _collected_static():
+    """Production storage serves hashed files from STATIC_ROOT: collect them once, as a deploy does."""
+    from django.core.management import call_command
+
+    backend = settings.STORAGES["staticfiles"]["BACKEND"]
+    if "Manifest" in backend:
+        call_command("collectstatic", "--noinput", verbosity=0)
+
+
 @pytest.fixture(autouse=True)
 def _clear_cache():
     """Rate-limit counters and cached results must not leak from one test into the next."""

@@ -72,3 +72,12 @@ def test_openapi_schema_and_offline_docs(client):
     assert docs.status_code == 200
     html = docs.content.decode()
     assert "swagger" in html.lower() and "cdn" not in html.lower() and "https://" not in html
+
+
+@pytest.mark.django_db
+def test_unknown_pages_get_html_for_browsers_and_the_envelope_for_the_api(client):
+    page = client.get("/no-such-page", HTTP_ACCEPT="text/html,application/xhtml+xml")
+    assert page.status_code == 404 and page["Content-Type"].startswith("text/html")
+    assert b"Back to Audotics" in page.content
+    api = client.get("/api/no-such-thing", HTTP_ACCEPT="text/html")
+    assert api.status_code == 404 and api.json()["error"]["code"] == "not_found"
