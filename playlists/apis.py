@@ -54,8 +54,8 @@ class TrackDetailApi(APIView):
 # ---------------------------------------------------------------------------- playlists
 #
 # One view per path of SPEC.md §4; each method is one operation with its own serializers.
-# Writes serialise their answer inside the write's transaction, so the `version` and `tracks`
-# of a response always describe the same state (the broadcast still waits for the commit).
+# Writes read their answer inside the write's transaction, so the `version` and `tracks` of a
+# response always describe the same state (the broadcast still waits for the commit).
 
 
 def _member_payload(request, playlist_id) -> dict:
@@ -66,8 +66,9 @@ def _member_payload(request, playlist_id) -> dict:
 def _write(request, playlist_id, operation) -> Response:
     with transaction.atomic():
         operation()
-        data = _member_payload(request, playlist_id)
-    return Response(data)
+        # Fetched (with its prefetches) under the row lock, serialised after releasing it.
+        playlist = selectors.playlist_get(playlist_id=playlist_id, user=request.user)
+    return Response(PlaylistSerializer(playlist).data)
 
 
 def _check_id_count(data, key: str = "track_ids") -> None:
@@ -93,6 +94,9 @@ class PlaylistListApi(APIView):
     permission_classes = [IsAuthenticated]
 
     class CreateInputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "PlaylistCreateInput"
+
         name = serializers.CharField(max_length=200)
         is_collaborative = serializers.BooleanField(required=False, default=False)
         context = PlaylistContextSerializer(required=False, allow_null=True)
@@ -126,6 +130,9 @@ class PlaylistDetailApi(APIView):
     permission_classes = [IsAuthenticated]
 
     class UpdateInputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "PlaylistUpdateInput"
+
         name = serializers.CharField(max_length=200, required=False)
         is_collaborative = serializers.BooleanField(required=False)
         context = PlaylistContextSerializer(required=False, allow_null=True)
@@ -165,11 +172,17 @@ class PlaylistTracksApi(APIView):
     permission_classes = [IsAuthenticated]
 
     class AddInputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "PlaylistTracksAddInput"
+
         track_ids = serializers.ListField(child=serializers.UUIDField(), allow_empty=False)
         position = serializers.IntegerField(min_value=0, required=False, allow_null=True)
         expected_version = serializers.IntegerField(min_value=0, required=False, allow_null=True)
 
     class RemoveInputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "PlaylistTracksRemoveInput"
+
         track_ids = serializers.ListField(child=serializers.UUIDField(), allow_empty=False)
         expected_version = serializers.IntegerField(min_value=0, required=False, allow_null=True)
 
@@ -209,6 +222,9 @@ class PlaylistTrackMoveApi(APIView):
     permission_classes = [IsAuthenticated]
 
     class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "PlaylistTrackMoveInput"
+
         track_id = serializers.UUIDField()
         position = serializers.IntegerField(min_value=0)
         expected_version = serializers.IntegerField(min_value=0, required=False, allow_null=True)
@@ -234,6 +250,9 @@ class PlaylistCollaboratorAddApi(APIView):
     permission_classes = [IsAuthenticated]
 
     class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "PlaylistCollaboratorAddInput"
+
         username = serializers.CharField(max_length=150)
 
     @extend_schema(operation_id="playlist_collaborator_add", request=InputSerializer,
