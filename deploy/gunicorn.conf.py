@@ -1,6 +1,6 @@
 """gunicorn settings for the WSGI option (REST and pages; /ws/ stays on ASGI workers).
 
-    gunicorn -c deploy/gunicorn.conf.py audotics.wsgi
+gunicorn -c deploy/gunicorn.conf.py audotics.wsgi
 """
 
 import multiprocessing

@@ -37,8 +37,11 @@ def redact(value: Any, _depth: int = 0) -> Any:
         return value
     if isinstance(value, dict):
         return {
-            k: (REDACTED if isinstance(k, str) and SENSITIVE_KEY_RE.search(k)
-                else redact(v, _depth + 1))
+            k: (
+                REDACTED
+                if isinstance(k, str) and SENSITIVE_KEY_RE.search(k)
+                else redact(v, _depth + 1)
+            )
             for k, v in value.items()
         }
     if isinstance(value, (list, tuple)):

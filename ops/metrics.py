@@ -23,9 +23,7 @@ from prometheus_client import (
     generate_latest,
 )
 
-MULTIPROC_DIR = os.environ.get("PROMETHEUS_MULTIPROC_DIR") or os.environ.get(
-    "prometheus_multiproc_dir"
-)
+MULTIPROC_DIR = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
 
 # Seconds; API target p95 < 50 ms, so the low buckets are fine-grained.
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -94,8 +92,15 @@ def route_name(request) -> str:
 
 def method_label(method: str) -> str:
     # Unknown verbs would otherwise each add a label value.
-    return method if method in {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"} \
+    return (
+        method
+        if method in {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
         else "other"
+    )
+
+
+def in_progress(method: str):
+    return HTTP_REQUESTS_IN_PROGRESS.labels(method_label(method))
 
 
 def observe_request(method: str, route: str, status: int, seconds: float) -> None:

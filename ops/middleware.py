@@ -56,7 +56,9 @@ def metrics_middleware(get_response):
 
     def _finish(request, response, started: float) -> None:
         metrics.observe_request(
-            request.method, metrics.route_name(request), response.status_code,
+            request.method,
+            metrics.route_name(request),
+            response.status_code,
             time.perf_counter() - started,
         )
 
@@ -64,7 +66,7 @@ def metrics_middleware(get_response):
 
         async def middleware(request):
             started = time.perf_counter()
-            in_progress = metrics.HTTP_REQUESTS_IN_PROGRESS.labels(metrics.method_label(request.method))
+            in_progress = metrics.in_progress(request.method)
             in_progress.inc()
             try:
                 response = await get_response(request)
@@ -77,7 +79,7 @@ def metrics_middleware(get_response):
 
         def middleware(request):
             started = time.perf_counter()
-            in_progress = metrics.HTTP_REQUESTS_IN_PROGRESS.labels(metrics.method_label(request.method))
+            in_progress = metrics.in_progress(request.method)
             in_progress.inc()
             try:
                 response = get_response(request)

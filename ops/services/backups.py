@@ -117,8 +117,9 @@ def encryption_key_ids_in_use(tables: Iterable[str] | None = None) -> list[str]:
     existing = set(tables if tables is not None else table_row_counts())
     kids: set[str] = set()
     for model in apps.get_models():
-        fields = [f.attname for f in model._meta.concrete_fields
-                  if isinstance(f, EncryptedTextField)]
+        fields = [
+            f.attname for f in model._meta.concrete_fields if isinstance(f, EncryptedTextField)
+        ]
         if not fields or model._meta.db_table not in existing:
             continue  # not migrated yet: no ciphertext there
         for row in model._default_manager.values_list(*fields).iterator():
@@ -199,8 +200,7 @@ def backup_create(
     try:
         if vendor == "postgresql":
             args, env = _pg_args(connection.settings_dict)
-            _run(["pg_dump", "-Fc", "--no-owner", *args, "-f", str(partial),
-                  "-d", db_name], env)
+            _run(["pg_dump", "-Fc", "--no-owner", *args, "-f", str(partial), "-d", db_name], env)
         else:
             # The online backup API copies a consistent snapshot even while others write.
             dest = sqlite3.connect(partial)
@@ -232,8 +232,9 @@ def backup_create(
         for leftover in (partial, checksum_path(final), manifest_path(final)):
             leftover.unlink(missing_ok=True)
         raise
-    progress(f"Backup complete: {final.name} ({sum(tables.values()):,} rows in "
-             f"{len(tables)} tables)")
+    progress(
+        f"Backup complete: {final.name} ({sum(tables.values()):,} rows in {len(tables)} tables)"
+    )
     result = BackupResult(path=final, sha256=digest, size=size, manifest=manifest)
     if prune:
         result.removed = backups_prune(directory=directory, now=now, progress=progress)
@@ -289,12 +290,15 @@ def backups_prune(
 ) -> list[Path]:
     """Delete backups (with their sidecars) that the retention policy no longer keeps."""
     keep_last = settings.BACKUP_KEEP_LAST if keep_last is None else keep_last
-    keep_daily_days = settings.BACKUP_KEEP_DAILY_DAYS if keep_daily_days is None else keep_daily_days
+    if keep_daily_days is None:
+        keep_daily_days = settings.BACKUP_KEEP_DAILY_DAYS
     now = now or datetime.now(UTC)
     backups = backup_list(directory)
     keep = retention_keep(
         [backup_timestamp(p) for p in backups],
-        keep_last=keep_last, keep_daily_days=keep_daily_days, now=now,
+        keep_last=keep_last,
+        keep_daily_days=keep_daily_days,
+        now=now,
     )
     removed: list[Path] = []
     for path in backups:
@@ -303,8 +307,10 @@ def backups_prune(
         for victim in (path, checksum_path(path), manifest_path(path)):
             victim.unlink(missing_ok=True)
         removed.append(path)
-    progress(f"Retention (last {keep_last} + daily for {keep_daily_days} days): kept "
-             f"{len(backups) - len(removed)}, removed {len(removed)}")
+    progress(
+        f"Retention (last {keep_last} + daily for {keep_daily_days} days): kept "
+        f"{len(backups) - len(removed)}, removed {len(removed)}"
+    )
     return removed
 
 
@@ -366,8 +372,21 @@ def backup_restore(*, path: Path, progress: Progress = _noop) -> RestoreResult:
         # Our own idle connection must not hold locks on tables that --clean drops.
         connection.close()
         # One transaction: the database ends up fully restored or untouched.
-        _run(["pg_restore", "--clean", "--if-exists", "--no-owner", "--single-transaction",
-              "--exit-on-error", *args, "-d", db_name, str(path)], env)
+        _run(
+            [
+                "pg_restore",
+                "--clean",
+                "--if-exists",
+                "--no-owner",
+                "--single-transaction",
+                "--exit-on-error",
+                *args,
+                "-d",
+                db_name,
+                str(path),
+            ],
+            env,
+        )
     else:
         source = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         try:
@@ -377,4 +396,3 @@ def backup_restore(*, path: Path, progress: Progress = _noop) -> RestoreResult:
     tables = table_row_counts()
     progress(f"Restore complete: {sum(tables.values()):,} rows in {len(tables)} tables")
     return RestoreResult(path=path, manifest=manifest, tables=tables)
-

@@ -206,8 +206,11 @@ def test_retention_keeps_last_n_and_one_per_day():
     now = datetime(2026, 11, 26, 16, 30, tzinfo=UTC)
     # Every 6 hours for 30 days, newest first: 00:30, 06:30, 12:30, 18:30 each day.
     start = datetime(2026, 10, 28, 0, 30, tzinfo=UTC)
-    stamps = [start + timedelta(hours=6 * i) for i in range(4 * 30) if
-              start + timedelta(hours=6 * i) <= now]
+    stamps = [
+        start + timedelta(hours=6 * i)
+        for i in range(4 * 30)
+        if start + timedelta(hours=6 * i) <= now
+    ]
     keep = backups.retention_keep(stamps, keep_last=8, keep_daily_days=14, now=now)
 
     newest_eight = sorted(stamps, reverse=True)[:8]

@@ -28,6 +28,10 @@ def test_nginx_passes_websocket_upgrades():
 
 def test_exactly_one_beat_unit_and_units_for_every_process():
     units = {p.name for p in (ROOT / "deploy" / "systemd").iterdir()}
-    assert {"audotics-asgi@.service", "audotics-worker@.service", "audotics-beat.service",
-            "audotics-wsgi.service"} <= units
+    assert {
+        "audotics-asgi@.service",
+        "audotics-worker@.service",
+        "audotics-beat.service",
+        "audotics-wsgi.service",
+    } <= units
     assert "@" not in "audotics-beat.service"  # not templated: one beat per deployment

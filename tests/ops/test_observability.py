@@ -25,7 +25,8 @@ ROOT = Path(__file__).resolve().parents[2]
 def console_output():
     """The configured console handler's output (JSON lines), captured."""
     handler = next(
-        h for h in logging.getLogger().handlers
+        h
+        for h in logging.getLogger().handlers
         if any(isinstance(f, RedactSecretsFilter) for f in h.filters)
     )
     buffer = io.StringIO()
@@ -61,10 +62,13 @@ def test_malformed_request_id_is_replaced(bad):
 
 
 async def test_request_id_and_metrics_under_asgi():
-    before = REGISTRY.get_sample_value(
-        "audotics_http_request_duration_seconds_count",
-        {"method": "GET", "route": "healthz", "status": "2xx"},
-    ) or 0
+    before = (
+        REGISTRY.get_sample_value(
+            "audotics_http_request_duration_seconds_count",
+            {"method": "GET", "route": "healthz", "status": "2xx"},
+        )
+        or 0
+    )
     response = await AsyncClient().get("/healthz", headers={"X-Request-ID": "asgi-req-000001"})
     assert response.status_code == 200
     assert response["X-Request-ID"] == "asgi-req-000001"
@@ -118,7 +122,8 @@ def test_secrets_in_logged_dicts_are_redacted(console_output):
     log.warning({"event": "dict message", "refresh_token": "rt-as-message", "user": "carol"})
     log.warning("header was Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl")
     text = console_output.getvalue()
-    for secret in [*SECRETS.values(), "123456", "pw-by-name", "rt-as-message", "eyJhbGciOiJIUzI1NiJ9"]:
+    leaked = [*SECRETS.values(), "123456", "pw-by-name", "rt-as-message", "eyJhbGciOiJIUzI1NiJ9"]
+    for secret in leaked:
         assert secret not in text
     assert "alice" in text and "bob" in text and "carol" in text
     assert "[REDACTED]" in text
@@ -148,6 +153,30 @@ def test_readyz_answers_503_when_the_database_is_unreachable(monkeypatch):
     response = Client().get("/readyz")
     assert response.status_code == 503
     assert response.json()["checks"]["database"].startswith("error")
+
+
+@pytest.mark.django_db
+def test_readyz_answers_503_with_a_real_connection_to_a_closed_port(monkeypatch, tmp_path):
+    """A genuine connection attempt that fails: PostgreSQL on a closed port, or a SQLite file
+    in a directory that does not exist."""
+    import audotics.health
+    from django.db import connection
+    from django.db.utils import load_backend
+
+    broken = dict(connection.settings_dict)
+    if connection.vendor == "postgresql":
+        broken.update(HOST="127.0.0.1", PORT="1")
+        broken["OPTIONS"] = {**broken.get("OPTIONS", {}), "connect_timeout": 2}
+    else:
+        broken["NAME"] = str(tmp_path / "missing-dir" / "db.sqlite3")
+    down = load_backend(broken["ENGINE"]).DatabaseWrapper(broken, alias="readyz-down")
+    monkeypatch.setattr(audotics.health, "connection", down)
+    try:
+        response = Client().get("/readyz")
+    finally:
+        down.close()
+    assert response.status_code == 503
+    assert response.json()["checks"]["database"] == "error: OperationalError"
 
 
 @pytest.mark.django_db
@@ -192,7 +221,10 @@ def test_metrics_with_token_exposes_route_names_not_paths(settings):
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/plain")
     body = response.content.decode()
-    assert 'audotics_http_request_duration_seconds_bucket{le="0.05",method="GET",route="healthz",status="2xx"}' in body
+    assert (
+        'audotics_http_request_duration_seconds_bucket{le="0.05",method="GET",route="healthz",'
+        'status="2xx"}'
+    ) in body
     assert "11111111-1111" not in body  # ids never become label values
     assert "12345" not in body
     assert 'route="unmatched",status="4xx"' in body
@@ -235,10 +267,13 @@ def test_celery_task_durations_are_observed():
         return x * 2
 
     def count(state):
-        return REGISTRY.get_sample_value(
-            "audotics_celery_task_duration_seconds_count",
-            {"task": "ops.tests.sample", "state": state},
-        ) or 0
+        return (
+            REGISTRY.get_sample_value(
+                "audotics_celery_task_duration_seconds_count",
+                {"task": "ops.tests.sample", "state": state},
+            )
+            or 0
+        )
 
     before = count("SUCCESS")
     assert sample.apply(args=(21,)).get() == 42
@@ -254,11 +289,21 @@ def test_multiprocess_mode_aggregates_processes(tmp_path):
     env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path)}
     env.setdefault("DJANGO_SETTINGS_MODULE", "audotics.settings")
     outputs = [
-        subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True,
-                       text=True, timeout=60, check=True).stdout
+        subprocess.run(
+            [sys.executable, "-c", code],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        ).stdout
         for _ in range(2)
     ]
     assert list(tmp_path.glob("*.db"))  # values live in the shared directory
     # The second process sees both observations (the first process has exited, so its
     # live gauge is gone but its histogram counts remain).
-    assert 'audotics_http_request_duration_seconds_count{method="GET",route="healthz",status="2xx"} 2.0' in outputs[1]
+    assert (
+        'audotics_http_request_duration_seconds_count{method="GET",route="healthz",'
+        'status="2xx"} 2.0'
+    ) in outputs[1]

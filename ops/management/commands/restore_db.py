@@ -43,8 +43,9 @@ class Command(BaseCommand):
         except backups.BackupError as exc:
             raise CommandError(str(exc)) from exc
         expected = manifest["tables"]
-        differing = {t: (expected.get(t), n) for t, n in result.tables.items()
-                     if expected.get(t) != n}
+        differing = {
+            t: (expected.get(t), n) for t, n in result.tables.items() if expected.get(t) != n
+        }
         for table, (want, got) in differing.items():
             self.stderr.write(f"  {table}: manifest {want}, restored {got}")
         self.stdout.write(self.style.SUCCESS(f"Restored {path.name}"))
