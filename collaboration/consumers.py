@@ -271,7 +271,7 @@ class PlaylistConsumer(AsyncJsonWebsocketConsumer):
         if text_data is None:
             await self._error(None, "unsupported_frame", "Binary frames are not supported.")
             return
-        if len(text_data) > MAX_FRAME:
+        if len(text_data) > MAX_FRAME or len(text_data.encode("utf-8", "replace")) > MAX_FRAME:
             await self._error(None, "too_large", f"Frames are limited to {MAX_FRAME} bytes.")
             return
         try:
