@@ -55,6 +55,12 @@ def _clear_cache():
     yield
 
 
+@pytest.fixture(autouse=True)
+def _fast_hashers(settings):
+    """Argon2 costs ~50 ms a hash; tests that are not about hashing use MD5 instead."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def user(db):
     return UserFactory()

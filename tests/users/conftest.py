@@ -1,4 +1,4 @@
-"""Fixtures for the accounts tests: fast hashing, a frozen rate-limit clock, login helpers."""
+"""Fixtures for the accounts tests: a frozen rate-limit clock, login helpers."""
 
 import types
 
@@ -8,12 +8,6 @@ from rest_framework.test import APIClient
 from tests.factories import UserFactory
 
 PASSWORD = "correct-horse-battery-9"
-
-
-@pytest.fixture(autouse=True)
-def _fast_hashers(settings):
-    """Argon2 costs ~50 ms a hash; tests that are not about hashing use MD5 instead."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture(autouse=True)
