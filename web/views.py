@@ -14,7 +14,7 @@ from playlists import selectors as playlist_selectors
 from playlists.serializers import PlaylistSerializer
 from users import services as user_services
 
-from . import selectors, services
+from . import selectors
 
 MOODS = ["happy", "sad", "calm", "energetic", "romantic", "angry", "focused", "melancholic"]
 ACTIVITIES = ["workout", "study", "party", "relax", "commute", "sleep", "work", "dinner"]
@@ -44,7 +44,7 @@ def signin(request):
         password = request.POST.get("password", "")[:4096]
         context["username"] = username
         try:
-            user = services.web_login_start(request, username=username, password=password)
+            user = user_services.session_login_start(request, username=username, password=password)
         except ApplicationError as exc:
             context["error"] = exc.message
             return render(request, "web/signin.html", context, status=exc.status)
@@ -59,12 +59,12 @@ def signin(request):
 
 @require_http_methods(["GET", "POST"])
 def signin_code(request):
-    if not services.web_login_pending(request):
+    if not user_services.session_login_pending(request):
         return redirect("web:signin")
     context = {"next": _next_url(request, "")}
     if request.method == "POST":
         try:
-            services.web_login_finish(request, otp=request.POST.get("otp", "")[:16])
+            user_services.session_login_finish(request, otp=request.POST.get("otp", "")[:16])
         except ApplicationError as exc:
             if exc.code == "login_expired":
                 return redirect("web:signin")

@@ -1,7 +1,14 @@
 """Account services: every write of the users app (see STYLE.md §2)."""
 
 from .accounts import user_create, user_password_change, user_preferences_update
-from .auth import auth_credentials_check, session_login, session_logout
+from .auth import (
+    auth_credentials_check,
+    session_login,
+    session_login_finish,
+    session_login_pending,
+    session_login_start,
+    session_logout,
+)
 from .encryption import RotationResult, encryption_keys_rotate
 from .tokens import (
     TokenPair,
@@ -28,6 +35,9 @@ __all__ = [
     "refresh_token_revoke",
     "refresh_tokens_revoke_all",
     "session_login",
+    "session_login_finish",
+    "session_login_pending",
+    "session_login_start",
     "session_logout",
     "token_obtain",
     "token_pair_issue",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 
 from django.contrib.auth import login as django_login
 from django.contrib.auth import logout as django_logout
@@ -25,9 +26,9 @@ def _user_for_identifier(identifier: str) -> User | None:
     return User.objects.filter(username__iexact=identifier).first()
 
 
-@sensitive_variables("password", "otp")
-def auth_credentials_check(*, request, identifier: str, password: str, otp: str | None) -> User:
-    """Apply the login rate limits, then password and (when enabled) TOTP; return the user."""
+@sensitive_variables("password")
+def _password_check(*, request, identifier: str, password: str) -> tuple[User, str]:
+    """Apply the login rate limits and check the password; return the user and its limit key."""
     identifier = identifier.strip()
     user = _user_for_identifier(identifier) if identifier else None
     identity = f"user:{user.pk}" if user is not None else f"name:{identifier.lower()}"
@@ -44,6 +45,13 @@ def auth_credentials_check(*, request, identifier: str, password: str, otp: str 
         raise ApplicationError(
             "Invalid username or password.", code="invalid_credentials", status=401
         )
+    return user, identity
+
+
+@sensitive_variables("password", "otp")
+def auth_credentials_check(*, request, identifier: str, password: str, otp: str | None) -> User:
+    """Apply the login rate limits, then password and (when enabled) TOTP; return the user."""
+    user, identity = _password_check(request=request, identifier=identifier, password=password)
     if two_factor_enabled(user=user) and not (otp and two_factor_verify(user=user, otp=otp)):
         if otp:
             ratelimit.login_failure_record(request, identity=identity)
@@ -67,3 +75,50 @@ def session_login(request, username: str, password: str, otp: str | None = None)
 def session_logout(request) -> None:
     """End the browser session (flushes the session data and rotates its key)."""
     django_logout(request)
+
+
+# Browser sign-in asks for the password and the code on two pages: after a correct password
+# the user's id waits in the session for a few minutes, and only a valid code logs them in.
+PENDING_2FA_KEY = "users.pending_2fa"
+PENDING_2FA_SECONDS = 300
+
+
+@sensitive_variables("password")
+def session_login_start(request, *, username: str, password: str) -> User | None:
+    """Step one: the password (rate limited). Logs in, or returns None when a code is needed."""
+    user, _ = _password_check(request=request, identifier=username, password=password)
+    if not two_factor_enabled(user=user):
+        django_login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        return user
+    request.session[PENDING_2FA_KEY] = {"user_id": str(user.pk), "at": time.time()}
+    return None
+
+
+def session_login_pending(request) -> bool:
+    """A correct password was given a moment ago and the code is still awaited."""
+    pending = request.session.get(PENDING_2FA_KEY)
+    return bool(pending) and time.time() - pending.get("at", 0) < PENDING_2FA_SECONDS
+
+
+@sensitive_variables("otp")
+def session_login_finish(request, *, otp: str) -> User:
+    """Step two: a valid TOTP code for the remembered user opens the session."""
+    pending = request.session.pop(PENDING_2FA_KEY, None)
+    if not pending or time.time() - pending.get("at", 0) >= PENDING_2FA_SECONDS:
+        raise ApplicationError(
+            "Your sign-in expired; enter your password again.", code="login_expired", status=400
+        )
+    user = User.objects.filter(pk=pending["user_id"], is_active=True).first()
+    if user is None:
+        raise ApplicationError("Sign in again.", code="login_expired", status=400)
+    ratelimit.otp_check(request, user_id=str(user.pk))
+    otp = "".join(otp.split())
+    if not (otp.isdigit() and two_factor_verify(user=user, otp=otp)):
+        ratelimit.login_failure_record(request, identity=f"user:{user.pk}")
+        request.session[PENDING_2FA_KEY] = pending  # the password step still holds
+        raise ApplicationError(
+            "That code is not valid. Check your authenticator app and try again.",
+            code="invalid_otp", status=400,
+        )
+    django_login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    return user
