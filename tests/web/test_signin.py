@@ -27,7 +27,8 @@ def test_with_2fa_the_password_alone_opens_no_session(logged_in_api_client):
     assert response.status_code == 302 and response["Location"].startswith("/signin/code")
     assert not _signed_in(client)
 
-    wrong = client.post("/signin/code", {"otp": "000000" if totp_now(device) != "000000" else "111111"})
+    bad_code = "000000" if totp_now(device) != "000000" else "111111"
+    wrong = client.post("/signin/code", {"otp": bad_code})
     assert wrong.status_code == 400 and not _signed_in(client)
 
     right = client.post("/signin/code", {"otp": totp_now(device)})
