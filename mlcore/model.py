@@ -45,7 +45,7 @@ from .splits import holdout_split
 FORMAT_VERSION = 1
 GROUP_CANDIDATES = ("artist", "track_artist", "artist_id")
 CONTEXT_COLUMNS = ("mood", "activity", "timeOfDay", "time_of_day")
-N_FEATURES = 18
+N_FEATURES = 20
 
 
 @dataclass
@@ -68,13 +68,16 @@ class ModelConfig:
     head_holdout_frac: float = 0.2
     head_epochs: int = 20
     head_learning_rate: float = 0.002
-    head_max_users: int = 4000
+    head_max_users: int = 2000
     candidates_per_source: int = 100
-    ease_lambdas: tuple[float, ...] = (100.0, 300.0, 1000.0)
+    ease_lambdas: tuple[float, ...] = (80.0, 250.0)
     ease_min_count: int = 2
     ease_max_items: int = 12_000
     ease_topk: int = 256
     knn_neighbours: int = 200
+    als_factors: int = 32  # 0 disables the ALS feature
+    als_regularization: float = 0.1
+    als_alpha: float = 10.0
     knn_shrink: float = 10.0
     exact_max_items: int = EXACT_MAX_ITEMS
     fold_in_reg: float = 1.0
@@ -94,6 +97,7 @@ class _Profile:
     hist: np.ndarray  # item indices the user liked
     weights: np.ndarray
     vector: np.ndarray  # tower user vector incl. the trailing 1 for the item bias
+    als: np.ndarray | None = None  # ALS user factors (feature for the head)
 
 
 @dataclass
@@ -101,6 +105,7 @@ class FitReport:
     """What fit() did, for logs and the evaluation report."""
 
     seconds: float = 0.0
+    cpu_seconds: float = 0.0  # process CPU time: comparable across busy/idle machines
     ease_lambda: float = 0.0
     tower_epochs: int = 0
     head_rows: int = 0
@@ -136,6 +141,10 @@ class HybridRecommender:
         self._has_content = np.zeros(0, bool)
         self._ease: sp.csr_matrix | None = None
         self._knn: sp.csr_matrix | None = None
+        self._als_user: np.ndarray | None = None
+        self._als_item: np.ndarray | None = None
+        self._als_gram: np.ndarray | None = None
+        self._overlay_als: dict[int, np.ndarray] = {}
         self._hist = sp.csr_matrix((0, 0), dtype=np.float32)
         self._pop = np.zeros(0, np.float32)
         self._group = np.zeros(0, np.int64)
@@ -166,6 +175,7 @@ class HybridRecommender:
         """Train on implicit feedback; ``item_features`` (indexed by item id) adds cold items."""
         cfg = self.config
         t0 = time.perf_counter()
+        c0 = time.process_time()
         df = to_frame(interactions)
         items = IdIndex()
         if item_features is not None:
@@ -208,11 +218,12 @@ class HybridRecommender:
         # Stage B: refit the generators on all training data with the chosen settings.
         self._fit_ease(full, None, lam=lam)
         self._fit_towers(full, ctx, epochs=tw_epochs)
-        self._overlay_hist, self._overlay_vec = {}, {}
+        self._overlay_hist, self._overlay_vec, self._overlay_als = {}, {}, {}
         self._fitted = True
         t5 = time.perf_counter()
         self.report = FitReport(
             seconds=t5 - t0,
+            cpu_seconds=time.process_time() - c0,
             ease_lambda=lam,
             tower_epochs=tw_epochs,
             head_rows=len(y),
@@ -287,6 +298,7 @@ class HybridRecommender:
         self._pop = np.asarray(xb.sum(axis=0)).ravel().astype(np.float32)
         # A second item-item view (shrunk cosine) disagrees with EASE often enough to help the head.
         self._knn = collab.cosine_knn(xb, cfg.knn_neighbours, cfg.knn_shrink)
+        self._fit_als(data)
         if lam is not None:
             self._ease = collab.ease_sparse(
                 xb, lam, cfg.ease_min_count, cfg.ease_max_items, cfg.ease_topk
@@ -309,6 +321,40 @@ class HybridRecommender:
                 best, best_lam, best_b = nd, lam_i, b
         self._ease = best_b
         return float(best_lam)
+
+    def _fit_als(self, data: InteractionData) -> None:
+        """Implicit ALS factors: a cheap, strong third collaborative view for the head."""
+        cfg = self.config
+        if cfg.als_factors <= 0:
+            self._als_user = self._als_item = self._als_gram = None
+            return
+        from implicit.als import AlternatingLeastSquares  # noqa: PLC0415 - training only
+        from threadpoolctl import threadpool_limits  # noqa: PLC0415
+
+        conf = data.positives.copy().astype(np.float32)
+        conf.data = 1.0 + cfg.als_alpha * conf.data
+        model = AlternatingLeastSquares(
+            factors=cfg.als_factors,
+            regularization=cfg.als_regularization,
+            alpha=1.0,
+            iterations=15,
+            random_state=cfg.seed,
+        )
+        with threadpool_limits(1, "blas"):
+            model.fit(conf, show_progress=False)
+        self._als_user = np.asarray(model.user_factors, dtype=np.float32)
+        self._als_item = np.asarray(model.item_factors, dtype=np.float32)
+        self._als_gram = (self._als_item.T @ self._als_item).astype(np.float64)
+
+    def _solve_als(self, hist: np.ndarray, weights: np.ndarray) -> np.ndarray | None:
+        """ALS fold-in (Hu et al. 2008, eq. 4) for a user outside the factor matrix."""
+        if self._als_item is None:
+            return None
+        y = self._als_item[hist].astype(np.float64)
+        c = 1.0 + self.config.als_alpha * weights.astype(np.float64)
+        a = self._als_gram + (y.T * (c - 1.0)) @ y
+        a += self.config.als_regularization * np.eye(a.shape[0])
+        return np.linalg.solve(a, y.T @ c).astype(np.float32)
 
     def _fit_towers(
         self,
@@ -402,7 +448,8 @@ class HybridRecommender:
         for u in users:
             h = hist.indices[hist.indptr[u] : hist.indptr[u + 1]]
             w = hist.data[hist.indptr[u] : hist.indptr[u + 1]]
-            prof = _Profile(h, w, self._user_vec[u])
+            als = self._als_user[u] if self._als_user is not None else None
+            prof = _Profile(h, w, self._user_vec[u], als)
             cand, feats = self._candidates_and_features(prof, exclude=h)
             if len(cand) == 0:
                 continue
@@ -447,6 +494,10 @@ class HybridRecommender:
                 e[exclude] = -np.inf
                 top = topk(e, n_src)
                 parts.append(top[e[top] > 0])
+            if prof.als is not None:
+                a = self._als_item @ prof.als
+                a[exclude] = -np.inf
+                parts.append(topk(a, n_src))
             knn = self._knn_scores(prof)
             if knn is not None:
                 kk = knn.copy()
@@ -469,6 +520,7 @@ class HybridRecommender:
         e = ease[cand] if ease is not None else np.zeros(m)
         knn = self._knn_scores(prof)
         kn = knn[cand] if knn is not None else np.zeros(m)
+        al = self._als_item[cand] @ prof.als if prof.als is not None else np.zeros(m)
         t = self._item_vec[cand] @ prof.vector
         if cprof is not None:
             cc = self._content[cand]
@@ -508,6 +560,8 @@ class HybridRecommender:
                 kn,
                 kn / max(float(kn.max()), 1e-6),
                 _rank_feature(kn),
+                al,
+                _rank_feature(al),
             ]
         )
 
@@ -586,7 +640,11 @@ class HybridRecommender:
             )
         if context:
             vec = vec + context_vector(context) @ self._ctx_proj
-        return _Profile(np.asarray(h, np.int64), np.asarray(w, np.float32), vec)
+        h, w = np.asarray(h, np.int64), np.asarray(w, np.float32)
+        als = self._overlay_als.get(u)
+        if als is None and self._als_user is not None:
+            als = self._als_user[u] if u < len(self._als_user) else self._solve_als(h, w)
+        return _Profile(h, w, vec, als)
 
     def _solve_user(self, hist: np.ndarray, weights: np.ndarray) -> np.ndarray:
         """Fold-in: ridge regression of the tower logits (ALS-style, one d x d solve).
@@ -714,6 +772,9 @@ class HybridRecommender:
         w = np.array([keep[i] for i in h], dtype=np.float32)
         self._overlay_hist[u] = (h, w)
         self._overlay_vec[u] = self._solve_user(h, w)
+        als = self._solve_als(h, w)
+        if als is not None:
+            self._overlay_als[u] = als
         return self._overlay_vec[u]
 
     def continue_sequence(
@@ -733,7 +794,8 @@ class HybridRecommender:
         vec = self._solve_user(idx, w)
         if context:
             vec = vec + context_vector(context) @ self._ctx_proj
-        return self._rank(_Profile(idx, w, vec), k, True, None, exclude)
+        prof = _Profile(idx, w, vec, self._solve_als(idx, w))
+        return self._rank(prof, k, True, None, exclude)
 
     def similar_items(self, item_id: str, k: int = 20) -> list[tuple[str, float]]:
         """Items like this one: tower-vector cosine blended with content cosine.
@@ -839,6 +901,18 @@ class HybridRecommender:
                 hist[u, h] = w
             for u, vec in self._overlay_vec.items():
                 uvec[u] = vec
+            if self._als_user is not None:
+                # Folded-in users are materialised so a reload serves them without re-solving.
+                als = np.zeros((n_u, self._als_user.shape[1]), np.float32)
+                als[: len(self._als_user)] = self._als_user
+                for u in range(len(self._als_user), n_u):
+                    prof = self._profile(u)
+                    if prof.als is not None:
+                        als[u] = prof.als
+                for u, a in self._overlay_als.items():
+                    als[u] = a
+                np.save(tmp / "als_user.npy", als)
+                np.save(tmp / "als_item.npy", np.asarray(self._als_item))
             self._index.save(tmp)
             np.save(tmp / "user_vectors.npy", uvec)
             np.save(tmp / "content.npy", np.asarray(self._content))
@@ -911,6 +985,10 @@ class HybridRecommender:
         m._hist = sp.load_npz(p / "history.npz").tocsr()
         m._ease = sp.load_npz(p / "ease.npz").tocsr() if (p / "ease.npz").exists() else None
         m._knn = sp.load_npz(p / "knn.npz").tocsr() if (p / "knn.npz").exists() else None
+        if (p / "als_item.npy").exists():
+            m._als_user = np.load(p / "als_user.npy", mmap_mode=mode)
+            m._als_item = np.load(p / "als_item.npy", mmap_mode=mode)
+            m._als_gram = (np.asarray(m._als_item).T @ m._als_item).astype(np.float64)
         with np.load(p / "arrays.npz") as a:
             m._pop, m._group, m._ctx_proj = a["pop"], a["group"], a["ctx_proj"]
             m._feat_mean, m._feat_std = a["feat_mean"], a["feat_std"]

@@ -138,3 +138,12 @@ def test_nan_item_features_are_imputed(interactions, items):
     # nothing known about it: zero content vector rather than "the average item"
     assert not m.item_content_vector("g4-t19").any()
     assert len(m.similar_items("g4-t19", k=3)) == 3
+
+
+def test_folded_in_user_survives_save_and_load(fitted, tmp_path):
+    fitted.fold_in("fresh", ["g4-t1", "g4-t2", "g4-t3"])
+    before = fitted.recommend("fresh", k=5)
+    fitted.save(tmp_path / "m")
+    loaded = HybridRecommender.load(tmp_path / "m")
+    assert loaded.has_user("fresh")
+    _same(loaded.recommend("fresh", k=5), before)
