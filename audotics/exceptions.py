@@ -47,6 +47,28 @@ class ServiceUnavailable(ApplicationError):
         )
 
 
+def is_backing_service_error(exc: BaseException | None) -> bool:
+    """The database or Redis did not answer: a transient 503, not a bug (500)."""
+    from django.db import InterfaceError, OperationalError
+
+    try:
+        from redis.exceptions import ConnectionError as RedisConnectionError
+        from redis.exceptions import TimeoutError as RedisTimeoutError
+    except ImportError:  # pragma: no cover - redis is a runtime dependency
+        RedisConnectionError = RedisTimeoutError = OperationalError  # noqa: N806
+    try:
+        from django_redis.exceptions import ConnectionInterrupted
+    except ImportError:  # pragma: no cover
+        ConnectionInterrupted = OperationalError  # noqa: N806
+    seen = 0
+    while exc is not None and seen < 5:  # follow `raise ... from` chains a few levels
+        if isinstance(exc, (OperationalError, InterfaceError, RedisConnectionError,
+                            RedisTimeoutError, ConnectionInterrupted)):
+            return True
+        exc, seen = exc.__cause__ or exc.__context__, seen + 1
+    return False
+
+
 def error_body(code: str, message: str, fields: dict | None = None) -> dict:
     error: dict[str, Any] = {"code": code, "message": message}
     if fields:
@@ -112,6 +134,12 @@ def exception_handler(exc: Exception, context: dict) -> Response:
             status = 401
         return Response(error_body(code, _message(exc.detail)), status=status, headers=headers)
 
+    if is_backing_service_error(exc):
+        logger.warning("Backing service unavailable in %s: %r",
+                       context.get("view").__class__.__name__, exc)
+        unavailable = ServiceUnavailable()
+        return Response(error_body(unavailable.code, unavailable.message), status=503,
+                        headers=unavailable.headers)
     logger.exception("Unhandled error in %s", context.get("view").__class__.__name__)
     return Response(error_body("server_error", "Internal server error."), status=500)
 
@@ -136,6 +164,11 @@ def permission_denied(request, exception=None) -> HttpResponse:
     return _error(request, 403, "permission_denied", "You do not have permission to do this.")
 
 
+def csrf_failure(request, reason: str = "") -> HttpResponse:
+    """CSRF_FAILURE_VIEW: the envelope (403) instead of Django's HTML page on API paths."""
+    return _error(request, 403, "csrf_failed", "CSRF verification failed.")
+
+
 def rate_limited(request, exception=None) -> HttpResponse:
     """RATELIMIT_VIEW: a Ratelimited raised outside DRF views answers 429, not 403."""
     response = _error(request, 429, "rate_limited", "Too many requests; retry later.")
@@ -148,4 +181,12 @@ def page_not_found(request, exception=None) -> HttpResponse:
 
 
 def server_error(request) -> HttpResponse:
+    """handler500; a database/Redis outage outside DRF (middleware, pages) is a 503."""
+    import sys
+
+    if is_backing_service_error(sys.exc_info()[1]):
+        unavailable = ServiceUnavailable()
+        response = _error(request, 503, unavailable.code, unavailable.message)
+        response["Retry-After"] = unavailable.headers["Retry-After"]
+        return response
     return _error(request, 500, "server_error", "Internal server error.")

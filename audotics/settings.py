@@ -269,6 +269,8 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "drf_spectacular.contrib.djangorestframework_camel_case.camelize_serializer_fields",
+        # Error envelope responses on every operation (audotics/schema.py).
+        "audotics.schema.add_error_responses",
     ],
 }
 
@@ -331,6 +333,8 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
+# A refused CSRF check answers with the error envelope on API paths (audotics/exceptions.py).
+CSRF_FAILURE_VIEW = "audotics.exceptions.csrf_failure"
 # Request bodies above this are refused before parsing (413/400), protecting workers.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
@@ -366,6 +370,9 @@ LOGGING = {
         "django.db.backends": {"level": "WARNING"},
     },
 }
+# Celery workers log through LOGGING too (JSON, redaction; request_id is "task-<id>" there)
+# instead of replacing the root logger's handlers with their own.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 # WEB UI: pages needing a login send the browser to the sign-in page.
 LOGIN_URL = "web:signin"

@@ -27,6 +27,9 @@ from .serializers import (
 class TrackListApi(APIView):
     """Search and browse the catalog."""
 
+    # Read by drf-spectacular: documents the {count, next, previous, results} envelope.
+    pagination_class = PageNumberPagination
+
     class FilterSerializer(serializers.Serializer):
         q = serializers.CharField(required=False, allow_blank=True,
                                   max_length=settings.CATALOG_SEARCH_MAX_LENGTH)
@@ -90,6 +93,8 @@ def _context(validated: dict) -> dict | None:
 
 class PlaylistListApi(APIView):
     """GET: the caller's own and collaborative playlists. POST: create a playlist."""
+
+    pagination_class = PageNumberPagination  # for the schema, as TrackListApi
 
     permission_classes = [IsAuthenticated]
 
@@ -301,7 +306,7 @@ class PlaylistExportApi(APIView):
     @extend_schema(
         operation_id="playlist_export",
         parameters=[FilterSerializer],
-        responses={(200, "application/json"): OpenApiTypes.OBJECT,
+        responses={(200, "application/jspf+json"): OpenApiTypes.OBJECT,
                    (200, "audio/x-mpegurl"): OpenApiTypes.STR},
     )
     def get(self, request, playlist_id: str):

@@ -47,11 +47,17 @@ class InteractionCreateApi(APIView):
     permission_classes = [IsAuthenticated]
 
     class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "InteractionCreateInput"
+
         track_id = serializers.CharField(max_length=64)
         type = serializers.ChoiceField(choices=Interaction.Type.values)
         context = serializers.DictField(required=False, allow_null=True)
 
     class OutputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "InteractionCreateOutput"
+
         accepted = serializers.IntegerField()
 
     @extend_schema(request=InputSerializer(many=True), responses={202: OutputSerializer})
@@ -93,6 +99,9 @@ class UserRecommendationListApi(APIView):
         diversity = serializers.BooleanField(required=False, default=True)
 
     class OutputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "UserRecommendationListOutput"
+
         tracks = ScoredTrackSerializer(many=True)
         context = ContextOutSerializer()
         model_version = serializers.CharField(allow_null=True)
@@ -123,6 +132,9 @@ class PlaylistGenerateApi(APIView):
     permission_classes = [IsAuthenticated]
 
     class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "PlaylistGenerateInput"
+
         context = serializers.DictField(required=False, allow_null=True)
         length = serializers.IntegerField(min_value=1, max_value=100, default=20)
         seed_track_ids = serializers.ListField(child=serializers.CharField(max_length=64),
@@ -131,13 +143,17 @@ class PlaylistGenerateApi(APIView):
         name = serializers.CharField(required=False, allow_blank=True, max_length=200)
 
     class OutputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "PlaylistGenerateOutput"
+
         tracks = ScoredTrackSerializer(many=True)
         context = ContextOutSerializer()
         model_version = serializers.CharField(allow_null=True)
         playlist = PlaylistSerializer(required=False)
 
-    @extend_schema(request=InputSerializer, responses=OutputSerializer,
-                   description="`context` is a PlaylistContext: " + ", ".join(
+    @extend_schema(request=InputSerializer, responses={200: OutputSerializer,
+                                                       201: OutputSerializer},
+                   description="201 when `save` is true. `context` is a PlaylistContext: " + ", ".join(
                        PlaylistContextSerializer().fields))
     def post(self, request):
         ser = self.InputSerializer(data=request.data if isinstance(request.data, dict) else {})
@@ -160,7 +176,13 @@ class PlaylistRecommendationListApi(APIView):
         limit = serializers.IntegerField(min_value=1, max_value=100, default=20)
 
     class OutputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "PlaylistRecommendationListOutput"
+
         class MemberSerializer(serializers.Serializer):
+            class Meta:
+                ref_name = "PlaylistRecommendationMember"
+
             user_id = serializers.UUIDField()
             username = serializers.CharField()
             taste_match = serializers.IntegerField(min_value=0, max_value=100)
