@@ -234,7 +234,8 @@ def run_api(args, warm_users: list[str]) -> None:
 
     import requests
 
-    env = dict(os.environ)
+    # One BLAS/OpenMP thread per worker: on 2 shared cores, more threads only oversubscribe.
+    env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "audotics.asgi:application", "-k",
          "uvicorn.workers.UvicornWorker", "-w", str(args.workers), "-b",
@@ -284,6 +285,38 @@ def run_api(args, warm_users: list[str]) -> None:
         server.wait()
 
 
+def profile_misses(n: int = 200) -> None:
+    """Where a cache miss spends its time: the service called in-process, by stage."""
+    import cProfile
+    import pstats
+
+    from django.contrib.auth import get_user_model
+
+    from recommendations.services import recommend, serving
+
+    users = list(get_user_model().objects.filter(username__startswith="bench")
+                 .order_by("-username").only("id", "preferences", "is_staff")[: n + 20])
+    serving.served_model()
+    for u in users[:20]:
+        recommend.recommendation_list_for_user(viewer=u, user_id=str(u.pk))
+    prof = cProfile.Profile()
+    t0 = time.perf_counter()
+    prof.enable()
+    for u in users[20:]:
+        recommend.recommendation_list_for_user(viewer=u, user_id=str(u.pk))
+    prof.disable()
+    per = (time.perf_counter() - t0) / n * 1000
+    print(f"PROFILE: {per:.1f} ms per cache miss in-process (profiler on); by stage:")
+    stats = pstats.Stats(prof)
+    wanted = {"user_catch_up": "catch-up query", "profiles_load": "profile query",
+              "_model_candidates": "model top-k", "tracks_fetch": "track rows",
+              "_rank_for": "blend/fallback/diversity/reasons", "cache_get": "cache reads",
+              "user_cache_keys": "generation key", "cache_set": "cache write"}
+    for (file, _, func), (_, _, _, cum, _) in stats.stats.items():
+        if func in wanted and "recommendations" in file:
+            print(f"  {wanted[func]:<34} {cum / n * 1000:6.2f} ms")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--tracks", type=int, default=1_000_000)
@@ -298,6 +331,7 @@ def main() -> None:
     ap.add_argument("--port", type=int, default=8791)
     ap.add_argument("--keep", action="store_true", help="reuse the database and model")
     ap.add_argument("--skip-api", action="store_true")
+    ap.add_argument("--only-profile", action="store_true")
     args = ap.parse_args()
     url = os.environ.get("DATABASE_URL", "")
     if not url.startswith("postgres") or not os.environ.get("REDIS_URL"):
@@ -325,6 +359,9 @@ def main() -> None:
         setup_data(args)
         subprocess.run(["psql", url, "-qc", "VACUUM ANALYZE"], check=True)
         build_model(args)
+    if args.only_profile:
+        profile_misses()
+        return
     cache.delete_pattern("reco:*")
     warm = run_batch(args)
     print(f"load after batch: {os.getloadavg()}", flush=True)

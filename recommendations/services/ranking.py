@@ -11,7 +11,6 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
 from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Count, FloatField
@@ -114,25 +113,34 @@ class Profile:
     def has_history(self) -> bool:
         return bool(self.liked)
 
+    # Computed once per profile (read for every candidate); profiles are built, then read.
     @property
     def genre_share(self) -> dict[str, float]:
-        counts = Counter(r["genre"] for r in self.liked if r["genre"])
-        total = sum(counts.values())
-        return {g: n / total for g, n in counts.items()} if total else {}
+        if "_share" not in self.__dict__:
+            counts = Counter(r["genre"] for r in self.liked if r["genre"])
+            total = sum(counts.values())
+            self.__dict__["_share"] = (
+                {g: n / total for g, n in counts.items()} if total else {})
+        return self.__dict__["_share"]
 
     @property
     def pref_genres(self) -> set[str]:
-        genres = self.preferences.get("genres") or []
-        return {str(g).lower() for g in genres if isinstance(g, str)}
+        if "_prefs" not in self.__dict__:
+            genres = self.preferences.get("genres") or []
+            self.__dict__["_prefs"] = {str(g).lower() for g in genres if isinstance(g, str)}
+        return self.__dict__["_prefs"]
 
     @property
     def usual_energy(self) -> float | None:
+        if "_energy" in self.__dict__:
+            return self.__dict__["_energy"]
         energies = [r["features"].get("energy") for r in self.liked
                     if isinstance((r["features"] or {}).get("energy"), (int, float))]
-        if energies:
-            return float(np.mean(energies))
         e = self.preferences.get("energy")
-        return float(e) if isinstance(e, (int, float)) else None
+        value = (sum(energies) / len(energies) if energies
+                 else float(e) if isinstance(e, (int, float)) else None)
+        self.__dict__["_energy"] = value
+        return value
 
 
 def profiles_load(users: list[Any], *, per_user: int = 200) -> dict[str, Profile]:
@@ -247,7 +255,8 @@ def fallback_score(row: dict[str, Any], profile: Profile, target: dict[str, floa
     genre = row.get("genre") or ""
     affinity = 0.5 * (genre in profile.pref_genres)
     if share:
-        affinity += 0.5 * share.get(genre, 0.0) / max(share.values())
+        affinity += 0.5 * share.get(genre, 0.0) / profile.__dict__.setdefault(
+            "_share_max", max(share.values()))
     energy = profile.usual_energy
     feats = row.get("features") or {}
     e_close = (1.0 - min(1.0, abs(float(feats["energy"]) - energy))
@@ -261,25 +270,50 @@ def fallback_score(row: dict[str, Any], profile: Profile, target: dict[str, floa
 # ---------------------------------------------------------------------------- reasons, diversity
 
 
-def _feature_distance(a: dict[str, Any], b: dict[str, Any]) -> float:
-    keys = ("energy", "valence", "danceability", "acousticness")
-    vals = [abs(float(a[k]) - float(b[k])) for k in keys
-            if isinstance(a.get(k), (int, float)) and isinstance(b.get(k), (int, float))]
-    return float(np.mean(vals)) if vals else 1.0
+_REASON_KEYS = ("energy", "valence", "danceability", "acousticness")
+
+
+def _vec(feats: dict[str, Any]) -> tuple[float | None, ...]:
+    return tuple(float(feats[k]) if isinstance(feats.get(k), (int, float)) else None
+                 for k in _REASON_KEYS)
+
+
+def _distance(a: tuple[float | None, ...], b: tuple[float | None, ...]) -> float:
+    total, n = 0.0, 0
+    for x, y in zip(a, b):
+        if x is not None and y is not None:
+            total += abs(x - y)
+            n += 1
+    return total / n if n else 1.0
+
+
+def _reason_index(profile: Profile) -> tuple[dict[str, dict[str, Any]], list[tuple]]:
+    """Per-profile lookup built once: liked track by artist, and (genre, vector, track)."""
+    cached = getattr(profile, "_reason_index", None)
+    if cached is None:
+        by_artist: dict[str, dict[str, Any]] = {}
+        by_genre: list[tuple] = []
+        for liked in profile.liked[:30]:
+            by_artist.setdefault(liked["artist"], liked)
+            if liked["genre"]:
+                by_genre.append((liked["genre"], _vec(liked["features"] or {}), liked))
+        cached = (by_artist, by_genre)
+        profile._reason_index = cached  # type: ignore[attr-defined]
+    return cached
 
 
 def reason_for(row: dict[str, Any], profile: Profile) -> str:
     """A human reason: a liked track it resembles, the user's usual energy, or its genre."""
     feats = row.get("features") or {}
-    best, best_d = None, 0.12
-    for liked in profile.liked[:30]:
-        if liked["artist"] == row["artist"]:
-            best = liked
-            break
-        if liked["genre"] and liked["genre"] == row.get("genre"):
-            d = _feature_distance(liked["features"], feats)
-            if d < best_d:
-                best, best_d = liked, d
+    by_artist, by_genre = _reason_index(profile)
+    best = by_artist.get(row["artist"])
+    if best is None and by_genre:
+        vec, genre, best_d = _vec(feats), row.get("genre"), 0.12
+        for g, v, liked in by_genre:
+            if g == genre:
+                d = _distance(v, vec)
+                if d < best_d:
+                    best, best_d = liked, d
     if best is not None:
         return f"because you liked {best['title']} by {best['artist']}"
     energy = profile.usual_energy
