@@ -23,6 +23,8 @@ from prometheus_client import (
     generate_latest,
 )
 
+from .logging import request_id_var
+
 MULTIPROC_DIR = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
 
 # Seconds; API target p95 < 50 ms, so the low buckets are fine-grained.
@@ -136,12 +138,25 @@ if MULTIPROC_DIR:
 _task_started: dict[str, float] = {}
 
 
+_task_log_ids: dict[str, object] = {}
+
+
 def _task_prerun(task_id=None, task=None, **kwargs) -> None:
     if task_id:
         _task_started[task_id] = time.perf_counter()
+        # Worker log lines carry the task id; a task run eagerly inside a request keeps the
+        # request's id instead.
+        if request_id_var.get() == "-":
+            _task_log_ids[task_id] = request_id_var.set(f"task-{task_id}")
 
 
 def _task_postrun(task_id=None, task=None, state=None, **kwargs) -> None:
+    token = _task_log_ids.pop(task_id, None) if task_id else None
+    if token is not None:
+        try:
+            request_id_var.reset(token)
+        except ValueError:  # set in another context (should not happen): just clear it
+            request_id_var.set("-")
     started = _task_started.pop(task_id, None) if task_id else None
     if started is None:
         return

@@ -307,3 +307,20 @@ def test_multiprocess_mode_aggregates_processes(tmp_path):
         'audotics_http_request_duration_seconds_count{method="GET",route="healthz",'
         'status="2xx"} 2.0'
     ) in outputs[1]
+
+
+def test_task_log_lines_carry_the_task_id(console_output):
+    from celery import shared_task
+
+    @shared_task(name="ops.tests.logs")
+    def logs():
+        logging.getLogger("ops.test").warning("inside the task")
+
+    token = request_id_var.set("-")
+    try:
+        result = logs.apply()
+        assert request_id_var.get() == "-"  # restored after the task
+    finally:
+        request_id_var.reset(token)
+    (record,) = [r for r in _records(console_output) if r["message"] == "inside the task"]
+    assert record["request_id"] == f"task-{result.id}"
