@@ -20,6 +20,7 @@ from djangorestframework_camel_case.util import underscoreize
 from rest_framework import serializers
 
 from audotics.exceptions import ApplicationError
+from ops import metrics
 from playlists import selectors as playlist_selectors
 from playlists import services as playlist_services
 
@@ -91,6 +92,8 @@ class PlaylistConsumer(AsyncJsonWebsocketConsumer):
         self.tokens = float(RATE_BURST)
         self.tokens_at = time.monotonic()
         await self.accept()
+        metrics.websocket_connected()
+        self.counted = True
 
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
@@ -132,6 +135,8 @@ class PlaylistConsumer(AsyncJsonWebsocketConsumer):
 
     async def disconnect(self, code: int) -> None:
         """Leave presence and tell the others."""
+        if self.__dict__.pop("counted", False):
+            metrics.websocket_disconnected()
         for task in (self.__dict__.get("gap_task"), self.__dict__.get("heartbeat_task")):
             if task:
                 task.cancel()

@@ -403,3 +403,15 @@ def apply_event(view: list, frame: dict) -> None:
     elif frame["type"] == "TRACK_MOVED":
         view.remove(data["trackId"])
         view.insert(data["toPosition"], data["trackId"])
+
+
+async def test_open_sockets_are_counted_in_the_metrics():
+    from ops.metrics import WEBSOCKET_CONNECTIONS
+
+    owner, playlist, _ = await db(_setup)()
+    before = WEBSOCKET_CONNECTIONS._value.get()
+    ws = await connect(owner, playlist.pk)
+    await ws.receive_json_from(timeout=3)
+    assert WEBSOCKET_CONNECTIONS._value.get() == before + 1
+    await ws.disconnect()
+    assert WEBSOCKET_CONNECTIONS._value.get() == before
