@@ -89,7 +89,7 @@ def context_targets_learn(*, path: Path, min_tracks: int = MIN_TRACKS) -> dict[s
             entry.update(source="learned", tracks=int(len(rows)),
                          playlists=int(df[mask]["playlist_name"].nunique()))
         else:
-            entry = dict(zip(TARGET_FEATURES, HAND_SET[(field, value)]))
+            entry = dict(zip(TARGET_FEATURES, HAND_SET[(field, value)], strict=False))
             entry.update(source="hand-set", tracks=int(len(rows)), playlists=0)
         table.setdefault(field, {})[value] = entry
     return {"source_file": Path(path).name, "min_tracks": min_tracks,
@@ -111,7 +111,7 @@ def context_targets() -> dict[str, dict[str, dict[str, float]]]:
     except (OSError, ValueError, KeyError):
         out: dict[str, dict[str, dict[str, float]]] = {}
         for (field, value), vals in HAND_SET.items():
-            out.setdefault(field, {})[value] = dict(zip(TARGET_FEATURES, vals))
+            out.setdefault(field, {})[value] = dict(zip(TARGET_FEATURES, vals, strict=False))
         return out
 
 

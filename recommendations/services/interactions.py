@@ -48,7 +48,7 @@ def interactions_record(*, user, items: list[dict[str, Any]], type: str | None =
     ids = _track_ids(items)
     valid_types = set(Interaction.Type.values)
     rows = []
-    for n, (item, track_id) in enumerate(zip(items, ids)):
+    for n, (item, track_id) in enumerate(zip(items, ids, strict=False)):
         kind = item.get("type") or type
         if kind not in valid_types:
             raise ApplicationError("Unknown interaction type.", code="validation_error",

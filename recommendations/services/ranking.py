@@ -5,6 +5,7 @@ This module and `serving` are the adapter between the ORM and mlcore (STYLE.md Â
 """
 from __future__ import annotations
 
+import contextlib
 import math
 import uuid
 from collections import Counter
@@ -182,10 +183,8 @@ def cache_get(key: str) -> Any:
 
 
 def cache_set(key: str, value: Any, timeout: int | None) -> None:
-    try:
+    with contextlib.suppress(Exception):  # an unreachable cache only costs a recomputation
         cache.set(key, value, timeout)
-    except Exception:  # noqa: BLE001
-        pass
 
 
 def _pool_seconds() -> int:
@@ -280,7 +279,7 @@ def _vec(feats: dict[str, Any]) -> tuple[float | None, ...]:
 
 def _distance(a: tuple[float | None, ...], b: tuple[float | None, ...]) -> float:
     total, n = 0.0, 0
-    for x, y in zip(a, b):
+    for x, y in zip(a, b, strict=False):
         if x is not None and y is not None:
             total += abs(x - y)
             n += 1
@@ -370,10 +369,8 @@ def cache_seconds() -> int:
 
 def user_cache_invalidate(*, user_id: str) -> None:
     """New interactions: every cached list of this user becomes unreachable."""
-    try:
+    with contextlib.suppress(Exception):  # a cache outage must not fail the write
         cache.set(_gen_key(user_id), uuid.uuid4().hex[:12], timeout=30 * 24 * 3600)
-    except Exception:  # noqa: BLE001 - a cache outage must not fail the write
-        pass
 
 
 def user_cache_keys(user_ids: list[str], suffix: str) -> dict[str, str]:

@@ -55,7 +55,7 @@ def _rank_for(profile: Profile, *, model_recs: list[tuple[str, float]],
     recs = [(rows[i], s) for i, s in model_recs if i in rows and i not in used]
     if recs:
         norm = ranking.minmax([s for _, s in recs])
-        for (row, _), s in zip(recs, norm):
+        for (row, _), s in zip(recs, norm, strict=False):
             score = 0.7 * s + 0.3 * ct.closeness(row["features"] or {}, target) if target else s
             ranked.append((row, score))
         ranked.sort(key=lambda p: -p[1])
@@ -236,7 +236,7 @@ def energy_arc(rows: list[tuple[dict[str, Any], float]]) -> list[tuple[dict[str,
     by_energy = sorted(rows, key=energy)
     slots = sorted(range(n), key=lambda i: (curve[i], i))
     out: list[Any] = [None] * n
-    for slot, row in zip(slots, by_energy):
+    for slot, row in zip(slots, by_energy, strict=False):
         out[slot] = row
     return out
 
@@ -296,7 +296,7 @@ def playlist_generate(
         cand.pop(s, None)
 
     model_score = dict(zip([i for i, _ in model_recs],
-                           ranking.minmax([s for _, s in model_recs])))
+                           ranking.minmax([s for _, s in model_recs]), strict=True))
     scored = []
     for tid, row in cand.items():
         personal = model_score.get(tid)
@@ -383,7 +383,8 @@ def _member_scores(served: serving.Served | None, profile: Profile,
         known = [r["id"] for r in rows if model.has_item(r["id"])]
         try:
             with served.lock:
-                scores = dict(zip(known, model.score_items(profile.user_id, known).tolist()))
+                values = model.score_items(profile.user_id, known).tolist()
+                scores = dict(zip(known, values, strict=True))
         except MlcoreError:
             scores = {}
         if scores:
@@ -436,7 +437,7 @@ def playlist_recommendations(*, playlist_id: Any, user, limit: int = 20) -> dict
                 logger.warning("continue_sequence failed", exc_info=True)
     rows_by_id = ranking.tracks_fetch([i for i, _ in cont])
     cand = [rows_by_id[i] for i, _ in cont if i in rows_by_id and i not in in_playlist]
-    cont_score = dict(zip([i for i, _ in cont], ranking.minmax([s for _, s in cont])))
+    cont_score = dict(zip([i for i, _ in cont], ranking.minmax([s for _, s in cont]), strict=False))
     # The playlist itself is a taste profile: its genres and energy drive the fallback.
     pl_profile = Profile(user_id=str(playlist.pk))
     pl_profile.liked = [

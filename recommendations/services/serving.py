@@ -9,6 +9,7 @@ the database alone, without a retrain.
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -79,10 +80,8 @@ def active_version() -> dict[str, Any] | None:
         info = None
     if info is None:
         info = _active_from_db()
-        try:
+        with contextlib.suppress(Exception):
             cache.set(ACTIVE_KEY, info or _NONE, timeout=300)
-        except Exception:  # noqa: BLE001
-            pass
     active = None if info == _NONE else info
     _state["active"], _state["checked"] = active, now
     return active

@@ -102,8 +102,8 @@ def model_train(
     """Fit, evaluate on a hold-out, save atomically, record a version, activate if not worse."""
     from mlcore import HybridRecommender, ModelConfig  # noqa: PLC0415
     from mlcore.baselines import PopularityRecommender  # noqa: PLC0415
-    from mlcore.splits import holdout_split, truth_sets  # noqa: PLC0415
     from mlcore.metrics import evaluate_lists  # noqa: PLC0415
+    from mlcore.splits import holdout_split, truth_sets  # noqa: PLC0415
 
     until = timezone.now()
     if refit is None:

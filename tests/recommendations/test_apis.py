@@ -192,7 +192,7 @@ def test_playlist_tracks_are_excluded_and_playlist_checked(logged_in_api_client)
 
 def test_diversity_caps_tracks_per_artist(logged_in_api_client):
     # Two artists with many tracks, many artists with one track each.
-    for i in range(15):
+    for _ in range(15):
         TrackFactory(artist="Big One", genre="pop", metadata={"popularity": 99})
         TrackFactory(artist="Big Two", genre="pop", metadata={"popularity": 98})
     for i in range(30):

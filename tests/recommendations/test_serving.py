@@ -81,7 +81,8 @@ def test_new_user_after_training_is_folded_in(logged_in_api_client):
     assert genre_share(body["tracks"], "edm") >= 0.5
 
 
-def test_activation_switches_served_version(logged_in_api_client, django_capture_on_commit_callbacks):
+def test_activation_switches_served_version(logged_in_api_client,
+                                            django_capture_on_commit_callbacks):
     tracks = make_catalog(per_genre=3)
     user = logged_in_api_client.user
     InteractionFactory(user=user, track=tracks[0], type="like")
