@@ -23,7 +23,8 @@ def test_hybrid_beats_tuned_baselines_on_hetrec(data_dir, tmp_path):
         assert res["hybrid"]["ndcg@10"] >= res[base]["ndcg@10"], base
         assert res["hybrid"]["recall@20"] >= res[base]["recall@20"], base
     assert res["hybrid"]["ndcg@10"] >= 2 * res["popularity"]["ndcg@10"]
-    assert rep["hybrid_fit_seconds"] < 180
+    # CPU seconds, not wall: on a shared 2-core host wall time measures the neighbours' load.
+    assert rep["hybrid_report"]["cpu_seconds"] < 180
     assert (tmp_path / "hetrec.png").exists()
 
 
