@@ -38,7 +38,7 @@ class ApplicationError(Exception):
         self.headers = headers or {}
 
 
-class ServiceUnavailable(ApplicationError):
+class ServiceUnavailable(ApplicationError):  # noqa: N818 - reads as the HTTP status it is
     """A backing service (database, Redis) is unreachable: 503, try again shortly."""
 
     def __init__(self, message: str = "Service temporarily unavailable; retry shortly.") -> None:

@@ -1,4 +1,5 @@
 """Liveness and readiness probes for load balancers and orchestrators."""
+
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
@@ -26,5 +27,6 @@ def readyz(request) -> JsonResponse:
         except Exception as exc:  # noqa: BLE001
             checks["redis"] = f"error: {exc.__class__.__name__}"
     ready = all(value == "ok" for value in checks.values())
-    return JsonResponse({"status": "ok" if ready else "unavailable", "checks": checks},
-                        status=200 if ready else 503)
+    return JsonResponse(
+        {"status": "ok" if ready else "unavailable", "checks": checks}, status=200 if ready else 503
+    )

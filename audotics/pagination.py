@@ -1,4 +1,5 @@
 """The one paginator every list endpoint uses: `{count, next, previous, results}`."""
+
 from django.core.paginator import Paginator
 from django.utils.functional import cached_property
 from rest_framework import pagination

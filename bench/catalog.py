@@ -9,6 +9,7 @@ report tracks/s, (3) serve the API with uvicorn (1 worker) and time `GET /api/tr
 a mix of real words, artist names, prefixes and typos, reporting p50/p95/p99 over all requests.
 The database named in DATABASE_URL is dropped and recreated.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -26,10 +27,28 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 HEADER = [
-    "track_id", "track_name", "track_artist", "track_popularity", "track_album_id",
-    "track_album_name", "track_album_release_date", "playlist_name", "playlist_id",
-    "playlist_genre", "playlist_subgenre", "danceability", "energy", "key", "loudness", "mode",
-    "speechiness", "acousticness", "instrumentalness", "liveness", "valence", "tempo",
+    "track_id",
+    "track_name",
+    "track_artist",
+    "track_popularity",
+    "track_album_id",
+    "track_album_name",
+    "track_album_release_date",
+    "playlist_name",
+    "playlist_id",
+    "playlist_genre",
+    "playlist_subgenre",
+    "danceability",
+    "energy",
+    "key",
+    "loudness",
+    "mode",
+    "speechiness",
+    "acousticness",
+    "instrumentalness",
+    "liveness",
+    "valence",
+    "tempo",
     "duration_ms",
 ]
 
@@ -42,15 +61,36 @@ def write_csv(path: Path, count: int) -> int:
         writer = csv.writer(handle)
         writer.writerow(HEADER)
         for start in range(0, count, 50_000):
-            for i, t in enumerate(demo_tracks(count=min(50_000, count - start), seed=11, start=start)):
+            for i, t in enumerate(
+                demo_tracks(count=min(50_000, count - start), seed=11, start=start)
+            ):
                 f = t["features"]
-                base = [t["external_id"], t["title"], t["artist"], t["metadata"]["popularity"],
-                        f"alb-{t['album']}", t["album"], f"{t['metadata']['release_year']}-01-01"]
-                tail = [f["danceability"], f["energy"], f["key"], f["loudness"], f["mode"],
-                        f["speechiness"], f["acousticness"], f["instrumentalness"],
-                        f["liveness"], f["valence"], f["tempo"], t["duration_ms"]]
-                writer.writerow([*base, f"{t['genre']} mix", f"pl-{t['genre']}", t["genre"],
-                                 t["genre"], *tail])
+                base = [
+                    t["external_id"],
+                    t["title"],
+                    t["artist"],
+                    t["metadata"]["popularity"],
+                    f"alb-{t['album']}",
+                    t["album"],
+                    f"{t['metadata']['release_year']}-01-01",
+                ]
+                tail = [
+                    f["danceability"],
+                    f["energy"],
+                    f["key"],
+                    f["loudness"],
+                    f["mode"],
+                    f["speechiness"],
+                    f["acousticness"],
+                    f["instrumentalness"],
+                    f["liveness"],
+                    f["valence"],
+                    f["tempo"],
+                    t["duration_ms"],
+                ]
+                writer.writerow(
+                    [*base, f"{t['genre']} mix", f"pl-{t['genre']}", t["genre"], t["genre"], *tail]
+                )
                 rows += 1
                 if (start + i) % 10 == 0:  # like the real file: some tracks in two playlists
                     writer.writerow([*base, "Favourites", "pl-fav", "pop", "pop", *tail])
@@ -64,7 +104,9 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
     parser.add_argument("--tracks", type=int, default=1_000_000)
     parser.add_argument("--requests", type=int, default=600)
     parser.add_argument("--port", type=int, default=8765)
@@ -74,8 +116,9 @@ def main() -> None:
     if not url.startswith("postgres"):
         sys.exit("set DATABASE_URL to a PostgreSQL database (it is dropped and recreated)")
     os.environ.setdefault("SECRET_KEY", "bench-" + secrets.token_urlsafe(50))
-    os.environ.setdefault("FIELD_ENCRYPTION_KEYS",
-                          "k1:" + base64.b64encode(secrets.token_bytes(32)).decode())
+    os.environ.setdefault(
+        "FIELD_ENCRYPTION_KEYS", "k1:" + base64.b64encode(secrets.token_bytes(32)).decode()
+    )
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "audotics.settings")
     import django
 
@@ -97,17 +140,32 @@ def main() -> None:
         subprocess.run(["psql", admin, "-qc", f"CREATE DATABASE {dbname}"], check=True)
         subprocess.run([*manage, "migrate", "-v0"], check=True)
         t0 = time.monotonic()
-        subprocess.run([*manage, "import_tracks", str(csv_path), "--batch-size", "10000"], check=True)
+        subprocess.run(
+            [*manage, "import_tracks", str(csv_path), "--batch-size", "10000"], check=True
+        )
         seconds = time.monotonic() - t0
-        print(f"IMPORT: {args.tracks} tracks in {seconds:.1f} s = {args.tracks / seconds:,.0f} tracks/s "
-              "(whole command, including Django start-up)")
+        print(
+            f"IMPORT: {args.tracks} tracks in {seconds:.1f} s = "
+            f"{args.tracks / seconds:,.0f} tracks/s "
+            "(whole command, including Django start-up)"
+        )
         subprocess.run(["psql", url, "-qc", "VACUUM ANALYZE playlists_track"], check=True)
 
     import requests
 
     server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "audotics.asgi:application", "--port", str(args.port),
-         "--log-level", "warning"], cwd=ROOT)
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "audotics.asgi:application",
+            "--port",
+            str(args.port),
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+    )
     try:
         base = f"http://127.0.0.1:{args.port}"
         for _ in range(300):
@@ -123,14 +181,14 @@ def main() -> None:
         for i in range(args.requests):
             kind = i % 4
             if kind == 0:
-                queries.append(_WORDS[i % len(_WORDS)])                      # a title word
+                queries.append(_WORDS[i % len(_WORDS)])  # a title word
             elif kind == 1:
-                queries.append(sample[i % 200]["artist"].split()[0])          # an artist name
+                queries.append(sample[i % 200]["artist"].split()[0])  # an artist name
             elif kind == 2:
-                queries.append(sample[i % 200]["title"])                      # a full title
+                queries.append(sample[i % 200]["title"])  # a full title
             else:
                 word = _WORDS[i % len(_WORDS)]
-                queries.append(word[:-2] + word[-1] + word[-2])               # a typo
+                queries.append(word[:-2] + word[-1] + word[-2])  # a typo
         session = requests.Session()
         for q in queries[:20]:  # warm-up
             session.get(f"{base}/api/tracks", params={"q": q})
@@ -144,9 +202,14 @@ def main() -> None:
         names = ["title word", "artist", "full title", "typo"]
         for k, name in enumerate(names):
             v = timings[k]
-            print(f"SEARCH {name:>10}: p50 {statistics.median(v):6.1f} ms  p95 {percentile(v, 95):6.1f} ms")
-        print(f"SEARCH all {len(everything)} requests: p50 {statistics.median(everything):.1f} ms, "
-              f"p95 {percentile(everything, 95):.1f} ms, p99 {percentile(everything, 99):.1f} ms")
+            print(
+                f"SEARCH {name:>10}: p50 {statistics.median(v):6.1f} ms  "
+                f"p95 {percentile(v, 95):6.1f} ms"
+            )
+        print(
+            f"SEARCH all {len(everything)} requests: p50 {statistics.median(everything):.1f} ms, "
+            f"p95 {percentile(everything, 95):.1f} ms, p99 {percentile(everything, 99):.1f} ms"
+        )
     finally:
         server.terminate()
         server.wait()

@@ -91,7 +91,9 @@ class PlaylistTrack(models.Model):
         ordering = ["playlist", "position"]
         constraints = [
             models.UniqueConstraint(fields=["playlist", "track"], name="playlist_track_unique"),
-            models.UniqueConstraint(fields=["playlist", "position"], name="playlist_position_unique"),
+            models.UniqueConstraint(
+                fields=["playlist", "position"], name="playlist_position_unique"
+            ),
         ]
         indexes = [models.Index(fields=["track"], name="playlisttrack_track_idx")]
 

@@ -3,6 +3,7 @@
 A big import into PostgreSQL builds them once at the end instead of updating them row by row:
 building a GIN index in bulk is several times cheaper than a million incremental inserts.
 """
+
 from collections.abc import Iterator
 from contextlib import contextmanager
 

@@ -1,4 +1,5 @@
 """Shared fixtures; the header says which database and channel layer the run uses."""
+
 import os
 
 import pytest
@@ -35,7 +36,7 @@ def _required_services(django_db_setup, django_db_blocker):
 
 @pytest.fixture(scope="session", autouse=True)
 def _collected_static():
-    """Production storage serves hashed files from STATIC_ROOT: collect them once, as a deploy does."""
+    """Production storage serves hashed files from STATIC_ROOT: collect once, as deploys do."""
     from django.core.management import call_command
 
     backend = settings.STORAGES["staticfiles"]["BACKEND"]

@@ -20,7 +20,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     preferences = factory.LazyFunction(dict)
 
     @factory.post_generation
-    def _save(obj, create, extracted, **kwargs):
+    def _save(obj, create, extracted, **kwargs):  # noqa: N805 - factory_boy passes the object
         if create:
             obj.save()
 

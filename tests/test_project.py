@@ -1,4 +1,5 @@
 """The project's wiring: settings from the environment, migrations, probes, API docs."""
+
 import os
 import subprocess
 import sys
@@ -11,12 +12,23 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def _settings_in_subprocess(env: dict, expr: str) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items()
-             if k not in {"DATABASE_URL", "REDIS_URL", "SECRET_KEY", "DEBUG"}}
-    code = ("import django, os; os.environ.setdefault('DJANGO_SETTINGS_MODULE', "
-            f"'audotics.settings'); django.setup(); from django.conf import settings; print({expr})")
-    return subprocess.run([sys.executable, "-c", code], cwd=ROOT, env={**clean, **env},
-                          capture_output=True, text=True, timeout=120)
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DATABASE_URL", "REDIS_URL", "SECRET_KEY", "DEBUG"}
+    }
+    code = (
+        "import django, os; os.environ.setdefault('DJANGO_SETTINGS_MODULE', "
+        f"'audotics.settings'); django.setup(); from django.conf import settings; print({expr})"
+    )
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_embedded_default_needs_no_services(tmp_path):
@@ -24,11 +36,13 @@ def test_embedded_default_needs_no_services(tmp_path):
         {"AUDOTICS_HOME": str(tmp_path)},
         "settings.DEBUG, settings.DATABASES['default']['ENGINE'], "
         "settings.CHANNEL_LAYERS['default']['BACKEND'], settings.CELERY_TASK_ALWAYS_EAGER, "
-        "settings.CACHES['default']['BACKEND']")
+        "settings.CACHES['default']['BACKEND']",
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == (
         "True django.db.backends.sqlite3 channels.layers.InMemoryChannelLayer True "
-        "django.core.cache.backends.locmem.LocMemCache")
+        "django.core.cache.backends.locmem.LocMemCache"
+    )
     secret = (tmp_path / "secret_key").read_text()
     assert len(secret) >= 50 and (tmp_path / "secret_key").stat().st_mode & 0o777 == 0o600
 
@@ -37,16 +51,21 @@ def test_redis_url_backs_channels_cache_and_celery(tmp_path):
     result = _settings_in_subprocess(
         {"AUDOTICS_HOME": str(tmp_path), "REDIS_URL": "redis://127.0.0.1:6379/3"},
         "settings.CHANNEL_LAYERS['default']['BACKEND'], settings.CACHES['default']['BACKEND'], "
-        "settings.CELERY_BROKER_URL, settings.CELERY_TASK_ALWAYS_EAGER")
+        "settings.CELERY_BROKER_URL, settings.CELERY_TASK_ALWAYS_EAGER",
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == [
-        "channels_redis.core.RedisChannelLayer", "django_redis.cache.RedisCache",
-        "redis://127.0.0.1:6379/3", "False"]
+        "channels_redis.core.RedisChannelLayer",
+        "django_redis.cache.RedisCache",
+        "redis://127.0.0.1:6379/3",
+        "False",
+    ]
 
 
 def test_secret_key_is_required_when_debug_is_off(tmp_path):
     result = _settings_in_subprocess(
-        {"AUDOTICS_HOME": str(tmp_path), "DATABASE_URL": "postgres://u@127.0.0.1:1/x"}, "1")
+        {"AUDOTICS_HOME": str(tmp_path), "DATABASE_URL": "postgres://u@127.0.0.1:1/x"}, "1"
+    )
     assert result.returncode != 0
     assert "SECRET_KEY is required" in result.stderr
 

@@ -1,4 +1,5 @@
 """Fast insertion of many new tracks: COPY on PostgreSQL, bulk_create elsewhere."""
+
 import json
 import uuid
 from collections.abc import Iterable
@@ -10,8 +11,17 @@ from django.utils import timezone
 from ..models import Track
 
 _COLUMNS = [
-    "id", "external_id", "title", "artist", "album", "duration_ms", "genre",
-    "features", "metadata", "created_at", "updated_at",
+    "id",
+    "external_id",
+    "title",
+    "artist",
+    "album",
+    "duration_ms",
+    "genre",
+    "features",
+    "metadata",
+    "created_at",
+    "updated_at",
 ]
 
 
@@ -29,10 +39,11 @@ def tracks_bulk_insert(rows: Iterable[dict[str, Any]]) -> int:
         return len(tracks)
     count = 0
     raw = connection.connection  # the psycopg connection inside Django's transaction
-    with raw.cursor() as cursor:
-        with cursor.copy(f"COPY playlists_track ({', '.join(_COLUMNS)}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row((
+    copy_sql = f"COPY playlists_track ({', '.join(_COLUMNS)}) FROM STDIN"
+    with raw.cursor() as cursor, cursor.copy(copy_sql) as copy:
+        for row in rows:
+            copy.write_row(
+                (
                     row.get("id") or uuid.uuid4(),
                     row["external_id"],
                     row["title"],
@@ -44,6 +55,7 @@ def tracks_bulk_insert(rows: Iterable[dict[str, Any]]) -> int:
                     json.dumps(row.get("metadata") or {}),
                     now,
                     now,
-                ))
-                count += 1
+                )
+            )
+            count += 1
     return count

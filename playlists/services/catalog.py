@@ -6,6 +6,7 @@ idempotent: a track already present is updated only when the file says something
 Malformed rows are rejected with their line and reason; they never abort the import and never
 half-write a track (every row is validated in full before anything is written).
 """
+
 from __future__ import annotations
 
 import csv
@@ -79,7 +80,7 @@ class ParsedTrack:
     metadata: dict[str, Any]
 
     def merge(self, other: ParsedTrack) -> None:
-        """Fold a later row of the same track in: scalars from the later row, memberships unioned."""
+        """Fold in a later row of this track: its scalars win, memberships are unioned."""
         memberships = _union_memberships(self.metadata, other.metadata)
         self.title, self.artist, self.album = other.title, other.artist, other.album
         self.duration_ms = other.duration_ms or self.duration_ms
@@ -326,8 +327,9 @@ def tracks_import(
 
 def _existing_external_ids(external_ids: list[str]) -> list[str]:
     if connection.vendor != "postgresql":
-        return list(Track.objects.filter(external_id__in=external_ids)
-                    .values_list("external_id", flat=True))
+        return list(
+            Track.objects.filter(external_id__in=external_ids).values_list("external_id", flat=True)
+        )
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT external_id FROM playlists_track WHERE external_id = ANY(%s)", [external_ids]
@@ -336,7 +338,9 @@ def _existing_external_ids(external_ids: list[str]) -> list[str]:
 
 
 @transaction.atomic
-def _write_batch(batch: dict[str, ParsedTrack], result: ImportResult, created_ids: set[str]) -> None:
+def _write_batch(
+    batch: dict[str, ParsedTrack], result: ImportResult, created_ids: set[str]
+) -> None:
     # Most rows of a big import are new: ask which ids exist (one array parameter, not an
     # IN list of thousands) and load full rows only for those.
     present = _existing_external_ids(list(batch))

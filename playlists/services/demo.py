@@ -5,6 +5,7 @@ instrumental, edm fast and loud), artists release several tracks on a few albums
 is heavy-tailed. Everything is deterministic for a seed. Vectorised with numpy and written with
 COPY, so a million tracks take well under a minute of CPU.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -39,10 +40,10 @@ _SYLLABLES = (
     "li pa ro su ga ne mo"
 ).split()
 _WORDS = (
-    "midnight summer neon heart river golden fire dream city lights ocean echo wild silver "
-    "shadow electric velvet broken paper sky morning rain starlight highway honey thunder "
-    "fever gravity crystal satellite memory paradise holiday mirror secret island diamond "
-    "horizon runaway wonder lullaby cherry smoke desert signal tokyo cosmic"
+    "midnight summer neon heart river golden fire dream city lights ocean echo wild "
+    "silver shadow electric velvet broken paper sky morning rain starlight highway honey "
+    "thunder fever gravity crystal satellite memory paradise holiday mirror secret island "
+    "diamond horizon runaway wonder lullaby cherry smoke desert signal tokyo cosmic"
 ).split()
 DEMO_PASSWORD = "audotics-demo-2026"
 
@@ -59,11 +60,16 @@ def _name(rng: np.random.Generator, parts: int) -> str:
     return "".join(rng.choice(_SYLLABLES, size=parts)).capitalize()
 
 
+def _album_name(artist: int, album: int) -> str:
+    """Each artist's tracks fall on a couple of albums with a stable name."""
+    return f"{_WORDS[(artist * 7 + album) % len(_WORDS)].capitalize()} Sessions"
+
+
 def demo_tracks(*, count: int, seed: int, start: int = 0) -> list[dict]:
     """Track rows `start..start+count` of the demo catalog for `seed` (pure, no database)."""
     rng = np.random.default_rng([seed, start])
     per_artist = 8
-    first_artist, last_artist = start // per_artist, (start + count - 1) // per_artist + 1
+    _first_artist, last_artist = start // per_artist, (start + count - 1) // per_artist + 1
     artist_rng = np.random.default_rng([seed, 1])
     # Artists are the same whichever chunk asks for them: derive them from the seed alone.
     artist_genre = artist_rng.integers(0, len(GENRES), size=last_artist + 1)
@@ -83,7 +89,9 @@ def demo_tracks(*, count: int, seed: int, start: int = 0) -> list[dict]:
     keys = rng.integers(0, 12, size=count)
     modes = rng.integers(0, 2, size=count)
     durations = rng.integers(120_000, 330_000, size=count)
-    popularity = np.clip(20 + 25 * np.log1p(artist_fame[artists]) + rng.normal(0, 10, count), 0, 100)
+    popularity = np.clip(
+        20 + 25 * np.log1p(artist_fame[artists]) + rng.normal(0, 10, count), 0, 100
+    )
     years = rng.integers(1965, 2026, size=count)
     words = rng.integers(0, len(_WORDS), size=(count, 2))
     rows = []
@@ -95,26 +103,37 @@ def demo_tracks(*, count: int, seed: int, start: int = 0) -> list[dict]:
             artist_names[artist] = f"{_name(name_rng, 2)} {_name(name_rng, 2)}"
         d, e, v, a, ins, sp, loud, tempo = (float(x) for x in values[i])
         genre = GENRES[int(genre_idx[i])]
-        rows.append({
-            "external_id": f"demo-{seed}-{start + i}",
-            "title": f"{_WORDS[words[i, 0]].capitalize()} {_WORDS[words[i, 1]].capitalize()}",
-            "artist": artist_names[artist],
-            "album": f"{_WORDS[(artist * 7 + (start + i) % per_artist // 4) % len(_WORDS)].capitalize()} Sessions",
-            "duration_ms": int(durations[i]),
-            "genre": genre,
-            "features": {
-                "danceability": round(d, 3), "energy": round(e, 3), "valence": round(v, 3),
-                "acousticness": round(a, 3), "instrumentalness": round(ins, 3),
-                "liveness": round(float(liveness[i]), 3), "speechiness": round(sp, 3),
-                "loudness": round(loud, 2), "tempo": round(tempo, 1),
-                "key": int(keys[i]), "mode": int(modes[i]), "time_signature": 4,
-            },
-            "metadata": {
-                "genres": [genre], "popularity": int(popularity[i]),
-                "release_year": int(years[i]), "explicit": bool(genre == "rap" and i % 3 == 0),
-                "source": "demo",
-            },
-        })
+        rows.append(
+            {
+                "external_id": f"demo-{seed}-{start + i}",
+                "title": f"{_WORDS[words[i, 0]].capitalize()} {_WORDS[words[i, 1]].capitalize()}",
+                "artist": artist_names[artist],
+                "album": _album_name(artist, (start + i) % per_artist // 4),
+                "duration_ms": int(durations[i]),
+                "genre": genre,
+                "features": {
+                    "danceability": round(d, 3),
+                    "energy": round(e, 3),
+                    "valence": round(v, 3),
+                    "acousticness": round(a, 3),
+                    "instrumentalness": round(ins, 3),
+                    "liveness": round(float(liveness[i]), 3),
+                    "speechiness": round(sp, 3),
+                    "loudness": round(loud, 2),
+                    "tempo": round(tempo, 1),
+                    "key": int(keys[i]),
+                    "mode": int(modes[i]),
+                    "time_signature": 4,
+                },
+                "metadata": {
+                    "genres": [genre],
+                    "popularity": int(popularity[i]),
+                    "release_year": int(years[i]),
+                    "explicit": bool(genre == "rap" and i % 3 == 0),
+                    "source": "demo",
+                },
+            }
+        )
     return rows
 
 
@@ -134,8 +153,10 @@ def demo_seed(
             on_progress(min(chunk, tracks - start))
     made_users, interactions, playlists = _demo_listeners(users=users, seed=seed)
     return DemoResult(
-        tracks=max(0, tracks - existing), users=made_users,
-        interactions=interactions, playlists=playlists,
+        tracks=max(0, tracks - existing),
+        users=made_users,
+        interactions=interactions,
+        playlists=playlists,
     )
 
 
@@ -144,8 +165,11 @@ def _demo_listeners(*, users: int, seed: int) -> tuple[int, int, int]:
     """Demo users `demo1..N` with genre tastes, listening histories and a few playlists."""
     user_model = get_user_model()
     rng = np.random.default_rng([seed, 3])
-    catalog = list(Track.objects.filter(external_id__startswith=f"demo-{seed}-")
-                   .values_list("id", "genre")[:200_000])
+    catalog = list(
+        Track.objects.filter(external_id__startswith=f"demo-{seed}-").values_list("id", "genre")[
+            :200_000
+        ]
+    )
     if not catalog or users < 1:
         return 0, 0, 0
     by_genre: dict[str, list] = {}
@@ -159,8 +183,11 @@ def _demo_listeners(*, users: int, seed: int) -> tuple[int, int, int]:
         if user_model.objects.filter(username=username).exists():
             continue
         liked = [str(g) for g in rng.choice(genres, size=min(2, len(genres)), replace=False)]
-        user = user_model(username=username, email=f"{username}@demo.audotics.invalid",
-                          preferences={"genres": liked, "energy": round(float(rng.uniform(0.3, 0.9)), 2)})
+        user = user_model(
+            username=username,
+            email=f"{username}@demo.audotics.invalid",
+            preferences={"genres": liked, "energy": round(float(rng.uniform(0.3, 0.9)), 2)},
+        )
         user.set_password(DEMO_PASSWORD)
         user.save()
         made.append(user)
@@ -170,17 +197,24 @@ def _demo_listeners(*, users: int, seed: int) -> tuple[int, int, int]:
         for j, idx in enumerate(picks):
             kind = "like" if j % 5 == 0 else ("skip" if j % 11 == 0 else "play")
             interactions.append(Interaction(user=user, track_id=pool[idx], type=kind))
-        playlist = Playlist.objects.create(name=f"{liked[0].title()} favourites", owner=user,
-                                           version=1, context={"mood": "happy"})
-        entries = [PlaylistTrack(playlist=playlist, track_id=pool[idx], position=pos, added_by=user)
-                   for pos, idx in enumerate(picks[:15])]
+        playlist = Playlist.objects.create(
+            name=f"{liked[0].title()} favourites", owner=user, version=1, context={"mood": "happy"}
+        )
+        entries = [
+            PlaylistTrack(playlist=playlist, track_id=pool[idx], position=pos, added_by=user)
+            for pos, idx in enumerate(picks[:15])
+        ]
         PlaylistTrack.objects.bulk_create(entries)
         playlists += 1
     Interaction.objects.bulk_create(interactions, batch_size=2000)
     # Pairs of demo users share a collaborative playlist, so live editing can be tried at once.
     for first, second in zip(made[::2], made[1::2], strict=False):
-        shared = Playlist.objects.create(name=f"{first.username} + {second.username} mix",
-                                         owner=first, is_collaborative=True, version=0)
+        shared = Playlist.objects.create(
+            name=f"{first.username} + {second.username} mix",
+            owner=first,
+            is_collaborative=True,
+            version=0,
+        )
         Collaborator.objects.create(playlist=shared, user=second)
         playlists += 1
     return created, len(interactions), playlists

@@ -5,6 +5,7 @@ HetRec lists play counts per (user, artist); each artist becomes an artist-level
 The CSV has `user,track_external_id,type,timestamp`; its tracks must already be in the catalog.
 Users are created as needed, with unusable passwords. Re-running an import creates nothing new.
 """
+
 from __future__ import annotations
 
 import csv
@@ -74,11 +75,19 @@ def _hetrec_rows(path: Path, rejected: list[RejectedRow]) -> Iterator[_Row]:
         for number, line in enumerate(handle, start=2):
             cells = line.rstrip("\r\n").split("\t")
             if len(cells) != 3 or not all(c.strip().isdigit() for c in cells):
-                rejected.append(RejectedRow(number, "expected userID, artistID, weight as integers"))
+                rejected.append(
+                    RejectedRow(number, "expected userID, artistID, weight as integers")
+                )
                 continue
             user, artist, weight = (c.strip() for c in cells)
-            yield _Row(number, f"lastfm_{user}", f"lastfm-artist-{artist}", "play", None,
-                       {"play_count": int(weight), "source": "hetrec"})
+            yield _Row(
+                number,
+                f"lastfm_{user}",
+                f"lastfm-artist-{artist}",
+                "play",
+                None,
+                {"play_count": int(weight), "source": "hetrec"},
+            )
 
 
 def _parse_time(value: str) -> datetime | None:
@@ -98,8 +107,10 @@ def _csv_rows(path: Path, rejected: list[RejectedRow]) -> Iterator[_Row]:
         reader = csv.DictReader(handle)
         missing = {"user", "track_external_id", "type"} - set(reader.fieldnames or [])
         if missing:
-            raise ValueError(f"CSV header lacks {', '.join(sorted(missing))}; expected "
-                             "user,track_external_id,type,timestamp")
+            raise ValueError(
+                f"CSV header lacks {', '.join(sorted(missing))}; expected "
+                "user,track_external_id,type,timestamp"
+            )
         for row in reader:
             line = reader.line_num
             username = (row.get("user") or "").strip()
@@ -108,7 +119,9 @@ def _csv_rows(path: Path, rejected: list[RejectedRow]) -> Iterator[_Row]:
             if not USERNAME_RE.match(username):
                 rejected.append(RejectedRow(line, "user must be 3-50 letters, digits or ._-"))
             elif kind not in TYPES:
-                rejected.append(RejectedRow(line, f"type must be one of {', '.join(sorted(TYPES))}"))
+                rejected.append(
+                    RejectedRow(line, f"type must be one of {', '.join(sorted(TYPES))}")
+                )
             elif not track:
                 rejected.append(RejectedRow(line, "missing track_external_id"))
             else:
@@ -127,23 +140,32 @@ def interactions_import(
     started = time.monotonic()
     fmt = fmt or detect_format(path)
     result = InteractionImportResult()
-    rows_iter = _hetrec_rows(path, result.rejected) if fmt == "hetrec" else _csv_rows(
-        path, result.rejected)
+    rows_iter = (
+        _hetrec_rows(path, result.rejected) if fmt == "hetrec" else _csv_rows(path, result.rejected)
+    )
     rows = list(rows_iter)
     with transaction.atomic():
         users = _ensure_users({r.username for r in rows}, result)
         if fmt == "hetrec":
             _ensure_artist_tracks({r.track_external_id for r in rows}, path, result)
-        tracks = dict(Track.objects.filter(external_id__in={r.track_external_id for r in rows})
-                      .values_list("external_id", "id"))
-        seen = set(Interaction.objects.filter(user_id__in=users.values())
-                   .values_list("user_id", "track_id", "type", "created_at"))
+        tracks = dict(
+            Track.objects.filter(external_id__in={r.track_external_id for r in rows}).values_list(
+                "external_id", "id"
+            )
+        )
+        seen = set(
+            Interaction.objects.filter(user_id__in=users.values()).values_list(
+                "user_id", "track_id", "type", "created_at"
+            )
+        )
         seen_untimed = {(u, t, k) for u, t, k, _ in seen}
         new: list[Interaction] = []
         for row in rows:
             track_id = tracks.get(row.track_external_id)
             if track_id is None:
-                result.rejected.append(RejectedRow(row.line, f"unknown track {row.track_external_id!r}"))
+                result.rejected.append(
+                    RejectedRow(row.line, f"unknown track {row.track_external_id!r}")
+                )
                 continue
             user_id = users[row.username]
             key = (user_id, track_id, row.type)
@@ -151,15 +173,16 @@ def interactions_import(
                 continue
             seen_untimed.add(key)
             seen.add((*key, row.created_at))
-            interaction = Interaction(user_id=user_id, track_id=track_id, type=row.type,
-                                      context=row.context)
+            interaction = Interaction(
+                user_id=user_id, track_id=track_id, type=row.type, context=row.context
+            )
             if row.created_at is not None:
                 interaction.created_at = row.created_at
             new.append(interaction)
         for start in range(0, len(new), 5000):
-            Interaction.objects.bulk_create(new[start:start + 5000])
+            Interaction.objects.bulk_create(new[start : start + 5000])
             if on_progress:
-                on_progress(len(new[start:start + 5000]))
+                on_progress(len(new[start : start + 5000]))
     result.created = len(new)
     result.skipped = len(result.rejected)
     result.seconds = time.monotonic() - started
@@ -170,24 +193,36 @@ def _ensure_users(usernames: set[str], result: InteractionImportResult) -> dict[
     user_model = get_user_model()
     existing = dict(user_model.objects.filter(username__in=usernames).values_list("username", "id"))
     unusable = make_password(None)
-    missing = [user_model(username=name, password=unusable)
-               for name in sorted(usernames - existing.keys())]
+    missing = [
+        user_model(username=name, password=unusable) for name in sorted(usernames - existing.keys())
+    ]
     user_model.objects.bulk_create(missing, batch_size=2000)
     result.users_created = len(missing)
     existing.update({u.username: u.id for u in missing})
     return existing
 
 
-def _ensure_artist_tracks(external_ids: set[str], path: Path, result: InteractionImportResult) -> None:
+def _ensure_artist_tracks(
+    external_ids: set[str], path: Path, result: InteractionImportResult
+) -> None:
     names = _hetrec_artist_names(path)
-    present = set(Track.objects.filter(external_id__in=external_ids)
-                  .values_list("external_id", flat=True))
+    present = set(
+        Track.objects.filter(external_id__in=external_ids).values_list("external_id", flat=True)
+    )
     rows = []
     for external_id in sorted(external_ids - present):
         artist_id = external_id.rsplit("-", 1)[-1]
         name = names.get(artist_id) or f"Last.fm artist {artist_id}"
-        rows.append({
-            "external_id": external_id, "title": name, "artist": name,
-            "metadata": {"level": "artist", "source": "lastfm", "lastfm_artist_id": int(artist_id)},
-        })
+        rows.append(
+            {
+                "external_id": external_id,
+                "title": name,
+                "artist": name,
+                "metadata": {
+                    "level": "artist",
+                    "source": "lastfm",
+                    "lastfm_artist_id": int(artist_id),
+                },
+            }
+        )
     result.tracks_created = tracks_bulk_insert(rows)

@@ -159,9 +159,10 @@ def test_readyz_answers_503_when_the_database_is_unreachable(monkeypatch):
 def test_readyz_answers_503_with_a_real_connection_to_a_closed_port(monkeypatch, tmp_path):
     """A genuine connection attempt that fails: PostgreSQL on a closed port, or a SQLite file
     in a directory that does not exist."""
-    import audotics.health
     from django.db import connection
     from django.db.utils import load_backend
+
+    import audotics.health
 
     broken = dict(connection.settings_dict)
     if connection.vendor == "postgresql":

@@ -92,11 +92,15 @@ def test_method_not_allowed_gets_the_envelope(api_client):
     _envelope(api_client.post("/api/tracks", {}), 405, "method_not_allowed")
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(params=st.dictionaries(
-    st.sampled_from(["q", "artist", "genre", "page", "pageSize", "other"]),
-    st.text(max_size=300),
-))
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    params=st.dictionaries(
+        st.sampled_from(["q", "artist", "genre", "page", "pageSize", "other"]),
+        st.text(max_size=300),
+    )
+)
 def test_track_list_never_fails_with_500(api_client, params):
     response = api_client.get("/api/tracks", params)
     assert response.status_code in (200, 400, 404)

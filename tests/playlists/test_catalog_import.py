@@ -3,8 +3,8 @@ import gzip
 import json
 
 import pytest
-from django.db import connection  # noqa: F401 - used by skipif strings
 from django.core.management import call_command
+from django.db import connection  # noqa: F401 - used by skipif strings
 
 from playlists.models import Track
 from playlists.services import catalog
@@ -19,10 +19,20 @@ HEADER = (
 )
 
 
-def _row(track_id, name="Song", artist="Band", genre="pop", playlist="p1", energy="0.8",
-         tempo="120.5", key="5"):
-    return (f"{track_id},{name},{artist},55,alb1,Album,2019-06-14,Mix {playlist},{playlist},"
-            f"{genre},dance {genre},0.7,{energy},{key},-5.2,1,0.05,0.1,0,0.1,0.5,{tempo},200000")
+def _row(
+    track_id,
+    name="Song",
+    artist="Band",
+    genre="pop",
+    playlist="p1",
+    energy="0.8",
+    tempo="120.5",
+    key="5",
+):
+    return (
+        f"{track_id},{name},{artist},55,alb1,Album,2019-06-14,Mix {playlist},{playlist},"
+        f"{genre},dance {genre},0.7,{energy},{key},-5.2,1,0.05,0.1,0,0.1,0.5,{tempo},200000"
+    )
 
 
 def _write(path, rows, gz=False):
@@ -36,11 +46,14 @@ def _write(path, rows, gz=False):
 
 
 def test_import_merges_repeated_rows_into_one_track_with_all_memberships(tmp_path):
-    path = _write(tmp_path / "songs.csv", [
-        _row("t1", genre="pop", playlist="p1"),
-        _row("t2", name="Other", genre="rock", playlist="p1"),
-        _row("t1", genre="edm", playlist="p2"),
-    ])
+    path = _write(
+        tmp_path / "songs.csv",
+        [
+            _row("t1", genre="pop", playlist="p1"),
+            _row("t2", name="Other", genre="rock", playlist="p1"),
+            _row("t1", genre="edm", playlist="p2"),
+        ],
+    )
     result = catalog.tracks_import(path=path)
     assert (result.created, result.updated, result.skipped) == (2, 0, 0)
     track = Track.objects.get(external_id="t1")
@@ -52,9 +65,14 @@ def test_import_merges_repeated_rows_into_one_track_with_all_memberships(tmp_pat
 
 
 def test_import_splits_across_batches_without_double_counting(tmp_path):
-    path = _write(tmp_path / "songs.csv", [
-        _row("t1", playlist="p1"), _row("t2"), _row("t1", genre="rock", playlist="p2"),
-    ])
+    path = _write(
+        tmp_path / "songs.csv",
+        [
+            _row("t1", playlist="p1"),
+            _row("t2"),
+            _row("t1", genre="rock", playlist="p2"),
+        ],
+    )
     result = catalog.tracks_import(path=path, batch_size=1)
     assert (result.created, result.updated) == (2, 0)
     assert Track.objects.get(external_id="t1").metadata["genres"] == ["pop", "rock"]
@@ -73,15 +91,19 @@ def test_import_is_idempotent_and_updates_changed_rows(tmp_path):
 
 
 def test_import_reports_bad_rows_by_line_and_keeps_good_ones(tmp_path):
-    path = _write(tmp_path / "songs.csv.gz", [
-        _row("good1"),                      # line 2
-        _row("bad1", name="NA"),            # line 3: missing title
-        _row("bad2", energy="1.5"),         # line 4: out of range
-        _row("bad3", tempo="fast"),         # line 5: not a number
-        _row("bad4") + ",extra",            # line 6: too many cells
-        _row("bad5", key="2.5"),            # line 7: key not whole
-        _row("good2"),                      # line 8
-    ], gz=True)
+    path = _write(
+        tmp_path / "songs.csv.gz",
+        [
+            _row("good1"),  # line 2
+            _row("bad1", name="NA"),  # line 3: missing title
+            _row("bad2", energy="1.5"),  # line 4: out of range
+            _row("bad3", tempo="fast"),  # line 5: not a number
+            _row("bad4") + ",extra",  # line 6: too many cells
+            _row("bad5", key="2.5"),  # line 7: key not whole
+            _row("good2"),  # line 8
+        ],
+        gz=True,
+    )
     result = catalog.tracks_import(path=path)
     assert result.created == 2 and result.skipped == 5
     reasons = {r.line: r.reason for r in result.rejected}
@@ -96,8 +118,14 @@ def test_import_reports_bad_rows_by_line_and_keeps_good_ones(tmp_path):
 def test_import_jsonl_with_nested_features(tmp_path):
     path = tmp_path / "tracks.jsonl"
     lines = [
-        {"external_id": "j1", "title": "Night", "artist": "Owl", "genre": "Jazz",
-         "features": {"energy": 0.2, "tempo": 90}, "metadata": {"explicit": False}},
+        {
+            "external_id": "j1",
+            "title": "Night",
+            "artist": "Owl",
+            "genre": "Jazz",
+            "features": {"energy": 0.2, "tempo": 90},
+            "metadata": {"explicit": False},
+        },
         "not json",
         {"external_id": "j2", "artist": "No Title"},
         [1, 2],
@@ -106,7 +134,9 @@ def test_import_jsonl_with_nested_features(tmp_path):
     result = catalog.tracks_import(path=path)
     assert result.created == 1
     assert {r.line: r.reason for r in result.rejected} == {
-        2: "invalid JSON: Expecting value", 3: "missing title", 4: "not a JSON object",
+        2: "invalid JSON: Expecting value",
+        3: "missing title",
+        4: "not a JSON object",
     }
     track = Track.objects.get(external_id="j1")
     assert track.genre == "jazz" and track.features == {"energy": 0.2, "tempo": 90.0}
@@ -143,7 +173,6 @@ def test_import_real_spotify_catalog(datasets_dir):
 
 @pytest.mark.skipif("connection.vendor != 'postgresql'")
 def test_big_import_rebuilds_search_indexes_even_after_a_failure(tmp_path, monkeypatch):
-    from django.db import connection
 
     def index_names():
         with connection.cursor() as cursor:

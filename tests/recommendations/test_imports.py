@@ -13,7 +13,8 @@ pytestmark = pytest.mark.django_db
 def _hetrec(tmp_path, rows):
     (tmp_path / "artists.dat").write_text(
         "id\tname\turl\tpictureURL\r\n1\tMALICE MIZER\thttp://x\thttp://y\r\n2\tDiary\tu\tp\r\n",
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     path = tmp_path / "user_artists.dat"
     path.write_text("userID\tartistID\tweight\r\n" + "".join(r + "\r\n" for r in rows))
     return path
@@ -24,7 +25,8 @@ def test_hetrec_import_creates_users_artist_tracks_and_plays(tmp_path):
     result = imports.interactions_import(path=path)
     assert (result.created, result.users_created, result.tracks_created) == (3, 2, 2)
     assert [(r.line, r.reason) for r in result.rejected] == [
-        (5, "expected userID, artistID, weight as integers")]
+        (5, "expected userID, artistID, weight as integers")
+    ]
     track = Track.objects.get(external_id="lastfm-artist-1")
     assert track.title == track.artist == "MALICE MIZER"
     play = Interaction.objects.get(user__username="lastfm_2", track=track)
@@ -51,12 +53,17 @@ def test_csv_import_rejects_bad_rows_and_keeps_good_ones(tmp_path, capsys):
         "bob,sp-404,play,\n"
         "x,sp-1,play,\n"
         "carol,sp-1,love,\n"
-        "carol,sp-1,skip,yesterday\n")
+        "carol,sp-1,skip,yesterday\n"
+    )
     call_command("import_interactions", str(path))
     out, err = capsys.readouterr()
     assert "created 2 interactions, 1 users" in out
-    for line, reason in [(4, "unknown track 'sp-404'"), (5, "user must be"),
-                         (6, "type must be one of"), (7, "timestamp is neither")]:
+    for line, reason in [
+        (4, "unknown track 'sp-404'"),
+        (5, "user must be"),
+        (6, "type must be one of"),
+        (7, "timestamp is neither"),
+    ]:
         assert f"events.csv:{line}: skipped: {reason}" in err
     like = Interaction.objects.get(user__username="alice")
     assert like.type == "like" and like.created_at.isoformat() == "2024-05-01T10:00:00+00:00"

@@ -1,4 +1,5 @@
 """python manage.py seed_demo [--tracks N --users N --seed S] [--if-empty]"""
+
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
@@ -13,8 +14,9 @@ class Command(BaseCommand):
         parser.add_argument("--tracks", type=int, default=5000)
         parser.add_argument("--users", type=int, default=20)
         parser.add_argument("--seed", type=int, default=7)
-        parser.add_argument("--if-empty", action="store_true",
-                            help="do nothing when the catalog already has tracks")
+        parser.add_argument(
+            "--if-empty", action="store_true", help="do nothing when the catalog already has tracks"
+        )
 
     def handle(self, *args, tracks: int, users: int, seed: int, if_empty: bool, **options):
         if tracks < 0 or users < 0:
@@ -22,8 +24,9 @@ class Command(BaseCommand):
         if if_empty and Track.objects.exists():
             self.stdout.write("catalog not empty: nothing seeded")
             return
-        with tqdm(total=tracks, unit="track", desc="seed", disable=None,
-                  file=self.stderr._out) as bar:
+        with tqdm(
+            total=tracks, unit="track", desc="seed", disable=None, file=self.stderr._out
+        ) as bar:
             result = demo.demo_seed(tracks=tracks, users=users, seed=seed, on_progress=bar.update)
         self.stdout.write(
             f"seeded {result.tracks} tracks, {result.users} users, "

@@ -1,4 +1,5 @@
 """python manage.py import_interactions PATH [--format hetrec|csv]"""
+
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
@@ -10,13 +11,19 @@ SHOWN_REJECTS = 50
 
 
 class Command(BaseCommand):
-    help = ("Import listening data: HetRec Last.fm user_artists.dat, or a CSV with "
-            "user,track_external_id,type,timestamp.")
+    help = (
+        "Import listening data: HetRec Last.fm user_artists.dat, or a CSV with "
+        "user,track_external_id,type,timestamp."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("path", type=Path)
-        parser.add_argument("--format", choices=["hetrec", "csv"], default=None,
-                            help="file format (default: detected from the header)")
+        parser.add_argument(
+            "--format",
+            choices=["hetrec", "csv"],
+            default=None,
+            help="file format (default: detected from the header)",
+        )
 
     def handle(self, *args, path: Path, format: str | None, **options):
         if not path.is_file():
