@@ -5,7 +5,8 @@ import pytest
 from mlcore.datasets import default_data_dir
 from mlcore.evaluate import run
 
-pytestmark = pytest.mark.slow
+# The real-data runs take minutes (more on a busy host): lift the suite-wide 300 s timeout.
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(3600)]
 
 
 @pytest.fixture(scope="module")
