@@ -68,7 +68,7 @@ def tracks_fetch(ids: list[str]) -> dict[str, dict[str, Any]]:
     """Track rows by id (plain dicts); ids no longer in the catalog are simply missing."""
     if not ids:
         return {}
-    rows = Track.objects.filter(pk__in=ids).values(*TRACK_FIELDS)
+    rows = Track.objects.filter(pk__in=ids).order_by().values(*TRACK_FIELDS)
     return {str(r["id"]): dict(r, id=str(r["id"])) for r in rows}
 
 
@@ -204,7 +204,7 @@ def pool_global(size: int = 400) -> list[dict[str, Any]]:
         Track.objects.annotate(pop=Cast(KeyTextTransform("popularity", "metadata"), FloatField()))
         .exclude(pop__isnull=True).order_by("-pop").values(*TRACK_FIELDS)[:size])
     if len(by_pop) < size:  # catalogs without popularity metadata
-        by_pop += list(Track.objects.values(*TRACK_FIELDS)[:size])
+        by_pop += list(Track.objects.order_by().values(*TRACK_FIELDS)[:size])
     fetched = tracks_fetch(top_ids)
     seen: set[str] = set()
     rows = []

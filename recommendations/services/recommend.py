@@ -251,7 +251,9 @@ def playlist_generate(
                                fields={"length": ["an integer from 1 to 100"]})
     ctx, ranges, genres = generation_context_parse(context)
     seeds = _seed_ids(seed_track_ids or [])
-    qs = Track.objects.all()
+    # No ORDER BY (Track's default is artist, title): LIMIT then stops at the first matches
+    # instead of walking the whole catalog in index order.
+    qs = Track.objects.order_by()
     if genres:
         qs = qs.filter(genre__in=genres)
     for feat, (lo, hi) in ranges.items():
@@ -285,7 +287,7 @@ def playlist_generate(
     if model_recs:
         for r in qs.filter(pk__in=[i for i, _ in model_recs]).values(*ranking.TRACK_FIELDS):
             cand[str(r["id"])] = dict(r, id=str(r["id"]))
-    for r in qs.values(*ranking.TRACK_FIELDS)[:1500]:
+    for r in qs.values(*ranking.TRACK_FIELDS)[:500]:
         cand.setdefault(str(r["id"]), dict(r, id=str(r["id"])))
     for r in ranking.fallback_candidates(profile, extra_genres=set(genres)):
         if (not genres or r.get("genre") in genres) and ranking.in_ranges(r, ranges):
