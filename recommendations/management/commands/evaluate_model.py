@@ -3,11 +3,11 @@ import json
 import sys
 
 from django.core.management.base import BaseCommand, CommandError
+from tqdm import tqdm
 
 from audotics.exceptions import ApplicationError
 from recommendations.models import ModelVersion
 from recommendations.services import training
-from tqdm import tqdm
 
 
 class Command(BaseCommand):
