@@ -57,9 +57,14 @@ def _clear_cache():
 
 
 @pytest.fixture(autouse=True)
-def _fast_hashers(settings):
-    """Argon2 costs ~50 ms a hash; tests that are not about hashing use MD5 instead."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+def _fast_hashers(request, settings):
+    """Argon2 costs ~50 ms a hash; tests that are not about hashing use MD5 instead.
+
+    Not for `services` tests: their users sign in to server processes that run the project's
+    own hashers, which (rightly) cannot verify an MD5 hash.
+    """
+    if request.node.get_closest_marker("services") is None:
+        settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture

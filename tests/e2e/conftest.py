@@ -41,7 +41,7 @@ def _manage(env: dict, *args: str) -> None:
                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=300)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def server(tmp_path_factory):
     """Base URL of a daphne server on the embedded defaults (SQLite, in-memory channel layer)."""
     home = tmp_path_factory.mktemp("audotics_home")
@@ -80,7 +80,7 @@ def server(tmp_path_factory):
     log.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser():
     from playwright.sync_api import sync_playwright
 
