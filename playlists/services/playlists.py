@@ -361,12 +361,13 @@ def playlist_tracks_add(
     )
     for entry in created:
         entry.added_by = user
-    Interaction.objects.bulk_create(
+    added = Interaction.objects.bulk_create(
         [
             Interaction(user=user, track_id=tid, type=Interaction.Type.ADD, context=locked.context)
             for tid in ids
         ]
     )
+    transaction.on_commit(lambda: _interactions_apply(user_id=str(user.pk), interactions=added))
     _record(
         locked,
         user=user,
@@ -544,3 +545,13 @@ def playlist_collaborator_remove(
     pid = str(locked.pk)
     transaction.on_commit(lambda: broadcast.playlist_member_removed(pid, str(target_id)))
 
+
+def _interactions_apply(*, user_id: str, interactions: list[Interaction]) -> None:
+    """Adds are a taste signal: fold them into the serving model and drop cached lists."""
+    # Imported here: the recommendations services import the playlist services to save lists.
+    from recommendations.services import user_interactions_apply
+
+    try:
+        user_interactions_apply(user_id=user_id, interactions=interactions)
+    except Exception:  # the playlist change is committed; a stale suggestion list is not fatal
+        logger.exception("Could not fold playlist adds into recommendations for %s", user_id)

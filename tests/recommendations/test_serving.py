@@ -157,3 +157,23 @@ def test_serving_never_imports_tensorflow(tmp_path):
     result = json.loads(out.stdout.strip().splitlines()[-1])
     assert result["status"] == 200 and result["version"]
     assert result["tensorflow"] is False
+
+
+def test_adding_tracks_to_a_playlist_feeds_recommendations(
+    logged_in_api_client, django_capture_on_commit_callbacks
+):
+    from tests.factories import PlaylistFactory
+
+    tracks = make_catalog(per_genre=20, artists_per_genre=10)
+    user = logged_in_api_client.user
+    install_embedding_model(tracks, [user], user_genres={user.pk: "pop"})
+    rock_before = genre_share(_recs(logged_in_api_client)["tracks"], "rock")
+    playlist = PlaylistFactory(owner=user)
+    rock = [str(t.pk) for t in tracks if t.genre == "rock"][:6]
+    with django_capture_on_commit_callbacks(execute=True):
+        response = logged_in_api_client.put(
+            f"/api/playlists/{playlist.pk}/tracks", {"trackIds": rock}, format="json"
+        )
+    assert response.status_code == 200
+    rock_after = genre_share(_recs(logged_in_api_client)["tracks"], "rock")  # cache dropped
+    assert rock_after >= rock_before + 0.3, (rock_before, rock_after)
