@@ -111,6 +111,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=600)
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--keep", action="store_true", help="reuse an existing CSV and database")
+    parser.add_argument("--reuse-csv", action="store_true", help="reuse the CSV, import again")
     args = parser.parse_args()
     url = os.environ.get("DATABASE_URL", "")
     if not url.startswith("postgres"):
@@ -127,7 +128,7 @@ def main() -> None:
     out.mkdir(parents=True, exist_ok=True)
     csv_path = out / f"catalog-{args.tracks}.csv"
 
-    if not (args.keep and csv_path.exists()):
+    if not ((args.keep or args.reuse_csv) and csv_path.exists()):
         t0 = time.monotonic()
         rows = write_csv(csv_path, args.tracks)
         print(f"wrote {rows} rows for {args.tracks} tracks in {time.monotonic() - t0:.0f} s")
