@@ -10,19 +10,19 @@ from django.http import Http404
 
 from .models import Collaborator, Playlist, PlaylistEvent, PlaylistTrack, Track
 
-SEARCH_CANDIDATES = 500
-# Below this many substring matches, near misses (typos) are added on PostgreSQL.
-FUZZY_BELOW = 20
+# Matches ranked per query: when more tracks match, they are all good matches, and ranking an
+# arbitrary 200 of them keeps a common word over a million tracks as fast as a rare one.
+SEARCH_CANDIDATES = 200
+FUZZY_THRESHOLD = 0.5
 
 
 def track_list(*, q: str = "", artist: str = "", genre: str = "") -> QuerySet[Track]:
     """Tracks matching a free-text query on title or artist, and exact artist/genre filters.
 
-    A query first takes up to SEARCH_CANDIDATES tracks whose title or artist contains it
-    (case-insensitive; PostgreSQL serves this from the trigram GIN indexes). When that finds
-    fewer than a page, PostgreSQL adds near misses (a typo) by pg_trgm word similarity. The
-    candidates are then ranked by how well title or artist match. Capping the candidates keeps
-    a common word over a million tracks as fast as a rare one; `count` is then at most the cap.
+    A query takes up to SEARCH_CANDIDATES tracks whose title or artist contains it
+    (case-insensitive; PostgreSQL serves this from the trigram GIN indexes). When nothing
+    contains it, PostgreSQL looks for near misses (a typo) by pg_trgm word similarity. The
+    candidates are then ranked by how well title or artist match; `count` is at most the cap.
     """
     tracks = Track.objects.all()
     if artist:
@@ -33,17 +33,25 @@ def track_list(*, q: str = "", artist: str = "", genre: str = "") -> QuerySet[Tr
     if not q:
         return tracks.order_by("artist", "title", "id")
     unordered = tracks.order_by()
-    ids = list(unordered.filter(Q(title__ilike=q) | Q(artist__ilike=q))
-               .values_list("id", flat=True)[:SEARCH_CANDIDATES])
+    ids = list(
+        unordered.filter(Q(title__ilike=q) | Q(artist__ilike=q)).values_list("id", flat=True)[
+            :SEARCH_CANDIDATES
+        ]
+    )
     if connection.vendor != "postgresql":
         matches = Track.objects.filter(id__in=ids).order_by("artist", "title", "id")
         matches.known_count = len(ids)
         return matches
-    if len(ids) < FUZZY_BELOW:
-        ids += list(unordered.filter(Q(title__trigram_word_similar=q)
-                                     | Q(artist__trigram_word_similar=q))
-                    .exclude(id__in=ids)
-                    .values_list("id", flat=True)[:SEARCH_CANDIDATES - len(ids)])
+    if not ids:
+        # Nothing contains the query: look for near misses. pg_trgm's default word-similarity
+        # threshold (0.6) misses a swapped pair of letters in a short word; 0.5 catches it.
+        with connection.cursor() as cursor:
+            cursor.execute("SET pg_trgm.word_similarity_threshold = %s", [FUZZY_THRESHOLD])
+        ids = list(
+            unordered.filter(
+                Q(title__trigram_word_similar=q) | Q(artist__trigram_word_similar=q)
+            ).values_list("id", flat=True)[:SEARCH_CANDIDATES]
+        )
     rank = Greatest(TrigramWordSimilarity(q, "title"), TrigramWordSimilarity(q, "artist"))
     ranked = (Track.objects.filter(id__in=ids).annotate(rank=rank)
               .order_by("-rank", "artist", "title", "id"))
