@@ -894,11 +894,19 @@ class HybridRecommender:
             n_u = len(users)
             uvec = np.zeros((n_u, self._user_vec.shape[1]), np.float32)
             uvec[: len(self._user_vec)] = self._user_vec
-            hist = sp.lil_matrix((n_u, len(self._items)), dtype=np.float32)
-            hist[: self._hist.shape[0]] = self._hist
+            # Assemble in COO: a LIL/dense detour costs minutes and GBs on 1M-item catalogs.
+            base = self._hist.tocoo()
+            keep = ~np.isin(base.row, np.fromiter(self._overlay_hist, dtype=np.int64))
+            rows, cols, vals = [base.row[keep]], [base.col[keep]], [base.data[keep]]
             for u, (h, w) in self._overlay_hist.items():
-                hist[u] = 0
-                hist[u, h] = w
+                rows.append(np.full(len(h), u))
+                cols.append(np.asarray(h))
+                vals.append(np.asarray(w))
+            hist = sp.csr_matrix(
+                (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
+                shape=(n_u, len(self._items)),
+                dtype=np.float32,
+            )
             for u, vec in self._overlay_vec.items():
                 uvec[u] = vec
             if self._als_user is not None:
