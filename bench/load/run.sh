@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Production-like load run: 2 web workers (round robin by locust users), sockets on ASGI,
 # Celery worker, PostgreSQL database audotics_load, Redis db 9; locust headless, CSV out.
-#   bench/load/run.sh LAYOUT USERS DURATION [RUNS]
+#   [SPAWN_RATE=users/s] bench/load/run.sh LAYOUT USERS DURATION [RUNS]
 #   LAYOUT=asgi: REST and sockets on 2 uvicorn workers
 #   LAYOUT=wsgi: REST on 2 gunicorn (sync) workers; sockets on 1 uvicorn worker
 set -euo pipefail
@@ -56,7 +56,7 @@ for run in $(seq "$RUNS"); do
   echo "== $LAYOUT users=$USERS duration=$DURATION run=$run  uptime: $(uptime)"
   PREFIX="$OUT/${LAYOUT}_u${USERS}_r${run}"
   LOAD_HOSTS="http://127.0.0.1:$P1,http://127.0.0.1:$P2" LOAD_WS_HOST=$WS \
-    $BIN/locust -f bench/load/locustfile.py --headless -u "$USERS" -r "$USERS" -t "$DURATION" \
+    $BIN/locust -f bench/load/locustfile.py --headless -u "$USERS" -r "${SPAWN_RATE:-$USERS}" -t "$DURATION" \
     --csv "$PREFIX" --only-summary --loglevel WARNING >"$PREFIX.log" 2>&1 || true
   $BIN/python bench/load/summary.py "${PREFIX}_stats.csv"
 done
