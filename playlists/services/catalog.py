@@ -28,6 +28,8 @@ from ..search_indexes import trigram_indexes_deferred
 from .bulk import tracks_bulk_insert
 
 MAX_TEXT = 300
+# Rejected rows printed by the import commands; the rest are counted (or written with --rejects).
+SHOWN_REJECTS = 50
 # Columns of the Spotify CSV that feed each Track field; JSON Lines may use either spelling.
 _ALIASES = {
     "external_id": ("external_id", "track_id", "id"),
@@ -65,6 +67,13 @@ class ImportResult:
             f"created {self.created}, updated {self.updated}, skipped {self.skipped} "
             f"in {self.seconds:.1f} s"
         )
+
+    def rejected_lines(self, file_name: str, shown: int = SHOWN_REJECTS) -> list[str]:
+        """`file:line: skipped: reason` for the first `shown` rejects, then how many more."""
+        lines = [f"{file_name}:{r.line}: skipped: {r.reason}" for r in self.rejected[:shown]]
+        if len(self.rejected) > shown:
+            lines.append(f"... and {len(self.rejected) - shown} more rejected rows")
+        return lines
 
 
 @dataclass

@@ -188,3 +188,11 @@ def test_big_import_rebuilds_search_indexes_even_after_a_failure(tmp_path, monke
     with pytest.raises(RuntimeError):
         catalog.tracks_import(path=path)
     assert {"track_title_trgm_idx", "track_artist_trgm_idx"} <= index_names()
+
+
+def test_import_command_caps_printed_rejects_and_points_to_the_full_list(tmp_path, capsys):
+    path = _write(tmp_path / "songs.csv", [_row(f"bad{i}", energy="9") for i in range(52)])
+    call_command("import_tracks", str(path))
+    err = capsys.readouterr().err
+    assert err.count("skipped: energy out of range") == catalog.SHOWN_REJECTS
+    assert "... and 2 more rejected rows (use --rejects FILE to list them all)" in err

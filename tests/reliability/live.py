@@ -2,6 +2,7 @@
 PostgreSQL cluster. The machine's shared Redis/PostgreSQL are never stopped."""
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import shutil
@@ -195,3 +196,12 @@ def http(method: str, url: str, token: str | None = None, body=None, timeout: fl
     except ValueError:
         parsed = {"_raw": payload[:200].decode(errors="replace")}
     return status, parsed, time.monotonic() - started
+
+
+async def next_frame_of(ws, types, timeout=10):
+    """The next WebSocket frame whose type is one of `types` (others are skipped)."""
+    async with asyncio.timeout(timeout):
+        while True:
+            frame = json.loads(await ws.recv())
+            if frame["type"] in types:
+                return frame

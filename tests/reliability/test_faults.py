@@ -1,7 +1,6 @@
 """Faults on real processes: Redis stopped, PostgreSQL restarted, a Celery worker and a web worker
 SIGKILLed. Private Redis/PostgreSQL instances on free ports: the shared ones are never touched."""
 import asyncio
-import json
 import os
 import signal
 import subprocess
@@ -25,6 +24,7 @@ from tests.reliability.live import (
     PrivatePostgres,
     Server,
     http,
+    next_frame_of,
     private_redis,
     server_env,
 )
@@ -54,14 +54,6 @@ def _assert_log_consistent(playlist_id) -> tuple[int, list]:
 # ---------------------------------------------------------------------------- Redis stopped
 
 
-async def _frame(ws, types, timeout=10):
-    async with asyncio.timeout(timeout):
-        while True:
-            frame = json.loads(await ws.recv())
-            if frame["type"] in types:
-                return frame
-
-
 async def test_redis_stopped_during_traffic(services_db_url, tmp_path):
     owner = await db(UserFactory)()
     playlist = await db(PlaylistFactory)(owner=owner, is_collaborative=True)
@@ -77,11 +69,11 @@ async def test_redis_stopped_during_traffic(services_db_url, tmp_path):
                 http, "POST", server.url + "/api/auth/ws-ticket", friend_token)
             assert status == 200, ticket
             ws = await ws_connect(server.url, playlist.pk, ticket["ticket"])
-            assert (await _frame(ws, {"SNAPSHOT"}))["version"] == 0
+            assert (await next_frame_of(ws, {"SNAPSHOT"}))["version"] == 0
             status, _, _ = await asyncio.to_thread(http, "PUT", base + "/tracks", token,
                                                    {"trackIds": tracks[:2]})
             assert status == 200
-            assert (await _frame(ws, {"TRACK_ADDED"}))["version"] == 1
+            assert (await next_frame_of(ws, {"TRACK_ADDED"}))["version"] == 1
 
             redis.stop()
             outcomes = []
@@ -118,7 +110,7 @@ async def test_redis_stopped_during_traffic(services_db_url, tmp_path):
                 if status == 200:
                     try:
                         ws2 = await ws_connect(server.url, playlist.pk, ticket["ticket"])
-                        snapshot = await _frame(ws2, {"SNAPSHOT"})
+                        snapshot = await next_frame_of(ws2, {"SNAPSHOT"})
                         break
                     except (ConnectionClosed, OSError):
                         pass
@@ -129,7 +121,7 @@ async def test_redis_stopped_during_traffic(services_db_url, tmp_path):
             status, body, _ = await asyncio.to_thread(http, "PUT", base + "/tracks", token,
                                                       {"trackIds": [tracks[-1]]})
             assert status == 200, body
-            event = await _frame(ws2, {"TRACK_ADDED"})
+            event = await next_frame_of(ws2, {"TRACK_ADDED"})
             assert event["version"] == snapshot["version"] + 1
             await ws2.close()
             if not told:

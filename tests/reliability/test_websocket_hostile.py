@@ -12,7 +12,7 @@ from websockets.exceptions import ConnectionClosed
 from collaboration.consumers import MAX_FRAME, RATE_BURST, RATE_PER_SECOND
 from tests.collaboration.live import access_token, ws_connect
 from tests.factories import CollaboratorFactory, PlaylistFactory, TrackFactory, UserFactory
-from tests.reliability.live import Server, http, server_env
+from tests.reliability.live import Server, http, next_frame_of, server_env
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 db = database_sync_to_async
@@ -31,14 +31,6 @@ HOSTILE = [
 ]
 
 
-async def _frame(ws, types, timeout=10):
-    async with asyncio.timeout(timeout):
-        while True:
-            frame = json.loads(await ws.recv())
-            if frame["type"] in types:
-                return frame
-
-
 async def test_hostile_client_does_not_affect_other_members(services_db_url, tmp_path):
     owner = await db(UserFactory)()
     playlist = await db(PlaylistFactory)(owner=owner, is_collaborative=True)
@@ -54,7 +46,7 @@ async def test_hostile_client_does_not_affect_other_members(services_db_url, tmp
                 http, "POST", server.url + "/api/auth/ws-ticket", await db(access_token)(user))
             assert status == 200, body
             ws = await ws_connect(server.url, playlist.pk, body["ticket"])
-            await _frame(ws, {"SNAPSHOT"})
+            await next_frame_of(ws, {"SNAPSHOT"})
             return ws
 
         bad = await connect(attacker)
@@ -96,7 +88,7 @@ async def test_hostile_client_does_not_affect_other_members(services_db_url, tmp
                 http, "PUT", f"{server.url}/api/playlists/{playlist.pk}/tracks", owner_token,
                 {"trackIds": [track]})
             assert status == 200, body
-            event = await _frame(good, {"TRACK_ADDED"}, timeout=5)
+            event = await next_frame_of(good, {"TRACK_ADDED"}, timeout=5)
             latencies.append(time.time() - sent)
             assert event["version"] == n + 1
         await asyncio.wait_for(flooding, 30)
@@ -111,7 +103,7 @@ async def test_hostile_client_does_not_affect_other_members(services_db_url, tmp
         assert errors.count("rate_limited") > FLOOD / 2
         assert max(latencies) < 2.0, latencies
         await good.send(json.dumps({"type": "PING", "requestId": "still-here"}))
-        assert (await _frame(good, {"PONG"}))["requestId"] == "still-here"
+        assert (await next_frame_of(good, {"PONG"}))["requestId"] == "still-here"
         assert server.proc.poll() is None
         print(f"victim event latency max {max(latencies) * 1000:.0f} ms; flood {FLOOD} frames "
               f"in {flood_seconds:.1f}s: {len(pongs)} answered, "

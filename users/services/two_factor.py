@@ -69,6 +69,18 @@ def two_factor_setup(*, user: User) -> dict[str, str]:
 
 
 @sensitive_variables("otp")
+def _code_check(*, device: TOTPDevice, otp: str) -> None:
+    """A current, not yet used code for this device, or a 400 naming the `otp` field."""
+    if not device.verify_token(otp):
+        raise ApplicationError(
+            "The one-time code is not valid.",
+            code="invalid_otp",
+            status=400,
+            fields={"otp": ["The one-time code is not valid."]},
+        )
+
+
+@sensitive_variables("otp")
 def two_factor_confirm(*, user: User, otp: str) -> None:
     """Activate the pending device once the user proves it works with a current code."""
     with transaction.atomic():
@@ -82,13 +94,7 @@ def two_factor_confirm(*, user: User, otp: str) -> None:
             raise ApplicationError(
                 "Start two-factor setup first.", code="two_factor_not_set_up", status=400
             )
-        if not device.verify_token(otp):
-            raise ApplicationError(
-                "The one-time code is not valid.",
-                code="invalid_otp",
-                status=400,
-                fields={"otp": ["The one-time code is not valid."]},
-            )
+        _code_check(device=device, otp=otp)
         device.confirmed = True
         device.save(update_fields=["confirmed"])
         TOTPDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
@@ -112,11 +118,5 @@ def two_factor_disable(*, user: User, password: str, otp: str) -> None:
                 code="two_factor_not_enabled",
                 status=400,
             )
-        if not device.verify_token(otp):
-            raise ApplicationError(
-                "The one-time code is not valid.",
-                code="invalid_otp",
-                status=400,
-                fields={"otp": ["The one-time code is not valid."]},
-            )
+        _code_check(device=device, otp=otp)
         TOTPDevice.objects.filter(user=user).delete()

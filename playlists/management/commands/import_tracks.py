@@ -7,8 +7,6 @@ from tqdm import tqdm
 
 from playlists.services import catalog
 
-SHOWN_REJECTS = 50
-
 
 class Command(BaseCommand):
     help = "Import tracks from a Spotify-style CSV (plain or gzip) or a JSON Lines file."
@@ -59,13 +57,11 @@ class Command(BaseCommand):
             )
         finally:
             bar.close()
-        for row in result.rejected[:SHOWN_REJECTS]:
-            self.stderr.write(f"{path.name}:{row.line}: skipped: {row.reason}")
-        if len(result.rejected) > SHOWN_REJECTS:
-            self.stderr.write(
-                f"... and {len(result.rejected) - SHOWN_REJECTS} more rejected rows"
-                + ("" if rejects else " (use --rejects FILE to list them all)")
-            )
+        lines = result.rejected_lines(path.name)
+        if len(result.rejected) > catalog.SHOWN_REJECTS and not rejects:
+            lines[-1] += " (use --rejects FILE to list them all)"
+        for line in lines:
+            self.stderr.write(line)
         if rejects:
             with open(rejects, "w", encoding="utf-8") as out:
                 out.write("line,reason\n")

@@ -7,8 +7,6 @@ from tqdm import tqdm
 
 from recommendations.services import imports
 
-SHOWN_REJECTS = 50
-
 
 class Command(BaseCommand):
     help = (
@@ -33,8 +31,6 @@ class Command(BaseCommand):
                 result = imports.interactions_import(path=path, fmt=format, on_progress=bar.update)
             except ValueError as exc:
                 raise CommandError(str(exc)) from exc
-        for row in result.rejected[:SHOWN_REJECTS]:
-            self.stderr.write(f"{path.name}:{row.line}: skipped: {row.reason}")
-        if len(result.rejected) > SHOWN_REJECTS:
-            self.stderr.write(f"... and {len(result.rejected) - SHOWN_REJECTS} more rejected rows")
+        for line in result.rejected_lines(path.name):
+            self.stderr.write(line)
         self.stdout.write(result.summary())
