@@ -337,6 +337,7 @@ def main() -> None:
     ap.add_argument("--skip-api", action="store_true")
     ap.add_argument("--only-profile", action="store_true")
     ap.add_argument("--rebuild-model", action="store_true")
+    ap.add_argument("--setup-only", action="store_true", help="stop after the data and model")
     args = ap.parse_args()
     url = os.environ.get("DATABASE_URL", "")
     if not url.startswith("postgres") or not os.environ.get("REDIS_URL"):
@@ -365,6 +366,8 @@ def main() -> None:
         subprocess.run(["psql", url, "-qc", "VACUUM ANALYZE"], check=True)
     if not args.keep or args.rebuild_model:
         build_model(args)
+    if args.setup_only:
+        return
     if args.only_profile:
         profile_misses()
         return

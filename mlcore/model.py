@@ -703,8 +703,112 @@ class HybridRecommender:
         k: int = 20,
         exclude_seen: bool = True,
         context: Mapping[str, object] | None = None,
+        exclude: Mapping[str, Iterable[str]] | None = None,
+        max_per_group: int | None = None,
+        ef_search: int | None = None,
+        chunk: int = 2048,
     ) -> dict[str, list[tuple[str, float]]]:
-        return {str(u): self.recommend(str(u), k, exclude_seen, context) for u in user_ids}
+        """Top-k for many users; users the model does not know are left out of the answer.
+
+        ``exclude`` maps a user id to items to leave out (besides the history when
+        ``exclude_seen``); ``max_per_group`` caps items per group (artist) in each list.
+        A retrieval-only model (no re-ranker) answers each chunk of users with one index
+        search and array operations, no Python work per user; with a re-ranker every user
+        goes through ``recommend``'s two stages.
+        """
+        self._check()
+        exclude = exclude or {}
+        known = [(str(u), self._users.get(str(u))) for u in user_ids]
+        known = [(u, i) for u, i in known if i >= 0]
+        out: dict[str, list[tuple[str, float]]] = {}
+        for s in range(0, len(known), chunk):
+            part = known[s : s + chunk]
+            if self._head is None:
+                out.update(self._retrieve_batch(part, k, exclude_seen, context, exclude,
+                                                max_per_group, ef_search))
+                continue
+            for uid, u in part:
+                extra = list(exclude.get(uid, ()))
+                want = k * 3 if max_per_group else k
+                ranked = self._rank(self._profile(u, context), want, exclude_seen, None, extra)
+                out[uid] = self._group_cap(ranked, k, max_per_group)
+        return out
+
+    def _group_cap(
+        self, ranked: list[tuple[str, float]], k: int, cap: int | None
+    ) -> list[tuple[str, float]]:
+        if not cap:
+            return ranked[:k]
+        seen: dict[int, int] = {}
+        out = []
+        for item, score in ranked:
+            g = int(self._group[self._items.get(item)])
+            if g >= 0 and seen.get(g, 0) >= cap:
+                continue
+            seen[g] = seen.get(g, 0) + 1
+            out.append((item, score))
+            if len(out) == k:
+                break
+        return out
+
+    def _retrieve_batch(
+        self,
+        users: list[tuple[str, int]],
+        k: int,
+        exclude_seen: bool,
+        context: Mapping[str, object] | None,
+        exclude: Mapping[str, Iterable[str]],
+        max_per_group: int | None,
+        ef_search: int | None,
+    ) -> dict[str, list[tuple[str, float]]]:
+        n_items = len(self._items)
+        ex_rows, ex_cols = [], []
+        queries = np.empty((len(users), self._item_vec.shape[1]), np.float32)
+        for r, (uid, u) in enumerate(users):
+            prof = self._profile(u, context)
+            queries[r] = prof.vector
+            cols = [prof.hist] if exclude_seen else []
+            if uid in exclude:
+                e = self._items.lookup(exclude[uid])
+                cols.append(e[e >= 0])
+            for c in cols:
+                ex_rows.append(np.full(len(c), r, np.int64))
+                ex_cols.append(np.asarray(c, np.int64))
+        ex_key = (
+            np.unique(np.concatenate(ex_rows) * n_items + np.concatenate(ex_cols))
+            if ex_rows
+            else np.empty(0, np.int64)
+        )
+        per_row = np.bincount(ex_key // n_items, minlength=len(users)) if len(ex_key) else [0]
+        # Oversample so that exclusions and the artist cap still leave k per user.
+        want = min(n_items, (k * 3 if max_per_group else k) + int(np.max(per_row)))
+        ids, sc = self._index.search_batch(queries, want, ef_search=ef_search)
+        rows = np.repeat(np.arange(len(users)), ids.shape[1]).reshape(ids.shape)
+        keep = ids >= 0
+        if len(ex_key):
+            keep &= ~np.isin(rows * n_items + np.where(keep, ids, 0), ex_key)
+        if max_per_group:
+            grp = np.where(keep, self._group[np.where(keep, ids, 0)], -1)
+            # Rank of each candidate within its (user, group), in score order: lexsort by
+            # (position, group, row), then count run lengths.
+            pos = np.broadcast_to(np.arange(ids.shape[1]), ids.shape)
+            flat_keep = keep.ravel()
+            order = np.lexsort((pos.ravel(), grp.ravel(), rows.ravel(), ~flat_keep))
+            g_sorted = np.stack([rows.ravel()[order], grp.ravel()[order]], axis=1)
+            starts = np.ones(len(order), bool)
+            starts[1:] = (g_sorted[1:] != g_sorted[:-1]).any(axis=1)
+            run_start = np.maximum.accumulate(np.where(starts, np.arange(len(order)), 0))
+            rank = np.empty(len(order), np.int64)
+            rank[order] = np.arange(len(order)) - run_start
+            capped = (rank.reshape(ids.shape) >= max_per_group) & (grp >= 0)
+            keep &= ~capped
+        keep &= np.cumsum(keep, axis=1) <= k
+        item_ids = self._items.ids
+        out = {}
+        for r, (uid, _) in enumerate(users):
+            m = keep[r]
+            out[uid] = [(item_ids[i], float(v)) for i, v in zip(ids[r, m], sc[r, m], strict=True)]
+        return out
 
     def score_items(
         self,
@@ -750,6 +854,15 @@ class HybridRecommender:
         self._check()
         user_id = str(user_id)
         rows = list(interactions) if not isinstance(interactions, pd.DataFrame) else None
+        plain = (
+            rows is not None
+            and rows
+            and all(isinstance(r, Mapping) and "weight" not in r for r in rows)
+        )
+        if plain:
+            # Records without weights (what a web request sends): confidence is the type
+            # weight, exactly what ``confidence`` gives for equal weights, without pandas.
+            return self._fold_in_records(user_id, rows, replace)
         if rows is not None and rows and isinstance(rows[0], str | int):
             df = to_frame([{"user_id": user_id, "item_id": r} for r in rows])
         else:
@@ -767,6 +880,30 @@ class HybridRecommender:
             conf = confidence(df)
             for it, cf in zip(self._item_indices(df["item_id"]), conf, strict=False):
                 cur[int(it)] = cur.get(int(it), 0.0) + float(cf)
+        return self._set_overlay(u, cur)
+
+    def _fold_in_records(
+        self, user_id: str, rows: list[Mapping[str, Any]], replace: bool
+    ) -> np.ndarray:
+        from .data import TYPE_WEIGHTS  # noqa: PLC0415
+
+        items = self._item_indices(r.get("item_id") for r in rows)
+        types = [str(r.get("type") or "play").lower() for r in rows]
+        unknown = sorted(set(types) - set(TYPE_WEIGHTS))
+        if unknown:
+            raise InvalidInputError(
+                f"unknown interaction types {unknown}; know {sorted(TYPE_WEIGHTS)}"
+            )
+        u = self._users.add(user_id)
+        cur: dict[int, float] = {}
+        if not replace:
+            prof = self._profile(u)
+            cur = dict(zip(prof.hist.tolist(), prof.weights.tolist(), strict=False))
+        for it, ty in zip(items.tolist(), types, strict=True):
+            cur[it] = cur.get(it, 0.0) + TYPE_WEIGHTS[ty]
+        return self._set_overlay(u, cur)
+
+    def _set_overlay(self, u: int, cur: dict[int, float]) -> np.ndarray:
         keep = {i: c for i, c in cur.items() if c > 0}
         h = np.array(sorted(keep), dtype=np.int64)
         w = np.array([keep[i] for i in h], dtype=np.float32)
@@ -858,9 +995,15 @@ class HybridRecommender:
         item_vectors: np.ndarray,
         config: ModelConfig | None = None,
         index_kind: str = "auto",
+        history: sp.spmatrix | None = None,
+        item_groups: np.ndarray | None = None,
         **index_kw: int,
     ) -> HybridRecommender:
-        """Serving-only model over externally produced vectors (no history, no re-ranker)."""
+        """Serving-only model over externally produced vectors (no re-ranker).
+
+        ``history`` (users x items, confidence > 0) is what each user already has, excluded
+        from their recommendations; ``item_groups`` codes each item's artist (-1: unknown).
+        """
         m = cls(config)
         m._users = IdIndex.from_ids([str(u) for u in user_ids])
         m._items = IdIndex.from_ids([str(i) for i in item_ids])
@@ -871,8 +1014,16 @@ class HybridRecommender:
         m._content = np.zeros((n, 1), np.float32)
         m._has_content = np.zeros(n, bool)
         m._pop = np.ones(n, np.float32)
-        m._group = np.full(n, -1, np.int64)
-        m._hist = sp.csr_matrix((len(user_ids), n), dtype=np.float32)
+        m._group = (
+            np.full(n, -1, np.int64) if item_groups is None else np.asarray(item_groups, np.int64)
+        )
+        m._hist = (
+            sp.csr_matrix((len(user_ids), n), dtype=np.float32)
+            if history is None
+            else sp.csr_matrix(history, dtype=np.float32)
+        )
+        if m._hist.shape != (len(user_ids), n) or len(m._group) != n:
+            raise InvalidInputError("history must be users x items and item_groups one per item")
         m._index = VectorIndex.build(
             m._item_vec, kind=index_kind, exact_max=m.config.exact_max_items, **index_kw
         )

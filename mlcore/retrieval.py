@@ -102,6 +102,38 @@ class VectorIndex:
         keep = np.isfinite(sc)
         return ids[keep][:k].astype(np.int64), sc[keep][:k]
 
+    def search_batch(
+        self, queries: np.ndarray, k: int, ef_search: int | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Top-k (indices, scores) for many queries at once: rows best first, -1 / -inf pad.
+
+        One BLAS product (exact) or one faiss call (HNSW, parallel over queries), instead of a
+        Python round per query. ``ef_search`` trades recall for speed in batch jobs.
+        """
+        q = np.ascontiguousarray(queries, dtype=np.float32).reshape(len(queries), -1)
+        k = min(k, len(self))
+        if len(q) == 0 or k <= 0:
+            return np.full((len(q), 0), -1, np.int64), np.full((len(q), 0), -np.inf, np.float32)
+        if self.kind == "exact":
+            scores = q @ np.asarray(self.vectors).T
+            part = np.argpartition(-scores, k - 1, axis=1)[:, :k]
+            sc = np.take_along_axis(scores, part, axis=1)
+        else:
+            self._faiss.hnsw.efSearch = max(ef_search or self.ef_search, k)
+            qa = np.hstack([q, np.zeros((len(q), 1), np.float32)])
+            _, part = self._faiss.search(qa, k)
+            found = part >= 0
+            part = np.where(found, part, 0)
+            # True inner products (the L2 distances of the reduction are not the scores).
+            sc = np.einsum("nkd,nd->nk", np.asarray(self.vectors[part.ravel()]).reshape(
+                len(q), k, -1), q)
+            sc = np.where(found, sc, -np.inf)
+        order = np.argsort(-sc, axis=1, kind="stable")
+        ids = np.take_along_axis(part, order, axis=1).astype(np.int64)
+        sc = np.take_along_axis(sc, order, axis=1)
+        ids[~np.isfinite(sc)] = -1
+        return ids, sc
+
     def save(self, directory: str | os.PathLike[str]) -> None:
         d = Path(directory)
         np.save(d / "item_vectors.npy", self.vectors)

@@ -147,3 +147,59 @@ def test_folded_in_user_survives_save_and_load(fitted, tmp_path):
     loaded = HybridRecommender.load(tmp_path / "m")
     assert loaded.has_user("fresh")
     _same(loaded.recommend("fresh", k=5), before)
+
+
+def _embedding_model(n_users=40, n_items=600, d=8, seed=0):
+    import scipy.sparse as sp
+
+    rng = np.random.default_rng(seed)
+    items = rng.normal(size=(n_items, d)).astype(np.float32)
+    users = rng.normal(size=(n_users, d)).astype(np.float32)
+    hist = sp.random(n_users, n_items, density=0.02, random_state=seed, format="csr")
+    hist.data[:] = 1.0
+    groups = rng.integers(0, 60, n_items)
+    model = HybridRecommender.from_embeddings(
+        [f"u{i}" for i in range(n_users)], users, [f"i{j}" for j in range(n_items)], items,
+        history=hist, item_groups=groups)
+    return model, hist, groups
+
+
+def test_vectorised_batch_equals_one_by_one_with_exclusions():
+    model, hist, _ = _embedding_model()
+    users = [f"u{i}" for i in range(40)] + ["nobody"]
+    extra = {"u3": [i for i, _ in model.recommend("u3", k=2)]}
+    batch = model.recommend_batch(users, k=15, exclude=extra, chunk=16)
+    assert "nobody" not in batch and len(batch) == 40
+    for u in users[:-1]:
+        _same(batch[u], model.recommend(u, k=15, exclude=extra.get(u)))
+        seen = {f"i{j}" for j in hist[int(u[1:])].indices}
+        assert not seen & {i for i, _ in batch[u]}
+    assert not set(extra["u3"]) & {i for i, _ in batch["u3"]}
+
+
+def test_batch_caps_items_per_group_and_keeps_score_order():
+    model, _, groups = _embedding_model(seed=1)
+    batch = model.recommend_batch(["u1", "u2", "u5"], k=20, max_per_group=2)
+    for u, recs in batch.items():
+        assert len(recs) == 20
+        per = np.bincount([groups[int(i[1:])] for i, _ in recs])
+        assert per.max() <= 2
+        scores = [s for _, s in recs]
+        assert scores == sorted(scores, reverse=True)
+        # Nothing better was skipped except for the cap: the uncapped list's items that are
+        # missing all belong to groups that are already full.
+        full = model.recommend(u, k=60)
+        chosen = {i for i, _ in recs}
+        floor = recs[-1][1]
+        for item, score in full:
+            if score > floor and item not in chosen:
+                assert per[groups[int(item[1:])]] == 2
+
+
+def test_fold_in_of_plain_records_equals_the_dataframe_path(fitted):
+    records = [{"item_id": "g3-t1", "type": "like"}, {"item_id": "g3-t2", "type": "play"},
+               {"item_id": "g1-t1", "type": "skip"}, {"item_id": "g3-t1", "type": "play"}]
+    fast = fitted.fold_in("rec-fast", records)
+    slow = fitted.fold_in("rec-slow", pd.DataFrame(records).assign(user_id="rec-slow"))
+    np.testing.assert_allclose(fast, slow, rtol=1e-5)
+    _same(fitted.recommend("rec-fast", k=10), fitted.recommend("rec-slow", k=10))

@@ -44,3 +44,17 @@ def test_saved_vectors_load_memory_mapped(tmp_path):
     assert isinstance(loaded.vectors, np.memmap)
     assert loaded.kind == "hnsw"
     assert loaded.search(v[3], 5)[0].tolist() == VectorIndex.build(v).search(v[3], 5)[0].tolist()
+
+
+def test_search_batch_matches_single_queries():
+    v = _vectors(2000)
+    q = _vectors(30, seed=2)
+    for kind in ("exact", "hnsw"):
+        idx = VectorIndex.build(v, kind=kind, ef_search=200)
+        ids, scores = idx.search_batch(q, 10)
+        assert ids.shape == scores.shape == (30, 10)
+        assert (np.diff(scores, axis=1) <= 1e-6).all()  # best first
+        np.testing.assert_allclose(scores, np.einsum("nkd,nd->nk", v[ids], q), rtol=1e-4)
+        single = [set(idx.search(row, 10)[0].tolist()) for row in q]
+        overlap = np.mean([len(s & set(r.tolist())) / 10 for s, r in zip(single, ids, strict=True)])
+        assert overlap >= (1.0 if kind == "exact" else 0.9)
