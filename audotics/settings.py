@@ -395,3 +395,8 @@ RECO_TRAIN_REFIT = env.bool("RECO_TRAIN_REFIT", default=False)
 RECO_ACTIVATION_TOLERANCE = env.float("RECO_ACTIVATION_TOLERANCE", default=0.05)
 # recommend_batch precomputes users with interactions in the last N days.
 RECO_BATCH_ACTIVE_DAYS = env.int("RECO_BATCH_ACTIVE_DAYS", default=7)
+# HNSW search breadth of recommend_batch (the API uses the index's own, 256): lower is faster;
+# bench/README.md gives recall against exact search at the default.
+RECO_BATCH_EF_SEARCH = env.int("RECO_BATCH_EF_SEARCH", default=64)
+# Seconds a web process reuses a track's rendered JSON before reading the row again.
+RECO_FRAGMENT_SECONDS = env.int("RECO_FRAGMENT_SECONDS", default=300)

@@ -914,6 +914,31 @@ class HybridRecommender:
             self._overlay_als[u] = als
         return self._overlay_vec[u]
 
+    def because(
+        self, user_id: str, item_ids: Sequence[str], min_similarity: float = 0.3
+    ) -> list[str | None]:
+        """For each item, the history item of the user it most resembles, or None.
+
+        Resemblance is the cosine of the tower item vectors, the same geometry the retrieval
+        score comes from, so "because you liked X" names what actually pulled the item up.
+        """
+        prof = self._profile(self._user_index(str(user_id)))
+        idx = self._item_indices(item_ids)
+        if len(prof.hist) == 0 or len(idx) == 0:
+            return [None] * len(idx)
+        hist = prof.hist[np.argsort(-prof.weights, kind="stable")][:50]
+
+        def unit(rows: np.ndarray) -> np.ndarray:
+            v = np.asarray(self._item_vec[rows, :-1], np.float32)
+            return v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-9)
+
+        sim = unit(idx) @ unit(hist).T
+        best = sim.argmax(axis=1)
+        return [
+            self._items.ids[hist[b]] if sim[r, b] >= min_similarity else None
+            for r, b in enumerate(best.tolist())
+        ]
+
     def continue_sequence(
         self,
         item_ids: Sequence[str],

@@ -1,14 +1,17 @@
 """Recommendation endpoints (SPEC.md §4 "Recommendations", issue 6).
 
-Responses are built by the services as plain dicts already shaped like each OutputSerializer
-(and cached that way); the OutputSerializers document the shape for the OpenAPI schema.
-Re-serialising cached lists on every hit would cost more than the rest of the request.
+Responses are built by the services as plain dicts (personal lists: as rendered bytes) already
+shaped like each OutputSerializer; the OutputSerializers document the shape for the OpenAPI
+schema. Re-serialising cached lists on every hit would cost more than the rest of the request.
 """
+from django.http import HttpResponse
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
+from rest_framework_simplejwt.authentication import JWTStatelessUserAuthentication
 
 from audotics.exceptions import ApplicationError
 from playlists.serializers import PlaylistContextSerializer, PlaylistSerializer
@@ -86,8 +89,14 @@ class InteractionCreateApi(APIView):
 
 
 class UserRecommendationListApi(APIView):
-    """`GET /api/users/{userId}/recommendations`: the caller's own list (staff: anyone's)."""
+    """`GET /api/users/{userId}/recommendations`: the caller's own list (staff: anyone's).
 
+    The hottest read of the product. A bearer token is trusted without loading the user row
+    (simplejwt's stateless authentication; the service reads the row only to compute a list),
+    and the answer is the service's pre-rendered bytes, not a Response to render.
+    """
+
+    authentication_classes = [JWTStatelessUserAuthentication, SessionAuthentication]
     permission_classes = [IsAuthenticated]
 
     class FilterSerializer(serializers.Serializer):
@@ -118,12 +127,12 @@ class UserRecommendationListApi(APIView):
         filters = self.FilterSerializer(data=raw)
         filters.is_valid(raise_exception=True)
         f = filters.validated_data
-        payload = services.recommendation_list_for_user(
+        body = services.recommendation_list_for_user(
             viewer=request.user, user_id=user_id, limit=f["limit"],
             context={"mood": f.get("mood"), "activity": f.get("activity"),
                      "timeOfDay": f.get("time_of_day")},
             playlist_id=f.get("playlist_id") or None, diversity=f["diversity"])
-        return Response(payload)
+        return HttpResponse(body, content_type="application/json")
 
 
 class PlaylistGenerateApi(APIView):
@@ -153,8 +162,8 @@ class PlaylistGenerateApi(APIView):
 
     @extend_schema(request=InputSerializer, responses={200: OutputSerializer,
                                                        201: OutputSerializer},
-                   description="201 when `save` is true. `context` is a PlaylistContext: " + ", ".join(
-                       PlaylistContextSerializer().fields))
+                   description="201 when `save` is true. `context` is a PlaylistContext: "
+                   + ", ".join(PlaylistContextSerializer().fields))
     def post(self, request):
         ser = self.InputSerializer(data=request.data if isinstance(request.data, dict) else {})
         ser.is_valid(raise_exception=True)

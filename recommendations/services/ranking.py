@@ -359,7 +359,7 @@ def minmax(values: list[float]) -> list[float]:
 # ---------------------------------------------------------------------------- result cache
 
 
-def _gen_key(user_id: str) -> str:
+def gen_key(user_id: str) -> str:
     return f"reco:gen:{user_id}"
 
 
@@ -370,13 +370,41 @@ def cache_seconds() -> int:
 def user_cache_invalidate(*, user_id: str) -> None:
     """New interactions: every cached list of this user becomes unreachable."""
     with contextlib.suppress(Exception):  # a cache outage must not fail the write
-        cache.set(_gen_key(user_id), uuid.uuid4().hex[:12], timeout=30 * 24 * 3600)
+        cache.set(gen_key(user_id), uuid.uuid4().hex[:12], timeout=30 * 24 * 3600)
 
 
-def user_cache_keys(user_ids: list[str], suffix: str) -> dict[str, str]:
-    """Result-cache keys for the users; the generation token makes invalidation O(1)."""
+def _list_key(user_id: str, suffix: str) -> str:
+    return f"reco:u:{user_id}:{suffix}"
+
+
+def user_list_get(user_id: str, suffix: str) -> tuple[str, Any]:
+    """(generation token, cached list or None), one cache round trip.
+
+    A list is stored with the generation token current when its computation started; a new
+    interaction changes the token (`user_cache_invalidate`), so every older list of the user
+    misses at once, whatever its limit, context or playlist. Redis down counts as a miss.
+    """
+    token_key, key = gen_key(user_id), _list_key(user_id, suffix)
     try:
-        gens = cache.get_many([_gen_key(u) for u in user_ids])
-    except Exception:  # noqa: BLE001
-        gens = {}
-    return {u: f"reco:u:{u}:{gens.get(_gen_key(u), '0')}:{suffix}" for u in user_ids}
+        got = cache.get_many([token_key, key])
+    except Exception:  # noqa: BLE001 - redis errors vary by client; never fail a read for them
+        return "0", None
+    gen = got.get(token_key, "0")
+    stored = got.get(key)
+    if not isinstance(stored, tuple) or stored[0] != gen:
+        return gen, None
+    return gen, stored[1]
+
+
+def user_lists_set(lists: dict[str, Any], suffix: str, gens: dict[str, str] | None = None,
+                   ) -> None:
+    """Store lists {user id: value}; `gens` are the tokens read before computing them."""
+    if gens is None:
+        try:
+            got = cache.get_many([gen_key(u) for u in lists])
+        except Exception:  # noqa: BLE001
+            return
+        gens = {u: got.get(gen_key(u), "0") for u in lists}
+    with contextlib.suppress(Exception):  # an unreachable cache only costs a recomputation
+        cache.set_many({_list_key(u, suffix): (gens[u], v) for u, v in lists.items()},
+                       cache_seconds())

@@ -8,14 +8,17 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 
 from audotics.exceptions import ApplicationError
 from mlcore import MlcoreError
 from playlists.models import Collaborator, Playlist, PlaylistTrack, Track
 
+from ..models import Interaction
 from . import context_targets as ct
-from . import ranking, serving
+from . import ranking, serving, wire
 from .ranking import Profile
 
 logger = logging.getLogger(__name__)
@@ -114,9 +117,13 @@ def _suffix(*, version: str | None, limit: int, context: dict[str, str], playlis
 def recommendation_list_for_user(
     *, viewer, user_id: Any, limit: int = 20, context: dict[str, Any] | None = None,
     playlist_id: Any = None, diversity: bool = True,
-) -> dict[str, Any]:
-    """`GET /api/users/{id}/recommendations`: own list only (staff: anyone's); cached per user."""
-    target = _target_user(viewer=viewer, user_id=user_id)
+) -> bytes:
+    """`GET /api/users/{id}/recommendations` as response bytes: own list only (staff: anyone's).
+
+    `viewer` may be a token user (id and nothing else): a cached list is answered without
+    loading any row; the user row is read only to compute a missing list.
+    """
+    uid = _target_user_id(viewer=viewer, user_id=user_id)
     if not 1 <= limit <= MAX_LIMIT:
         raise ApplicationError("limit must be 1..100.", code="validation_error",
                                fields={"limit": ["an integer from 1 to 100"]})
@@ -132,53 +139,111 @@ def recommendation_list_for_user(
                    .values_list("track_id", flat=True)}
         playlist_key = f"{playlist.pk}@{playlist.version}"
     active = serving.active_version()
-    uid = str(target.pk)
-    key = ranking.user_cache_keys([uid], _suffix(
-        version=active["id"] if active else None, limit=limit, context=ctx,
-        playlist=playlist_key, diversity=diversity))[uid]
-    hit = ranking.cache_get(key)  # Redis down counts as a miss: compute instead of failing
-    if hit is not None:
-        return hit
-    payload = recommendations_compute(users=[target], limit=limit, context=ctx, exclude=exclude,
-                                      diversity=diversity)[uid]
-    ranking.cache_set(key, payload, ranking.cache_seconds())
-    return payload
+    suffix = _suffix(version=active["id"] if active else None, limit=limit, context=ctx,
+                     playlist=playlist_key, diversity=diversity)
+    gen, hit = ranking.user_list_get(uid, suffix)
+    if hit is None:
+        target = _user_row(viewer=viewer, user_id=uid)
+        payload = recommendations_compute(users=[target], limit=limit, context=ctx,
+                                          exclude=exclude, diversity=diversity)[uid]
+        hit = dict(payload, tracks=wire.entries_from_payload(payload["tracks"]))
+        ranking.user_lists_set({uid: hit}, suffix, gens={uid: gen})
+    return wire.entries_render(hit["tracks"], context=hit["context"],
+                               model_version=hit["model_version"], source=hit["source"])
 
 
-def _target_user(*, viewer, user_id: Any):
-    """The user whose list is asked for. Others: 403; staff: 404 for unknown/malformed ids."""
+def _target_user_id(*, viewer, user_id: Any) -> str:
+    """Whose list is asked for. Others: 403; staff: 404 for unknown/malformed ids."""
     import uuid  # noqa: PLC0415
 
     if str(user_id) == "me":
-        return viewer
+        return str(viewer.pk)
     try:
-        key = uuid.UUID(str(user_id))
+        key = str(uuid.UUID(str(user_id)))
     except ValueError:
         key = None
-    if key is not None and key == getattr(viewer, "pk", None):
-        return viewer
-    if not getattr(viewer, "is_staff", False):
+    if key is not None and key == str(viewer.pk):
+        return key
+    user_model = get_user_model()
+    if not user_model.objects.filter(pk=viewer.pk, is_staff=True, is_active=True).exists():
         # Whether the id exists is not revealed to non-staff: always 403.
         raise ApplicationError("You may only read your own recommendations.",
                                code="permission_denied", status=403)
-    user = get_user_model().objects.filter(pk=key).first() if key else None
-    if user is None:
+    if key is None or not user_model.objects.filter(pk=key).exists():
         raise ApplicationError("No such user.", code="not_found", status=404)
+    return key
+
+
+def _user_row(*, viewer, user_id: str):
+    """The user model row (a token user carries only the id)."""
+    user_model = get_user_model()
+    if isinstance(viewer, user_model) and str(viewer.pk) == user_id:
+        return viewer
+    user = user_model.objects.filter(pk=user_id, is_active=True).first()
+    if user is None:
+        raise ApplicationError("This account is not active; sign in again.",
+                               code="not_authenticated", status=401)
     return user
 
 
-def recommendations_precompute(*, users: list[Any], limit: int = 20) -> int:
-    """Compute the default list (no context, no playlist) of the users into the result cache."""
-    active = serving.active_version()
-    payloads = recommendations_compute(users=users, limit=limit)
-    uids = list(payloads)
-    keys = ranking.user_cache_keys(uids, _suffix(
-        version=active["id"] if active else None, limit=limit, context={}, playlist="-",
-        diversity=True))
-    from django.core.cache import cache  # noqa: PLC0415
+DEFAULT_SUFFIX_ARGS = {"context": {}, "playlist": "-", "diversity": True}
 
-    cache.set_many({keys[u]: payloads[u] for u in uids}, ranking.cache_seconds())
-    return len(uids)
+
+def recommendations_precompute(*, users: list[Any], limit: int = 20) -> int:
+    """Compute the default list (no context, no playlist) of the users into the result cache.
+
+    Users the model knows go through mlcore's vectorised batch (one index search per chunk,
+    artist cap and exclusions as array operations, reasons from the model's geometry);
+    the rest (cold users, short lists) take the per-user path with its fallback.
+    """
+    active = serving.active_version()
+    suffix = _suffix(version=active["id"] if active else None, limit=limit,
+                     **DEFAULT_SUFFIX_ARGS)
+    uids = [str(u.pk) for u in users]
+    try:
+        gens_raw = cache.get_many([ranking.gen_key(u) for u in uids])
+    except Exception:  # noqa: BLE001 - nothing can be stored without the cache
+        return 0
+    gens = {u: gens_raw.get(ranking.gen_key(u), "0") for u in uids}
+    lists = _batch_lists(users, limit=limit)
+    rest = [u for u in users if str(u.pk) not in lists]
+    if rest:
+        for uid, payload in recommendations_compute(users=rest, limit=limit).items():
+            lists[uid] = dict(payload, tracks=wire.entries_from_payload(payload["tracks"]))
+    ranking.user_lists_set(lists, suffix, gens=gens)
+    return len(lists)
+
+
+def _batch_lists(users: list[Any], *, limit: int) -> dict[str, dict[str, Any]]:
+    served = serving.served_model()
+    if served is None:
+        return {}
+    uids = [str(u.pk) for u in users]
+    serving.users_catch_up(served, user_ids=uids)
+    disliked: dict[str, list[str]] = {}
+    for uid, tid in (Interaction.objects.filter(user_id__in=uids, type="dislike")
+                     .values_list("user_id", "track_id")):
+        disliked.setdefault(str(uid), []).append(str(tid))
+    model = served.model
+    try:
+        with served.lock:
+            recs = model.recommend_batch(
+                uids, k=limit, exclude=disliked, max_per_group=ranking.artist_cap(limit),
+                ef_search=settings.RECO_BATCH_EF_SEARCH)
+            why = {u: model.because(u, [i for i, _ in r]) for u, r in recs.items()}
+    except MlcoreError:
+        logger.warning("batch recommend failed; using the per-user path", exc_info=True)
+        return {}
+    context = ranking.context_public({})
+    out = {}
+    for uid, r in recs.items():
+        if len(r) < limit:
+            continue  # a short list needs the fallback's top-up: per-user path
+        scores = ranking.minmax([s for _, s in r])
+        out[uid] = {"tracks": [(i, sc, ("liked", b) if b else "recommended for you")
+                               for (i, _), sc, b in zip(r, scores, why[uid], strict=True)],
+                    "context": context, "model_version": served.version_id, "source": "model"}
+    return out
 
 
 # ---------------------------------------------------------------------------- generation

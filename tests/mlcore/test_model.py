@@ -203,3 +203,16 @@ def test_fold_in_of_plain_records_equals_the_dataframe_path(fitted):
     slow = fitted.fold_in("rec-slow", pd.DataFrame(records).assign(user_id="rec-slow"))
     np.testing.assert_allclose(fast, slow, rtol=1e-5)
     _same(fitted.recommend("rec-fast", k=10), fitted.recommend("rec-slow", k=10))
+
+
+def test_because_names_the_most_similar_history_item():
+    import scipy.sparse as sp
+
+    items = np.array([[1, 0], [0, 1], [0.9, 0.1], [0.1, 0.9], [-1, 0]], np.float32)
+    hist = sp.csr_matrix(np.array([[1, 1, 0, 0, 0]], np.float32))
+    model = HybridRecommender.from_embeddings(["u"], np.array([[1, 1]], np.float32),
+                                              ["a", "b", "c", "d", "e"], items, history=hist)
+    assert model.because("u", ["c", "d", "e"]) == ["a", "b", None]
+    fresh = HybridRecommender.from_embeddings(["v"], np.array([[1, 1]], np.float32),
+                                              ["a", "b", "c", "d", "e"], items)
+    assert fresh.because("v", ["c"]) == [None]

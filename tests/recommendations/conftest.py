@@ -9,11 +9,12 @@ import uuid
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from django.utils import timezone
 
 from mlcore import HybridRecommender
 from recommendations.models import ModelVersion
-from recommendations.services import serving, training
+from recommendations.services import serving, training, wire
 from tests.factories import TrackFactory
 
 GENRES = ["pop", "rock", "rap", "edm", "latin", "r&b"]
@@ -27,6 +28,7 @@ def _serving_isolated(settings, tmp_path):
     settings.MODEL_DIR = tmp_path / "models"
     settings.RECO_ACTIVE_CHECK_SECONDS = 0.0
     serving.serving_unload()
+    wire.fragments_forget()
     yield
     serving.serving_unload()
 
@@ -61,8 +63,23 @@ def install_embedding_model(tracks, users=(), user_genres=None, activate=True) -
     user_genres = user_genres or {}
     user_vecs = np.array([np.eye(d)[GENRES.index(user_genres.get(u.pk, "pop"))]
                           for u in users], dtype=np.float32).reshape(len(users), d)
+    # What a trained model knows of its users: their positive history (excluded from their
+    # lists) and each track's artist (the batch's artist cap).
+    from recommendations.models import Interaction
+
+    col = {str(t.pk): j for j, t in enumerate(tracks)}
+    row = {str(u.pk): i for i, u in enumerate(users)}
+    hist = np.zeros((len(users), len(tracks)), np.float32)
+    for uid, tid in Interaction.objects.filter(
+            user__in=list(users), type__in=("like", "add", "play")).values_list("user_id",
+                                                                                 "track_id"):
+        if str(tid) in col:
+            hist[row[str(uid)], col[str(tid)]] = 1.0
+    artists = sorted({t.artist for t in tracks})
     model = HybridRecommender.from_embeddings(
-        [str(u.pk) for u in users], user_vecs, [str(t.pk) for t in tracks], item_vecs)
+        [str(u.pk) for u in users], user_vecs, [str(t.pk) for t in tracks], item_vecs,
+        history=sp.csr_matrix(hist), item_groups=np.array([artists.index(t.artist)
+                                                           for t in tracks]))
     version = ModelVersion.objects.create(status=ModelVersion.Status.READY,
                                           trained_until=timezone.now(),
                                           metrics={"ndcg@10": 0.1})

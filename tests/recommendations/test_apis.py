@@ -348,3 +348,48 @@ def test_collaborative_playlist_balances_members(logged_in_api_client):
     friend_client = APIClient()
     friend_client.force_authenticate(user=friend)
     assert friend_client.get(f"/api/playlists/{playlist.pk}/recommendations").status_code == 200
+
+
+def _bearer(user) -> APIClient:
+    from rest_framework_simplejwt.tokens import AccessToken
+
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {AccessToken.for_user(user)}")
+    return client
+
+
+def test_bearer_tokens_reach_own_list_only_and_staff_any(user):
+    make_catalog(per_genre=3)
+    staff = UserFactory(is_staff=True)
+    assert _bearer(user).get(_url(user)).status_code == 200
+    r = _bearer(user).get(_url(staff))
+    assert r.status_code == 403 and r.json()["error"]["code"] == "permission_denied"
+    assert _bearer(staff).get(_url(user)).status_code == 200
+    assert _bearer(staff).get(f"/api/users/{uuid.uuid4()}/recommendations").status_code == 404
+
+
+def test_a_cached_list_is_served_without_database_queries(user, django_assert_num_queries):
+    make_catalog(per_genre=3)
+    client = _bearer(user)
+    first = client.get(_url(user) + "?limit=5")
+    assert first.status_code == 200
+    with django_assert_num_queries(0):
+        again = client.get(_url(user) + "?limit=5")
+    assert again.status_code == 200
+    assert again.json() == first.json()
+    # A new interaction invalidates the list: the next answer is computed again.
+    InteractionFactory(user=user, track_id=first.json()["tracks"][0]["id"], type="dislike")
+    from recommendations.services import ranking
+
+    ranking.user_cache_invalidate(user_id=str(user.pk))
+    third = client.get(_url(user) + "?limit=5").json()
+    assert first.json()["tracks"][0]["id"] not in [t["id"] for t in third["tracks"]]
+
+
+def test_a_deactivated_account_cannot_compute_a_list(user):
+    make_catalog(per_genre=3)
+    client = _bearer(user)
+    user.is_active = False
+    user.save()
+    r = client.get(_url(user))
+    assert r.status_code == 401 and r.json()["error"]["code"] == "not_authenticated"

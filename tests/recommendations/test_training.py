@@ -1,4 +1,6 @@
 """Training, activation rules, batch precompute and evaluation (in-process; imports TensorFlow)."""
+from collections import Counter
+
 import numpy as np
 import pytest
 from django.core.cache import cache
@@ -99,8 +101,44 @@ def test_recommend_batch_fills_the_cache(logged_in_api_client):
     client = APIClient()
     client.force_authenticate(user=user)
     body = client.get(f"/api/users/{user.pk}/recommendations").json()
-    cached = cache.get(keys[0])
-    assert [t["id"] for t in body["tracks"]] == [t["id"] for t in cached["tracks"]]
+    _, cached = cache.get(keys[0])  # (generation token, entries)
+    assert [t["id"] for t in body["tracks"]] == [e[0] for e in cached["tracks"]]
+
+
+def test_batch_lists_keep_the_rules_of_the_per_user_path():
+    """The vectorised batch: no seen or disliked tracks, <= 2 per artist, named reasons."""
+    from rest_framework.test import APIClient
+
+    from recommendations.models import Interaction
+
+    tracks = make_catalog(per_genre=12, artists_per_genre=4)
+    users = make_listeners(tracks, n_users=6, per_user=8)
+    disliked = {}
+    for u in users:
+        pop_tracks = [t for t in tracks if t.genre == "pop"]
+        seen = set(Interaction.objects.filter(user=u).values_list("track_id", flat=True))
+        victim = next(t for t in pop_tracks if t.pk not in seen)
+        Interaction.objects.create(user=u, track=victim, type="dislike")
+        disliked[u.pk] = str(victim.pk)
+    install_embedding_model(tracks, users)
+    call_command("recommend_batch", "--days", "7")
+    client = APIClient()
+    by_id = {str(t.pk): t for t in tracks}
+    for u in users:
+        client.force_authenticate(user=u)
+        body = client.get(f"/api/users/{u.pk}/recommendations").json()
+        ids = [t["id"] for t in body["tracks"]]
+        assert len(ids) == 20 and body["source"] == "model"
+        seen = {str(t) for t in Interaction.objects.filter(user=u).exclude(type="dislike")
+                .values_list("track_id", flat=True)}
+        assert not seen & set(ids)
+        assert disliked[u.pk] not in ids
+        per_artist = Counter(by_id[i].artist for i in ids)
+        assert max(per_artist.values()) <= 2
+        liked_titles = {by_id[i].title for i in seen}
+        named = [t["reason"] for t in body["tracks"] if t["reason"].startswith("because")]
+        assert named and all(any(f"liked {title} by" in r for title in liked_titles)
+                             for r in named)
 
 
 def _cache_keys():
