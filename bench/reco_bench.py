@@ -107,6 +107,7 @@ def build_model(args) -> None:
     import numpy as np
     from django.conf import settings
     from django.contrib.auth import get_user_model
+    from django.utils import timezone
 
     from mlcore import HybridRecommender
     from playlists.models import Track
@@ -129,19 +130,35 @@ def build_model(args) -> None:
                  .iterator(chunk_size=50_000))
     uvec = np.array([centres[[GENRES.index(g) for g in (p or {}).get("genres", ["pop"])]]
                      .mean(axis=0) for _, p in users]) / 4
-    print(f"model: vectors for {len(item_ids):,} items / {len(users):,} users in "
-          f"{time.monotonic() - t0:.0f} s", flush=True)
+    uvec += rng.normal(0, 0.05, uvec.shape)
+    # What training would have learnt from: every interaction so far is history (positives
+    # only; skips are negatives), and the model's cutoff is now.
+    import scipy.sparse as sp
+
+    from mlcore.data import TYPE_WEIGHTS
+    from recommendations.models import Interaction
+
+    trained_until = timezone.now()
+    u_pos = {str(u): n for n, (u, _) in enumerate(users)}
+    i_pos = {i: n for n, i in enumerate(item_ids)}
+    r, c, w = [], [], []
+    for uid, tid, ty in Interaction.objects.filter(created_at__lte=trained_until).values_list(
+            "user_id", "track_id", "type").iterator(chunk_size=100_000):
+        r.append(u_pos[str(uid)])
+        c.append(i_pos[str(tid)])
+        w.append(TYPE_WEIGHTS[ty])
+    hist = sp.csr_matrix((np.array(w, np.float32), (r, c)), shape=(len(users), len(item_ids)))
+    hist.data[hist.data < 0] = 0
+    hist.eliminate_zeros()
+    print(f"model: vectors and history ({hist.nnz:,} positives) for {len(item_ids):,} items / "
+          f"{len(users):,} users in {time.monotonic() - t0:.0f} s", flush=True)
     t0 = time.monotonic()
-    # mlcore's save() builds the history matrix through scipy's lil_matrix, which densifies
-    # users x items (373 GiB here): the artifact is saved without users, and every user is
-    # folded in from their interactions on first request (the "after training" path).
-    uvec = uvec[:0]
-    users = []
     model = HybridRecommender.from_embeddings([str(u) for u, _ in users], uvec.astype(np.float32),
-                                              item_ids, items.astype(np.float32))
+                                              item_ids, items.astype(np.float32), history=hist,
+                                              item_groups=a_idx)
     print(f"model: index ({model.retrieval_index.kind}) built in {time.monotonic() - t0:.0f} s",
           flush=True)
-    version = ModelVersion.objects.create(status="ready", trained_until=None,
+    version = ModelVersion.objects.create(status="ready", trained_until=trained_until,
                                           metrics={"note": "from_embeddings benchmark model"},
                                           trained_on_users=len(users),
                                           trained_on_tracks=len(item_ids))
@@ -154,28 +171,46 @@ def build_model(args) -> None:
     print(f"model: saved + activated {version.pk} in {time.monotonic() - t0:.0f} s", flush=True)
 
 
+def recent_activity(args) -> None:
+    """Interactions after the model's cutoff for --recent-share of users: the hourly batch then
+    folds them in (catch-up) as it would after a nightly training."""
+    import numpy as np
+    from django.contrib.auth import get_user_model
+
+    from playlists.models import Track
+    from recommendations.models import Interaction
+
+    rng = np.random.default_rng(11)
+    users = list(get_user_model().objects.filter(username__startswith="bench")
+                 .values_list("id", flat=True))
+    picked = rng.choice(len(users), size=int(len(users) * args.recent_share), replace=False)
+    tracks = list(Track.objects.order_by()[:5000].values_list("id", flat=True))
+    Interaction.objects.bulk_create(
+        [Interaction(user_id=users[i], track_id=tracks[int(rng.integers(len(tracks)))],
+                     type=("like", "play", "dislike")[k % 3], context={})
+         for i in picked for k in range(2)], batch_size=5000)
+    print(f"batch: {len(picked):,} users got 2 interactions after the model's cutoff",
+          flush=True)
+
+
 def run_batch(args) -> list[str]:
     from django.contrib.auth import get_user_model
 
-    from recommendations.services import serving
-    from recommendations.services.recommend import recommendations_precompute
+    from recommendations.services import serving, training
 
     serving.serving_unload()
     t0 = time.monotonic()
     serving.served_model()
     print(f"batch: model load (mmap) {time.monotonic() - t0:.2f} s", flush=True)
-    users = list(get_user_model().objects.filter(username__startswith="bench")
-                 .order_by("username").only("id", "preferences")[: args.batch_users])
-    recommendations_precompute(users=users[:200])  # warm-up (pools, page cache)
     t0 = time.monotonic()
-    done = 0
-    for s in range(0, len(users), 500):
-        done += recommendations_precompute(users=users[s:s + 500])
+    done = training.recommend_batch(days=30, chunk=args.batch_chunk)
     secs = time.monotonic() - t0
     print(f"BATCH: {done:,} users in {secs:.1f} s = {done / secs:,.0f} users/s "
-          "(full payloads: catch-up query, profiles, model top-k, tracks, reasons, cache write)",
-          flush=True)
-    return [str(u.pk) for u in users]
+          "(active-user query, catch-up of recent interactions, dislikes, vectorised model "
+          "top-k with artist cap, reasons, cache write)", flush=True)
+    users = list(get_user_model().objects.filter(username__startswith="bench")
+                 .order_by("username").values_list("id", flat=True)[: args.batch_users])
+    return [str(u) for u in users]
 
 
 async def _load(port: int, requests: list[tuple[str, str, bytes | None, str]], clients: int
@@ -326,7 +361,10 @@ def main() -> None:
     ap.add_argument("--tracks", type=int, default=1_000_000)
     ap.add_argument("--users", type=int, default=100_000)
     ap.add_argument("--per-user", type=int, default=10)
-    ap.add_argument("--batch-users", type=int, default=20_000)
+    ap.add_argument("--batch-users", type=int, default=20_000,
+                    help="precomputed users the API cache-hit run draws from")
+    ap.add_argument("--batch-chunk", type=int, default=2000)
+    ap.add_argument("--recent-share", type=float, default=0.1)
     ap.add_argument("--requests", type=int, default=3000)
     ap.add_argument("--gen-requests", type=int, default=300)
     ap.add_argument("--clients", type=int, default=50)
@@ -372,6 +410,8 @@ def main() -> None:
         profile_misses()
         return
     cache.delete_pattern("reco:*")
+    if not args.keep or args.rebuild_model:
+        recent_activity(args)
     warm = run_batch(args)
     print(f"load after batch: {os.getloadavg()}", flush=True)
     if not args.skip_api:

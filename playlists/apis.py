@@ -15,7 +15,7 @@ from rest_framework.views import APIView
 from audotics.exceptions import ApplicationError
 from audotics.pagination import PageNumberPagination
 
-from . import selectors, services
+from . import rendering, selectors, services
 from .serializers import (
     CollaboratorSerializer,
     PlaylistContextSerializer,
@@ -61,17 +61,21 @@ class TrackDetailApi(APIView):
 # response always describe the same state (the broadcast still waits for the commit).
 
 
-def _member_payload(request, playlist_id) -> dict:
-    playlist = selectors.playlist_get(playlist_id=playlist_id, user=request.user)
-    return PlaylistSerializer(playlist).data
+# Playlists are answered as bytes from playlists.rendering (the same JSON as PlaylistSerializer
+# through the camelCase renderer, several times faster); PlaylistSerializer documents them.
 
 
-def _write(request, playlist_id, operation) -> Response:
+def _playlist_response(playlist, status: int = 200) -> HttpResponse:
+    return HttpResponse(rendering.playlist_bytes(playlist), status=status,
+                        content_type="application/json")
+
+
+def _write(request, playlist_id, operation) -> HttpResponse:
     with transaction.atomic():
         operation()
-        # Fetched (with its prefetches) under the row lock, serialised after releasing it.
+        # Fetched (with its prefetches) under the row lock, rendered after releasing it.
         playlist = selectors.playlist_get(playlist_id=playlist_id, user=request.user)
-    return Response(PlaylistSerializer(playlist).data)
+    return _playlist_response(playlist)
 
 
 def _check_id_count(data, key: str = "track_ids") -> None:
@@ -109,9 +113,12 @@ class PlaylistListApi(APIView):
     @extend_schema(operation_id="playlist_list", responses=PlaylistSerializer(many=True))
     def get(self, request):
         paginator = PageNumberPagination()
-        page = paginator.paginate_queryset(selectors.playlist_list(user=request.user), request,
-                                           view=self)
-        return paginator.get_paginated_response(PlaylistSerializer(page, many=True).data)
+        page = paginator.paginate_queryset(
+            selectors.playlist_list(user=request.user, track_json=False), request, view=self)
+        body = rendering.page_bytes(
+            count=paginator.page.paginator.count, next_url=paginator.get_next_link(),
+            previous_url=paginator.get_previous_link(), results=rendering.playlists_bytes(page))
+        return HttpResponse(body, content_type="application/json")
 
     @extend_schema(operation_id="playlist_create", request=CreateInputSerializer,
                    responses={201: PlaylistSerializer})
@@ -125,8 +132,8 @@ class PlaylistListApi(APIView):
                 is_collaborative=data.validated_data["is_collaborative"],
                 context=_context(data.validated_data),
             )
-            body = _member_payload(request, playlist.pk)
-        return Response(body, status=201)
+            created = selectors.playlist_get(playlist_id=playlist.pk, user=request.user)
+        return _playlist_response(created, status=201)
 
 
 class PlaylistDetailApi(APIView):
@@ -145,7 +152,8 @@ class PlaylistDetailApi(APIView):
 
     @extend_schema(operation_id="playlist_detail", responses=PlaylistSerializer)
     def get(self, request, playlist_id: str):
-        return Response(_member_payload(request, playlist_id))
+        return _playlist_response(
+            selectors.playlist_get(playlist_id=playlist_id, user=request.user))
 
     @extend_schema(operation_id="playlist_update", request=UpdateInputSerializer,
                    responses=PlaylistSerializer)

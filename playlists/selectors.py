@@ -78,8 +78,12 @@ def _uuid_or_404(value: Any) -> uuid.UUID:
         raise Http404("No such playlist.") from None
 
 
-def _with_details(playlists: QuerySet[Playlist]) -> QuerySet[Playlist]:
+def _with_details(playlists: QuerySet[Playlist], *, track_json: bool = True) -> QuerySet[Playlist]:
     entries = PlaylistTrack.objects.select_related("track", "added_by").order_by("position")
+    if not track_json:
+        # playlists.rendering reads features/metadata only for tracks it has no fresh fragment
+        # of; decoding them for every entry of every listed playlist is the list's main cost.
+        entries = entries.defer("track__features", "track__metadata")
     collaborators = Collaborator.objects.select_related("user").order_by("added_at")
     return playlists.select_related("owner").prefetch_related(
         Prefetch("entries", queryset=entries),
@@ -92,9 +96,14 @@ def _visible_to(user) -> Q:
     return Q(owner_id=user.pk) | Q(pk__in=shared)
 
 
-def playlist_list(*, user) -> QuerySet[Playlist]:
-    """The user's own playlists and those they collaborate on, most recently changed first."""
-    return _with_details(Playlist.objects.filter(_visible_to(user))).order_by("-updated_at", "id")
+def playlist_list(*, user, track_json: bool = True) -> QuerySet[Playlist]:
+    """The user's own playlists and those they collaborate on, most recently changed first.
+
+    `track_json=False` leaves the tracks' features and metadata unloaded (for
+    `playlists.rendering`, which fetches them only for tracks it has not rendered yet).
+    """
+    return _with_details(Playlist.objects.filter(_visible_to(user)),
+                         track_json=track_json).order_by("-updated_at", "id")
 
 
 def playlist_get(*, playlist_id: Any, user) -> Playlist:

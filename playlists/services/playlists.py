@@ -10,6 +10,7 @@ intermediate state ever holds two rows on one position, whatever order the datab
 """
 from __future__ import annotations
 
+import logging
 import time
 import uuid
 from collections.abc import Iterable, Sequence
@@ -25,6 +26,8 @@ from collaboration import broadcast
 from recommendations.models import Interaction
 
 from ..models import Collaborator, Playlist, PlaylistEvent, PlaylistTrack, Track
+
+logger = logging.getLogger(__name__)
 
 MAX_TRACKS_PER_PLAYLIST = 10_000
 MAX_IDS_PER_REQUEST = 500

@@ -254,7 +254,7 @@ def active_users(*, days: int) -> list[Any]:
     return list(get_user_model().objects.filter(pk__in=ids).only("id", "preferences"))
 
 
-def recommend_batch(*, days: int | None = None, limit: int = 20, chunk: int = 500,
+def recommend_batch(*, days: int | None = None, limit: int = 20, chunk: int = 2000,
                     on_progress: Progress = None) -> int:
     """Precompute the default list of every active user into the result cache."""
     from .recommend import recommendations_precompute  # noqa: PLC0415

@@ -13,8 +13,9 @@ import scipy.sparse as sp
 from django.utils import timezone
 
 from mlcore import HybridRecommender
+from playlists import rendering
 from recommendations.models import ModelVersion
-from recommendations.services import serving, training, wire
+from recommendations.services import serving, training
 from tests.factories import TrackFactory
 
 GENRES = ["pop", "rock", "rap", "edm", "latin", "r&b"]
@@ -28,7 +29,7 @@ def _serving_isolated(settings, tmp_path):
     settings.MODEL_DIR = tmp_path / "models"
     settings.RECO_ACTIVE_CHECK_SECONDS = 0.0
     serving.serving_unload()
-    wire.fragments_forget()
+    rendering.fragments_forget()
     yield
     serving.serving_unload()
 

@@ -1,0 +1,59 @@
+"""playlists.rendering writes exactly what PlaylistSerializer + the camelCase renderer write."""
+import json
+
+import pytest
+from djangorestframework_camel_case.render import CamelCaseJSONRenderer
+
+from playlists import rendering, selectors
+from playlists.serializers import PlaylistSerializer
+from tests.factories import CollaboratorFactory, PlaylistFactory, PlaylistTrackFactory, TrackFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _reference(playlist) -> bytes:
+    return CamelCaseJSONRenderer().render(PlaylistSerializer(playlist).data)
+
+
+def test_playlist_bytes_equal_the_serializer_output(user):
+    rendering.fragments_forget()
+    playlist = PlaylistFactory(owner=user, is_collaborative=True,
+                               context={"mood": "happy", "time_of_day": "morning",
+                                        "energy": [0.2, 0.8]})
+    odd = TrackFactory(title='Ünïcode "quoted" \\ title', duration_ms=None,
+                       features={"time_signature": 4, "energy": 0.51, "key": 0},
+                       metadata={"release_date": "2001", "genres": ["pop", "art pop"],
+                                 "nested_dict": {"inner_key": None}})
+    PlaylistTrackFactory(playlist=playlist, track=odd, position=0, added_by=None)
+    for n in range(1, 4):
+        PlaylistTrackFactory(playlist=playlist, track=TrackFactory(), position=n, added_by=user)
+    CollaboratorFactory(playlist=playlist)
+    loaded = selectors.playlist_get(playlist_id=playlist.pk, user=user)
+    assert rendering.playlist_bytes(loaded) == _reference(loaded)
+    # Second time from cached fragments: still identical.
+    assert rendering.playlist_bytes(loaded) == _reference(loaded)
+
+
+def test_an_updated_track_is_rendered_afresh(user):
+    playlist = PlaylistFactory(owner=user)
+    track = TrackFactory(title="Before")
+    PlaylistTrackFactory(playlist=playlist, track=track, position=0, added_by=user)
+    first = rendering.playlist_bytes(selectors.playlist_get(playlist_id=playlist.pk, user=user))
+    track.title = "After"
+    track.save()
+    again = selectors.playlist_get(playlist_id=playlist.pk, user=user)
+    body = json.loads(rendering.playlist_bytes(again))
+    assert b"Before" in first and body["tracks"][0]["title"] == "After"
+
+
+def test_list_endpoint_pages_are_the_serializer_output(logged_in_api_client):
+    user = logged_in_api_client.user
+    for n in range(3):
+        p = PlaylistFactory(owner=user, name=f"p{n}")
+        PlaylistTrackFactory(playlist=p, track=TrackFactory(), position=0, added_by=user)
+    r = logged_in_api_client.get("/api/playlists?pageSize=2")
+    assert r.status_code == 200 and r["Content-Type"] == "application/json"
+    body = r.json()
+    assert body["count"] == 3 and body["next"].endswith("page=2&pageSize=2")
+    expected = [json.loads(_reference(p)) for p in selectors.playlist_list(user=user)[:2]]
+    assert body["results"] == expected
