@@ -707,31 +707,38 @@ class HybridRecommender:
         max_per_group: int | None = None,
         ef_search: int | None = None,
         chunk: int = 2048,
-    ) -> dict[str, list[tuple[str, float]]]:
+        explain: bool = False,
+    ) -> dict[str, list[tuple[Any, ...]]]:
         """Top-k for many users; users the model does not know are left out of the answer.
 
         ``exclude`` maps a user id to items to leave out (besides the history when
-        ``exclude_seen``); ``max_per_group`` caps items per group (artist) in each list.
-        A retrieval-only model (no re-ranker) answers each chunk of users with one index
-        search and array operations, no Python work per user; with a re-ranker every user
-        goes through ``recommend``'s two stages.
+        ``exclude_seen``); ``max_per_group`` caps items per group (artist) in each list;
+        ``explain`` adds a third element to each pair: the history item the recommendation
+        resembles most (see ``because``) or None. A retrieval-only model (no re-ranker)
+        answers each chunk of users with one index search and array operations, with no
+        Python work per recommended item; with a re-ranker every user goes through
+        ``recommend``'s two stages.
         """
         self._check()
         exclude = exclude or {}
         known = [(str(u), self._users.get(str(u))) for u in user_ids]
         known = [(u, i) for u, i in known if i >= 0]
-        out: dict[str, list[tuple[str, float]]] = {}
+        out: dict[str, list[tuple[Any, ...]]] = {}
         for s in range(0, len(known), chunk):
             part = known[s : s + chunk]
             if self._head is None:
                 out.update(self._retrieve_batch(part, k, exclude_seen, context, exclude,
-                                                max_per_group, ef_search))
+                                                max_per_group, ef_search, explain))
                 continue
             for uid, u in part:
                 extra = list(exclude.get(uid, ()))
                 want = k * 3 if max_per_group else k
                 ranked = self._rank(self._profile(u, context), want, exclude_seen, None, extra)
-                out[uid] = self._group_cap(ranked, k, max_per_group)
+                ranked = self._group_cap(ranked, k, max_per_group)
+                if explain:
+                    why = self.because(uid, [i for i, _ in ranked])
+                    ranked = [(i, sc, b) for (i, sc), b in zip(ranked, why, strict=True)]
+                out[uid] = ranked
         return out
 
     def _group_cap(
@@ -751,6 +758,45 @@ class HybridRecommender:
                 break
         return out
 
+    def _batch_history(
+        self, us: np.ndarray, context: Mapping[str, object] | None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(query vectors, history rows, history items, history weights) for user indices.
+
+        Stored users come from the saved matrices in one gather each; users folded in since
+        (overlays) or added after training go through ``_profile`` one by one.
+        """
+        n = len(us)
+        queries = np.zeros((n, self._item_vec.shape[1]), np.float32)
+        n_hist = self._hist.shape[0]
+        in_hist = us < n_hist
+        sub = self._hist[us[in_hist]]
+        rows_in = np.flatnonzero(in_hist)
+        h_rows = np.repeat(rows_in, np.diff(sub.indptr))
+        h_cols, h_w = sub.indices.astype(np.int64), sub.data.astype(np.float32)
+        stored = us < len(self._user_vec)
+        queries[stored] = np.asarray(self._user_vec[us[stored]])
+        special = [
+            r
+            for r, u in enumerate(us.tolist())
+            if u in self._overlay_vec or u in self._overlay_hist or u >= len(self._user_vec)
+        ]
+        if special:
+            drop = np.isin(h_rows, special)
+            h_rows, h_cols, h_w = h_rows[~drop], h_cols[~drop], h_w[~drop]
+            extra_r, extra_c, extra_w = [h_rows], [h_cols], [h_w]
+            for r in special:
+                prof = self._profile(int(us[r]))
+                queries[r] = prof.vector
+                extra_r.append(np.full(len(prof.hist), r, np.int64))
+                extra_c.append(prof.hist)
+                extra_w.append(prof.weights)
+            h_rows, h_cols = np.concatenate(extra_r), np.concatenate(extra_c)
+            h_w = np.concatenate(extra_w)
+        if context:
+            queries += context_vector(context) @ self._ctx_proj
+        return queries, h_rows, h_cols, h_w
+
     def _retrieve_batch(
         self,
         users: list[tuple[str, int]],
@@ -760,30 +806,65 @@ class HybridRecommender:
         exclude: Mapping[str, Iterable[str]],
         max_per_group: int | None,
         ef_search: int | None,
-    ) -> dict[str, list[tuple[str, float]]]:
+        explain: bool,
+    ) -> dict[str, list[tuple[Any, ...]]]:
         n_items = len(self._items)
-        ex_rows, ex_cols = [], []
-        queries = np.empty((len(users), self._item_vec.shape[1]), np.float32)
-        for r, (uid, u) in enumerate(users):
-            prof = self._profile(u, context)
-            queries[r] = prof.vector
-            cols = [prof.hist] if exclude_seen else []
+        us = np.array([u for _, u in users], np.int64)
+        queries, h_rows, h_cols, h_w = self._batch_history(us, context)
+        ex_rows, ex_cols = ([h_rows], [h_cols]) if exclude_seen else ([], [])
+        for r, (uid, _) in enumerate(users):
             if uid in exclude:
                 e = self._items.lookup(exclude[uid])
-                cols.append(e[e >= 0])
-            for c in cols:
-                ex_rows.append(np.full(len(c), r, np.int64))
-                ex_cols.append(np.asarray(c, np.int64))
+                ex_rows.append(np.full(int((e >= 0).sum()), r, np.int64))
+                ex_cols.append(e[e >= 0])
         ex_key = (
             np.unique(np.concatenate(ex_rows) * n_items + np.concatenate(ex_cols))
             if ex_rows
             else np.empty(0, np.int64)
         )
-        per_row = np.bincount(ex_key // n_items, minlength=len(users)) if len(ex_key) else [0]
-        # Oversample so that exclusions and the artist cap still leave k per user.
-        want = min(n_items, (k * 3 if max_per_group else k) + int(np.max(per_row)))
+        per_row = (
+            np.bincount(ex_key // n_items, minlength=len(users))
+            if len(ex_key)
+            else np.zeros(len(users), np.int64)
+        )
+        # Oversample so that exclusions and the artist cap still leave k per user: enough for
+        # nine users in ten at once; the rest are searched again, wider.
+        spare = k if max_per_group else 0
+        want = min(n_items, k + spare + int(np.percentile(per_row, 90)))
+        top, top_sc, counts = self._retrieve_rows(queries, np.arange(len(users)), ex_key, want,
+                                                  k, max_per_group, ef_search)
+        short = np.flatnonzero((counts < k) & (want < n_items))
+        if len(short):
+            wide = min(n_items, k + 2 * spare + int(per_row[short].max()) + k)
+            t2, s2, c2 = self._retrieve_rows(queries[short], short, ex_key, wide, k,
+                                             max_per_group, ef_search)
+            top[short], top_sc[short], counts[short] = t2, s2, c2
+        names = self._item_names()
+        cols = [names[top].tolist(), top_sc.tolist()]
+        if explain:
+            why = self._because_matrix(np.where(np.arange(top.shape[1]) < counts[:, None], top, -1),
+                                       h_rows, h_cols, h_w, len(users))
+            cols.append(why)
+        out = {}
+        for r, (uid, _) in enumerate(users):
+            n = int(counts[r])
+            out[uid] = list(zip(*(c[r][:n] for c in cols), strict=True))
+        return out
+
+    def _retrieve_rows(
+        self,
+        queries: np.ndarray,
+        row_ids: np.ndarray,
+        ex_key: np.ndarray,
+        want: int,
+        k: int,
+        max_per_group: int | None,
+        ef_search: int | None,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Search, drop excluded (row, item) keys, cap groups: (top k, their scores, counts)."""
+        n_items = len(self._items)
         ids, sc = self._index.search_batch(queries, want, ef_search=ef_search)
-        rows = np.repeat(np.arange(len(users)), ids.shape[1]).reshape(ids.shape)
+        rows = np.repeat(row_ids, ids.shape[1]).reshape(ids.shape)
         keep = ids >= 0
         if len(ex_key):
             keep &= ~np.isin(rows * n_items + np.where(keep, ids, 0), ex_key)
@@ -803,12 +884,20 @@ class HybridRecommender:
             capped = (rank.reshape(ids.shape) >= max_per_group) & (grp >= 0)
             keep &= ~capped
         keep &= np.cumsum(keep, axis=1) <= k
-        item_ids = self._items.ids
-        out = {}
-        for r, (uid, _) in enumerate(users):
-            m = keep[r]
-            out[uid] = [(item_ids[i], float(v)) for i, v in zip(ids[r, m], sc[r, m], strict=True)]
-        return out
+        # Left-align the kept candidates: row r's list is top[r, :counts[r]].
+        counts = keep.sum(axis=1)
+        order = np.argsort(~keep, axis=1, kind="stable")[:, :k]
+        top = np.zeros((len(ids), k), np.int64)
+        top_sc = np.zeros((len(ids), k), np.float32)
+        top[:, : order.shape[1]] = np.take_along_axis(ids, order, axis=1)
+        top_sc[:, : order.shape[1]] = np.take_along_axis(sc, order, axis=1)
+        return top, top_sc, counts
+
+    def _item_names(self) -> np.ndarray:
+        """Item ids as an object array, so that a matrix of indices maps to ids in one step."""
+        if getattr(self, "_names", None) is None or len(self._names) != len(self._items):
+            self._names = np.array(self._items.ids, dtype=object)
+        return self._names
 
     def score_items(
         self,
@@ -922,22 +1011,62 @@ class HybridRecommender:
         Resemblance is the cosine of the tower item vectors, the same geometry the retrieval
         score comes from, so "because you liked X" names what actually pulled the item up.
         """
-        prof = self._profile(self._user_index(str(user_id)))
-        idx = self._item_indices(item_ids)
-        if len(prof.hist) == 0 or len(idx) == 0:
-            return [None] * len(idx)
-        hist = prof.hist[np.argsort(-prof.weights, kind="stable")][:50]
+        return self.because_batch({str(user_id): item_ids}, min_similarity)[str(user_id)]
+
+    def because_batch(
+        self,
+        items_by_user: Mapping[str, Sequence[str]],
+        min_similarity: float = 0.3,
+        max_history: int = 50,
+    ) -> dict[str, list[str | None]]:
+        """``because`` for many users with one gather and one batched product."""
+        self._check()
+        users = list(items_by_user)
+        if not users:
+            return {}
+        width = max((len(v) for v in items_by_user.values()), default=0)
+        rec = np.full((len(users), max(width, 1)), -1, np.int64)
+        for r, uid in enumerate(users):
+            idx = self._item_indices(items_by_user[uid])
+            rec[r, : len(idx)] = idx
+        us = np.array([self._user_index(u) for u in users], np.int64)
+        _, h_rows, h_cols, h_w = self._batch_history(us, None)
+        why = self._because_matrix(rec, h_rows, h_cols, h_w, len(users), min_similarity,
+                                   max_history)
+        return {u: why[r][: len(items_by_user[u])] for r, u in enumerate(users)}
+
+    def _because_matrix(
+        self,
+        rec: np.ndarray,
+        h_rows: np.ndarray,
+        h_cols: np.ndarray,
+        h_w: np.ndarray,
+        n: int,
+        min_similarity: float = 0.3,
+        max_history: int = 50,
+    ) -> list[list[str | None]]:
+        """Rows of ``rec`` (item indices, -1 padding) -> most similar history item ids."""
+        # Each user's heaviest max_history history items, as an n x max_history matrix.
+        order = np.lexsort((-h_w, h_rows))
+        r_sorted = h_rows[order]
+        first = np.searchsorted(r_sorted, r_sorted, side="left")
+        rank = np.arange(len(order)) - first
+        keep = rank < max_history
+        hist = np.full((n, max_history), -1, np.int64)
+        hist[r_sorted[keep], rank[keep]] = h_cols[order][keep]
 
         def unit(rows: np.ndarray) -> np.ndarray:
-            v = np.asarray(self._item_vec[rows, :-1], np.float32)
-            return v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-9)
+            v = np.asarray(self._item_vec[np.maximum(rows, 0).ravel(), :-1], np.float32)
+            v = v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-9)
+            return v.reshape(*rows.shape, -1)
 
-        sim = unit(idx) @ unit(hist).T
-        best = sim.argmax(axis=1)
-        return [
-            self._items.ids[hist[b]] if sim[r, b] >= min_similarity else None
-            for r, b in enumerate(best.tolist())
-        ]
+        sim = np.einsum("nkd,nhd->nkh", unit(rec), unit(hist))
+        sim[np.broadcast_to((hist < 0)[:, None, :], sim.shape)] = -np.inf
+        best = sim.argmax(axis=2)
+        best_sim = np.take_along_axis(sim, best[..., None], axis=2)[..., 0]
+        named = self._item_names()[np.take_along_axis(hist, best, axis=1)]
+        ok = (best_sim >= min_similarity) & (rec >= 0)
+        return np.where(ok, named, None).tolist()
 
     def continue_sequence(
         self,

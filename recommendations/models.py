@@ -31,6 +31,10 @@ class Interaction(models.Model):
         indexes = [
             models.Index(fields=["user", "-created_at"], name="interaction_user_idx"),
             models.Index(fields=["track", "type"], name="interaction_track_idx"),
+            # recommend_batch: interactions since the model's cutoff, and every dislike.
+            models.Index(fields=["created_at"], name="interaction_created_idx"),
+            models.Index(fields=["user", "track"], condition=models.Q(type="dislike"),
+                         name="interaction_dislike_idx"),
         ]
 
     def __str__(self) -> str:

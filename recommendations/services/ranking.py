@@ -405,6 +405,26 @@ def user_lists_set(lists: dict[str, Any], suffix: str, gens: dict[str, str] | No
         except Exception:  # noqa: BLE001
             return
         gens = {u: got.get(gen_key(u), "0") for u in lists}
+    values = {_list_key(u, suffix): (gens[u], v) for u, v in lists.items()}
     with contextlib.suppress(Exception):  # an unreachable cache only costs a recomputation
-        cache.set_many({_list_key(u, suffix): (gens[u], v) for u, v in lists.items()},
-                       cache_seconds())
+        if hasattr(cache, "client") and hasattr(cache.client, "encode"):
+            _redis_set_many(values, cache_seconds())
+        else:
+            cache.set_many(values, cache_seconds())
+
+
+# SET ... EX for every key in one round trip and one command: django-redis' set_many pipelines
+# one command per key, and at batch sizes their packing and replies cost more than the lists.
+_SET_ALL = """
+for i = 1, #KEYS do redis.call('SET', KEYS[i], ARGV[i], 'EX', ARGV[#ARGV]) end
+return #KEYS
+"""
+
+
+def _redis_set_many(values: dict[str, Any], timeout: int) -> None:
+    """`cache.set_many` for django-redis, same keys and encoding (read back by cache.get)."""
+    client = cache.client
+    raw = client.get_client(write=True)
+    keys = [str(client.make_key(k)) for k in values]
+    args = [client.encode(v) for v in values.values()]
+    raw.eval(_SET_ALL, len(keys), *keys, *args, timeout)

@@ -189,24 +189,39 @@ def _user_row(*, viewer, user_id: str):
 DEFAULT_SUFFIX_ARGS = {"context": {}, "playlist": "-", "diversity": True}
 
 
-def recommendations_precompute(*, users: list[Any], limit: int = 20) -> int:
+def disliked_by_user(user_ids: list[str] | None = None) -> dict[str, list[str]]:
+    """{user id: disliked track ids}; None: every user (one scan of a partial index)."""
+    qs = Interaction.objects.filter(type=Interaction.Type.DISLIKE)
+    if user_ids is not None:
+        qs = qs.filter(user_id__in=user_ids)
+    out: dict[str, list[str]] = {}
+    for uid, tid in qs.values_list("user_id", "track_id").iterator(chunk_size=20_000):
+        out.setdefault(str(uid), []).append(str(tid))
+    return out
+
+
+def recommendations_precompute(*, user_ids: list[str], limit: int = 20,
+                               disliked: dict[str, list[str]] | None = None) -> int:
     """Compute the default list (no context, no playlist) of the users into the result cache.
 
     Users the model knows go through mlcore's vectorised batch (one index search per chunk,
     artist cap and exclusions as array operations, reasons from the model's geometry);
     the rest (cold users, short lists) take the per-user path with its fallback.
+    `disliked` given means the caller has already caught the model up (`recommend_batch`
+    does both once per run, not once per chunk).
     """
     active = serving.active_version()
     suffix = _suffix(version=active["id"] if active else None, limit=limit,
                      **DEFAULT_SUFFIX_ARGS)
-    uids = [str(u.pk) for u in users]
+    uids = [str(u) for u in user_ids]
     try:
         gens_raw = cache.get_many([ranking.gen_key(u) for u in uids])
     except Exception:  # noqa: BLE001 - nothing can be stored without the cache
         return 0
     gens = {u: gens_raw.get(ranking.gen_key(u), "0") for u in uids}
-    lists = _batch_lists(users, limit=limit)
-    rest = [u for u in users if str(u.pk) not in lists]
+    lists = _batch_lists(uids, limit=limit, disliked=disliked)
+    rest = list(get_user_model().objects.filter(pk__in=[u for u in uids if u not in lists])
+                .only("id", "preferences")) if len(lists) < len(uids) else []
     if rest:
         for uid, payload in recommendations_compute(users=rest, limit=limit).items():
             lists[uid] = dict(payload, tracks=wire.entries_from_payload(payload["tracks"]))
@@ -214,23 +229,20 @@ def recommendations_precompute(*, users: list[Any], limit: int = 20) -> int:
     return len(lists)
 
 
-def _batch_lists(users: list[Any], *, limit: int) -> dict[str, dict[str, Any]]:
+def _batch_lists(uids: list[str], *, limit: int, disliked: dict[str, list[str]] | None,
+                 ) -> dict[str, dict[str, Any]]:
     served = serving.served_model()
     if served is None:
         return {}
-    uids = [str(u.pk) for u in users]
-    serving.users_catch_up(served, user_ids=uids)
-    disliked: dict[str, list[str]] = {}
-    for uid, tid in (Interaction.objects.filter(user_id__in=uids, type="dislike")
-                     .values_list("user_id", "track_id")):
-        disliked.setdefault(str(uid), []).append(str(tid))
+    if disliked is None:
+        serving.users_catch_up(served, user_ids=uids)
+        disliked = disliked_by_user(uids)
     model = served.model
     try:
         with served.lock:
             recs = model.recommend_batch(
                 uids, k=limit, exclude=disliked, max_per_group=ranking.artist_cap(limit),
-                ef_search=settings.RECO_BATCH_EF_SEARCH)
-            why = {u: model.because(u, [i for i, _ in r]) for u, r in recs.items()}
+                ef_search=settings.RECO_BATCH_EF_SEARCH, explain=True)
     except MlcoreError:
         logger.warning("batch recommend failed; using the per-user path", exc_info=True)
         return {}
@@ -239,9 +251,9 @@ def _batch_lists(users: list[Any], *, limit: int) -> dict[str, dict[str, Any]]:
     for uid, r in recs.items():
         if len(r) < limit:
             continue  # a short list needs the fallback's top-up: per-user path
-        scores = ranking.minmax([s for _, s in r])
+        scores = ranking.minmax([s for _, s, _ in r])
         out[uid] = {"tracks": [(i, sc, ("liked", b) if b else "recommended for you")
-                               for (i, _), sc, b in zip(r, scores, why[uid], strict=True)],
+                               for (i, _, b), sc in zip(r, scores, strict=True)],
                     "context": context, "model_version": served.version_id, "source": "model"}
     return out
 

@@ -159,9 +159,12 @@ def user_fold_in(served: Served, *, user_id: str, rows: list[tuple[Any, Any, str
         return model.has_user(user_id)
 
 
-def users_catch_up(served: Served, *, user_ids: list[str], per_user: int = 200) -> None:
-    """`user_catch_up` for many users with one query (the batch job)."""
-    qs = Interaction.objects.filter(user_id__in=user_ids)
+def users_catch_up(served: Served, *, user_ids: list[str] | None, per_user: int = 200) -> None:
+    """`user_catch_up` for many users with one query (the batch job); None: every user with
+    interactions since the model's cutoff."""
+    qs = Interaction.objects.all()
+    if user_ids is not None:
+        qs = qs.filter(user_id__in=user_ids)
     if served.trained_until is not None:
         qs = qs.filter(created_at__gt=served.trained_until)
     by_user: dict[str, list[tuple[Any, Any, str]]] = {}

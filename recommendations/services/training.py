@@ -246,23 +246,31 @@ def model_evaluate(*, version: ModelVersion | None = None, holdout: float = 0.2)
     return {"version": str(version.pk), "stored": version.metrics, "leave_out": live}
 
 
-def active_users(*, days: int) -> list[Any]:
-    """Users with an interaction in the last `days` days."""
+def active_user_ids(*, days: int) -> list[str]:
+    """Ids of active users with an interaction in the last `days` days."""
     since = timezone.now() - timedelta(days=days)
     ids = (Interaction.objects.filter(created_at__gte=since)
            .values_list("user_id", flat=True).distinct())
-    return list(get_user_model().objects.filter(pk__in=ids).only("id", "preferences"))
+    return [str(u) for u in get_user_model().objects.filter(pk__in=ids, is_active=True)
+            .values_list("id", flat=True)]
 
 
 def recommend_batch(*, days: int | None = None, limit: int = 20, chunk: int = 2000,
                     on_progress: Progress = None) -> int:
     """Precompute the default list of every active user into the result cache."""
-    from .recommend import recommendations_precompute  # noqa: PLC0415
+    from .recommend import disliked_by_user, recommendations_precompute  # noqa: PLC0415
 
-    users = active_users(days=days or settings.RECO_BATCH_ACTIVE_DAYS)
+    users = active_user_ids(days=days or settings.RECO_BATCH_ACTIVE_DAYS)
+    # Once per run rather than per chunk: the model catches up on everything since its cutoff,
+    # and every dislike is read (both through indexes on created_at / dislikes).
+    served = serving.served_model()
+    if served is not None:
+        serving.users_catch_up(served, user_ids=None)
+    disliked = disliked_by_user()
     done = 0
     for start in range(0, len(users), chunk):
-        done += recommendations_precompute(users=users[start:start + chunk], limit=limit)
+        done += recommendations_precompute(user_ids=users[start:start + chunk], limit=limit,
+                                           disliked=disliked)
         _progress(on_progress, "users", done, len(users))
     return done
 

@@ -166,14 +166,22 @@ def _embedding_model(n_users=40, n_items=600, d=8, seed=0):
 
 def test_vectorised_batch_equals_one_by_one_with_exclusions():
     model, hist, _ = _embedding_model()
-    users = [f"u{i}" for i in range(40)] + ["nobody"]
+    model.fold_in("u5", ["i1", "i2", "i3"])  # folded in since training: an overlay
+    model.fold_in("fresh", ["i7", "i8"])  # unknown at training time
+    users = [f"u{i}" for i in range(40)] + ["fresh", "nobody"]
     extra = {"u3": [i for i, _ in model.recommend("u3", k=2)]}
     batch = model.recommend_batch(users, k=15, exclude=extra, chunk=16)
-    assert "nobody" not in batch and len(batch) == 40
+    assert "nobody" not in batch and len(batch) == 41
     for u in users[:-1]:
         _same(batch[u], model.recommend(u, k=15, exclude=extra.get(u)))
+    for u in users[:40]:
         seen = {f"i{j}" for j in hist[int(u[1:])].indices}
         assert not seen & {i for i, _ in batch[u]}
+    assert not {"i1", "i2", "i3"} & {i for i, _ in batch["u5"]}
+    explained = model.recommend_batch(["u5", "fresh"], k=15, explain=True)
+    for u, recs in explained.items():
+        assert [(i, s) for i, s, _ in recs] == batch[u]
+        assert [b for _, _, b in recs] == model.because(u, [i for i, _, _ in recs])
     assert not set(extra["u3"]) & {i for i, _ in batch["u3"]}
 
 
@@ -216,3 +224,34 @@ def test_because_names_the_most_similar_history_item():
     fresh = HybridRecommender.from_embeddings(["v"], np.array([[1, 1]], np.float32),
                                               ["a", "b", "c", "d", "e"], items)
     assert fresh.because("v", ["c"]) == [None]
+
+
+def test_because_batch_equals_one_user_at_a_time():
+    model, _, _ = _embedding_model(seed=2)
+    recs = {u: [i for i, _ in r] for u, r in model.recommend_batch(
+        [f"u{i}" for i in range(10)], k=8).items()}
+    batch = model.because_batch(recs)
+    assert batch == {u: model.because(u, items) for u, items in recs.items()}
+    assert any(v is not None for names in batch.values() for v in names)
+
+
+def test_batch_searches_again_for_users_with_long_histories():
+    """One heavy listener among light ones: the first search is too narrow for them alone."""
+    import scipy.sparse as sp
+
+    rng = np.random.default_rng(4)
+    n_users, n_items, d = 30, 400, 6
+    items = rng.normal(size=(n_items, d)).astype(np.float32)
+    users = rng.normal(size=(n_users, d)).astype(np.float32)
+    hist = np.zeros((n_users, n_items), np.float32)
+    hist[0, np.argsort(-(items @ users[0]))[:120]] = 1.0  # u0 already has its best 120 items
+    for u in range(1, n_users):
+        hist[u, rng.choice(n_items, 3, replace=False)] = 1.0
+    model = HybridRecommender.from_embeddings(
+        [f"u{i}" for i in range(n_users)], users, [f"i{j}" for j in range(n_items)], items,
+        history=sp.csr_matrix(hist), item_groups=rng.integers(0, 100, n_items))
+    batch = model.recommend_batch([f"u{i}" for i in range(n_users)], k=10, max_per_group=2)
+    assert all(len(v) == 10 for v in batch.values())
+    for u in ("u0", "u1"):
+        capped = model._group_cap(model.recommend(u, k=60), 10, 2)
+        _same(batch[u], capped)
