@@ -11,7 +11,9 @@ the schema's documentation and serve the WebSocket snapshots.
 from __future__ import annotations
 
 import json
+import math
 import time
+from json.encoder import encode_basestring as _encode_string
 from collections.abc import Iterable
 from typing import Any
 
@@ -33,6 +35,18 @@ _datetime = serializers.DateTimeField()
 def dumps(value: Any) -> bytes:
     """JSON as DRF's JSONRenderer writes it by default (compact, UTF-8, strict floats)."""
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
+
+
+def string(value: str) -> bytes:
+    """A JSON string, as `dumps` writes it (the encoder's C routine, without its overhead)."""
+    return _encode_string(value).encode()
+
+
+def number(value: float) -> bytes:
+    """A finite float or int as JSON (repr is JSON for those; NaN/inf are not valid scores)."""
+    if not math.isfinite(value):
+        raise ValueError("scores must be finite")
+    return repr(value).encode()
 
 
 def camel_dumps(value: Any) -> bytes:

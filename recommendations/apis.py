@@ -119,6 +119,9 @@ class UserRecommendationListApi(APIView):
     @extend_schema(parameters=[FilterSerializer], responses=OutputSerializer)
     def get(self, request, user_id: str):
         q = request.query_params
+        if not q:  # the default list (nearly every request): nothing to validate
+            return HttpResponse(services.recommendation_list_for_user(
+                viewer=request.user, user_id=user_id), content_type="application/json")
         raw = {"limit": q.get("limit", 20), "mood": q.get("mood", ""),
                "activity": q.get("activity", ""),
                "time_of_day": q.get("timeOfDay", q.get("time_of_day", "")),

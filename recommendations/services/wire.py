@@ -39,7 +39,7 @@ def entries_render(entries: Sequence[Entry], *, context: dict[str, Any],
         else:
             text = "recommended for you"
         items.append(b'%s,"score":%s,"reason":%s}' % (
-            frags[tid][0], rendering.dumps(round(float(score), 4)), rendering.dumps(text)))
+            frags[tid][0], rendering.number(round(float(score), 4)), rendering.string(text)))
     tail = rendering.camel_dumps({"context": context, "model_version": model_version,
                                   "source": source})
     return b'{"tracks":[' + b",".join(items) + b"]," + tail[1:]
