@@ -43,7 +43,11 @@ class TrackListApi(APIView):
         tracks = selectors.track_list(**filters.validated_data)
         paginator = PageNumberPagination()
         page = paginator.paginate_queryset(tracks, request, view=self)
-        return paginator.get_paginated_response(TrackSerializer(page, many=True).data)
+        body = rendering.page_bytes(
+            count=paginator.page.paginator.count, next_url=paginator.get_next_link(),
+            previous_url=paginator.get_previous_link(),
+            results=[rendering.track_bytes(t) for t in page])
+        return HttpResponse(body, content_type="application/json")
 
 
 class TrackDetailApi(APIView):
@@ -51,7 +55,8 @@ class TrackDetailApi(APIView):
 
     @extend_schema(responses=TrackSerializer)
     def get(self, request, track_id: str):
-        return Response(TrackSerializer(selectors.track_get(track_id=track_id)).data)
+        return HttpResponse(rendering.track_bytes(selectors.track_get(track_id=track_id)),
+                            content_type="application/json")
 
 
 # ---------------------------------------------------------------------------- playlists

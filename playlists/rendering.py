@@ -13,8 +13,8 @@ from __future__ import annotations
 import json
 import math
 import time
-from json.encoder import encode_basestring as _encode_string
 from collections.abc import Iterable
+from json.encoder import encode_basestring as _encode_string
 from typing import Any
 
 from django.conf import settings
@@ -77,6 +77,11 @@ def track_fragment(track: Track | dict[str, Any]) -> bytes:
     if hit is not None and hit[0] == updated:
         return hit[1]
     return _remember(track)
+
+
+def track_bytes(track: Track) -> bytes:
+    """`Track` (SPEC.md §4), as TrackSerializer + the camelCase renderer write it."""
+    return track_fragment(track) + b"}"
 
 
 def track_fragments(ids: Iterable[str]) -> dict[str, tuple[bytes, str, str]]:

@@ -33,25 +33,28 @@ def track_list(*, q: str = "", artist: str = "", genre: str = "") -> QuerySet[Tr
     if not q:
         return tracks.order_by("artist", "title", "id")
     unordered = tracks.order_by()
-    ids = list(
-        unordered.filter(Q(title__ilike=q) | Q(artist__ilike=q)).values_list("id", flat=True)[
-            :SEARCH_CANDIDATES
-        ]
-    )
+    contains = unordered.filter(Q(title__ilike=q) | Q(artist__ilike=q))
     if connection.vendor != "postgresql":
+        ids = list(contains.values_list("id", flat=True)[:SEARCH_CANDIDATES])
         matches = Track.objects.filter(id__in=ids).order_by("artist", "title", "id")
         matches.known_count = len(ids)
         return matches
-    if not ids:
-        # Nothing contains the query: look for near misses. pg_trgm's default word-similarity
-        # threshold (0.6) misses a swapped pair of letters in a short word; 0.5 catches it.
-        with connection.cursor() as cursor:
-            cursor.execute("SET pg_trgm.word_similarity_threshold = %s", [FUZZY_THRESHOLD])
-        ids = list(
-            unordered.filter(
-                Q(title__trigram_word_similar=q) | Q(artist__trigram_word_similar=q)
-            ).values_list("id", flat=True)[:SEARCH_CANDIDATES]
-        )
+    with transaction.atomic(), connection.cursor() as cursor:
+        # pg_trgm's selectivity estimates make the planner prefer a sequential scan that
+        # computes similarity row by row (3-4x slower than the GIN indexes, even at 5,000
+        # tracks); for these two queries only, the indexes are used. pg_trgm's default
+        # word-similarity threshold (0.6) misses a swapped pair of letters in a short word;
+        # 0.5 catches it.
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL pg_trgm.word_similarity_threshold = %s", [FUZZY_THRESHOLD])
+        ids = list(contains.values_list("id", flat=True)[:SEARCH_CANDIDATES])
+        if not ids:
+            # Nothing contains the query: look for near misses (a typo).
+            ids = list(
+                unordered.filter(
+                    Q(title__trigram_word_similar=q) | Q(artist__trigram_word_similar=q)
+                ).values_list("id", flat=True)[:SEARCH_CANDIDATES]
+            )
     rank = Greatest(TrigramWordSimilarity(q, "title"), TrigramWordSimilarity(q, "artist"))
     ranked = (Track.objects.filter(id__in=ids).annotate(rank=rank)
               .order_by("-rank", "artist", "title", "id"))

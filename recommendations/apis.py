@@ -174,9 +174,9 @@ class PlaylistGenerateApi(APIView):
         result = services.playlist_generate(
             user=request.user, context=d.get("context"), length=d["length"],
             seed_track_ids=d.get("seed_track_ids"), save=d["save"], name=d.get("name") or None)
-        if "playlist" in result:
-            result["playlist"] = PlaylistSerializer(result["playlist"]).data
-        return Response(result, status=status.HTTP_201_CREATED if d["save"] else 200)
+        return HttpResponse(services.playlist_generate_render(result),
+                            content_type="application/json",
+                            status=status.HTTP_201_CREATED if d["save"] else 200)
 
 
 class PlaylistRecommendationListApi(APIView):

@@ -8,6 +8,7 @@ generated and continued lists), `training` (train/evaluate/activate/batch jobs) 
 from .interactions import MAX_BATCH, interactions_record, user_interactions_apply
 from .recommend import (
     playlist_generate,
+    playlist_generate_render,
     playlist_recommendations,
     recommendation_list_for_user,
     recommendations_compute,
@@ -24,6 +25,7 @@ from .training import (
 __all__ = [
     "MAX_BATCH", "interactions_record", "model_evaluate", "model_train",
     "model_version_activate", "model_version_rollback", "playlist_generate",
-    "playlist_recommendations", "recommend_batch", "recommendation_list_for_user",
+    "playlist_generate_render", "playlist_recommendations", "recommend_batch",
+    "recommendation_list_for_user",
     "recommendations_compute", "recommendations_precompute", "user_interactions_apply",
 ]

@@ -11,6 +11,9 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
+from django.db.models import FloatField
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast
 
 from audotics.exceptions import ApplicationError
 from mlcore import MlcoreError
@@ -150,6 +153,16 @@ def recommendation_list_for_user(
         ranking.user_lists_set({uid: hit}, suffix, gens={uid: gen})
     return wire.entries_render(hit["tracks"], context=hit["context"],
                                model_version=hit["model_version"], source=hit["source"])
+
+
+def playlist_generate_render(result: dict[str, Any]) -> bytes:
+    """The answer of `playlist_generate` as response bytes."""
+    from playlists import rendering  # noqa: PLC0415
+
+    extra = (b'"playlist":' + rendering.playlist_bytes(result["playlist"])
+             if "playlist" in result else b"")
+    return wire.entries_render(result["tracks"], extra, context=result["context"],
+                               model_version=result["model_version"])
 
 
 def _target_user_id(*, viewer, user_id: Any) -> str:
@@ -318,19 +331,30 @@ def energy_arc(rows: list[tuple[dict[str, Any], float]]) -> list[tuple[dict[str,
     return out
 
 
+GENERATE_MODEL_K = 200  # the model's candidates, then filtered by the hard ranges
+GENERATE_SAMPLE = 200  # plus this many matching tracks of the catalog
+GENERATE_FIELDS = ("id", "title", "artist", "genre", "features", "popularity")
+
+
 def playlist_generate(
     *, user, context: Any = None, length: int = 20, seed_track_ids: list[Any] | None = None,
     save: bool = False, name: str | None = None,
 ) -> dict[str, Any]:
-    """`POST /api/playlists/generate`: hard ranges exact, moods as feature targets, personal."""
+    """`POST /api/playlists/generate`: hard ranges exact, moods as feature targets, personal.
+
+    Returns {tracks: [(track id, score, reason)], context, model_version, playlist?}: the API
+    renders the tracks from fragments (`wire.entries_render`).
+    """
     if not 1 <= length <= MAX_LIMIT:
         raise ApplicationError("length must be 1..100.", code="validation_error",
                                fields={"length": ["an integer from 1 to 100"]})
     ctx, ranges, genres = generation_context_parse(context)
     seeds = _seed_ids(seed_track_ids or [])
     # No ORDER BY (Track's default is artist, title): LIMIT then stops at the first matches
-    # instead of walking the whole catalog in index order.
-    qs = Track.objects.order_by()
+    # instead of walking the whole catalog in index order. Candidates carry only what ranking
+    # reads (the answer is rendered from track fragments), popularity instead of all metadata.
+    qs = Track.objects.order_by().annotate(
+        popularity=Cast(KeyTextTransform("popularity", "metadata"), FloatField()))
     if genres:
         qs = qs.filter(genre__in=genres)
     for feat, (lo, hi) in ranges.items():
@@ -351,21 +375,25 @@ def playlist_generate(
             with served.lock:
                 known_seeds = [s for s in seeds if model.has_item(s)]
                 if known_seeds:
-                    model_recs = model.continue_sequence(known_seeds, k=500, context=ctx or None,
-                                                         exclude=[])
+                    model_recs = model.continue_sequence(known_seeds, k=GENERATE_MODEL_K,
+                                                         context=ctx or None, exclude=[])
                 elif model.has_user(uid):
-                    model_recs = model.recommend(uid, k=500, context=ctx or None,
+                    model_recs = model.recommend(uid, k=GENERATE_MODEL_K, context=ctx or None,
                                                  exclude_seen=False)
         except MlcoreError:
             logger.warning("model candidates failed in generation", exc_info=True)
     # Candidates: the model's (filtered by the database, so ranges are exact) plus a sample of
     # matching tracks and the popularity pools (filtered here with the same ranges).
     cand: dict[str, dict[str, Any]] = {}
+
+    def rows(q):
+        for r in q.values(*GENERATE_FIELDS):
+            yield str(r["id"]), dict(r, id=str(r["id"]), metadata={"popularity": r["popularity"]})
+
     if model_recs:
-        for r in qs.filter(pk__in=[i for i, _ in model_recs]).values(*ranking.TRACK_FIELDS):
-            cand[str(r["id"])] = dict(r, id=str(r["id"]))
-    for r in qs.values(*ranking.TRACK_FIELDS)[:500]:
-        cand.setdefault(str(r["id"]), dict(r, id=str(r["id"])))
+        cand.update(rows(qs.filter(pk__in=[i for i, _ in model_recs])))
+    for tid, r in rows(qs[:GENERATE_SAMPLE]):
+        cand.setdefault(tid, r)
     for r in ranking.fallback_candidates(profile, extra_genres=set(genres)):
         if (not genres or r.get("genre") in genres) and ranking.in_ranges(r, ranges):
             cand.setdefault(r["id"], r)
@@ -386,13 +414,12 @@ def playlist_generate(
         scored.append((row, score))
     scored.sort(key=lambda p: -p[1])
     picked = energy_arc(ranking.diversify(scored, limit=length, diversity=True))
-    tracks = [ranking.track_payload(row, score, ranking.reason_for(row, profile))
-              for row, score in picked]
-    result: dict[str, Any] = {"tracks": tracks, "context": ranking.context_public(ctx),
+    entries = [(row["id"], score, ranking.reason_for(row, profile)) for row, score in picked]
+    result: dict[str, Any] = {"tracks": entries, "context": ranking.context_public(ctx),
                               "model_version": served.version_id if served else None}
     if save:
         result["playlist"] = _save_playlist(user=user, name=name, ctx=ctx, ranges=ranges,
-                                            genres=genres, track_ids=[t["id"] for t in tracks])
+                                            genres=genres, track_ids=[e[0] for e in entries])
     return result
 
 

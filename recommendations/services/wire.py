@@ -18,9 +18,9 @@ from playlists import rendering
 Entry = tuple[str, float, Any]  # (track id, score, reason: str | ("liked", track id))
 
 
-def entries_render(entries: Sequence[Entry], *, context: dict[str, Any],
-                   model_version: str | None, source: str) -> bytes:
-    """`{tracks: [Track + {score, reason}], context, modelVersion, source}` as bytes.
+def entries_render(entries: Sequence[Entry], extra: bytes = b"", **tail: Any) -> bytes:
+    """`{tracks: [Track + {score, reason}], **tail}` as bytes (tail camelCased, `extra`:
+    more members already rendered, as `"key":value`).
 
     Tracks deleted since the list was computed are left out; a reason naming a deleted liked
     track becomes "recommended for you".
@@ -40,9 +40,10 @@ def entries_render(entries: Sequence[Entry], *, context: dict[str, Any],
             text = "recommended for you"
         items.append(b'%s,"score":%s,"reason":%s}' % (
             frags[tid][0], rendering.number(round(float(score), 4)), rendering.string(text)))
-    tail = rendering.camel_dumps({"context": context, "model_version": model_version,
-                                  "source": source})
-    return b'{"tracks":[' + b",".join(items) + b"]," + tail[1:]
+    rest = rendering.camel_dumps(tail)
+    if extra:
+        rest = rest[:-1] + (b"," if tail else b"") + extra + b"}"
+    return b'{"tracks":[' + b",".join(items) + b"]," + rest[1:]
 
 
 def entries_from_payload(tracks: list[dict[str, Any]]) -> list[Entry]:

@@ -57,3 +57,14 @@ def test_list_endpoint_pages_are_the_serializer_output(logged_in_api_client):
     assert body["count"] == 3 and body["next"].endswith("page=2&pageSize=2")
     expected = [json.loads(_reference(p)) for p in selectors.playlist_list(user=user)[:2]]
     assert body["results"] == expected
+
+
+def test_track_endpoints_are_the_serializer_output(logged_in_api_client):
+    from playlists.serializers import TrackSerializer
+
+    track = TrackFactory(title="Blue Signal", features={"time_signature": 3, "energy": 0.4},
+                         metadata={"release_date": "1999", "genres": ["rock"]})
+    reference = json.loads(CamelCaseJSONRenderer().render(TrackSerializer(track).data))
+    assert logged_in_api_client.get(f"/api/tracks/{track.pk}").json() == reference
+    body = logged_in_api_client.get("/api/tracks?q=signal").json()
+    assert body["count"] == 1 and body["results"] == [reference]
