@@ -387,6 +387,8 @@ RECO_ACTIVE_CHECK_SECONDS = env.float("RECO_ACTIVE_CHECK_SECONDS", default=2.0)
 RECO_CACHE_SECONDS = env.int("RECO_CACHE_SECONDS", default=3600)
 # Popularity/genre candidate pools of the fallback are recomputed this often.
 RECO_POOL_SECONDS = env.int("RECO_POOL_SECONDS", default=600)
+# Seconds a web process reuses its copy of the fallback's candidate pools.
+RECO_POOL_LOCAL_SECONDS = env.int("RECO_POOL_LOCAL_SECONDS", default=30)
 # Training epochs (towers and re-ranker head): small, so the demo catalog trains in seconds.
 RECO_TRAIN_EPOCHS = env.int("RECO_TRAIN_EPOCHS", default=3)
 # Refit on all data after evaluating (a second fit); off: fold the hold-out into the model.

@@ -53,6 +53,12 @@ def _clear_cache():
         cache.delete_pattern("*")
     else:
         cache.clear()
+    # ... nor this process's copies of shared data.
+    from playlists import rendering
+    from recommendations.services import ranking
+
+    ranking.pools_forget()
+    rendering.fragments_forget()
     yield
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import time
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
@@ -191,10 +192,35 @@ def _pool_seconds() -> int:
     return int(getattr(settings, "RECO_POOL_SECONDS", 600))
 
 
+# Pools are the same for every user: each process keeps the copy it last read from the shared
+# cache for a little while, instead of unpickling ~1,000 rows from Redis on every cache miss.
+_local_pools: dict[str, tuple[float, list[dict[str, Any]]]] = {}
+
+
+def pools_forget() -> None:
+    """Drop this process's copies of the pools (tests; the shared cache keeps its own)."""
+    _local_pools.clear()
+
+
+def _pool_get(key: str) -> list[dict[str, Any]] | None:
+    local = _local_pools.get(key)
+    if local is not None and local[0] > time.monotonic():
+        return local[1]
+    rows = cache_get(key)
+    if rows is not None:
+        _pool_keep(key, rows)
+    return rows
+
+
+def _pool_keep(key: str, rows: list[dict[str, Any]]) -> None:
+    ttl = min(float(getattr(settings, "RECO_POOL_LOCAL_SECONDS", 30)), _pool_seconds())
+    _local_pools[key] = (time.monotonic() + ttl, rows)
+
+
 def pool_global(size: int = 400) -> list[dict[str, Any]]:
     """Most-interacted plus highest-popularity tracks, cached for a few minutes."""
     key = f"reco:pool:global:{size}"
-    rows = cache_get(key)
+    rows = _pool_get(key)
     if rows is not None:
         return rows
     top_ids = [str(t) for t in Interaction.objects.exclude(type__in=("skip", "dislike"))
@@ -218,13 +244,14 @@ def pool_global(size: int = 400) -> list[dict[str, Any]]:
         row["_rank_pop"] = max(0.0, 1.0 - n / (2 * size)) if n < len(top_ids) else 0.0
         rows.append(row)
     cache_set(key, rows, _pool_seconds())
+    _pool_keep(key, rows)
     return rows
 
 
 def pool_genre(genre: str, size: int = 200) -> list[dict[str, Any]]:
     """The most popular tracks of one genre, cached for a few minutes."""
     key = f"reco:pool:genre:{size}:{genre[:60]}"
-    rows = cache_get(key)
+    rows = _pool_get(key)
     if rows is not None:
         return rows
     rows = [dict(r, id=str(r["id"]), _rank_pop=0.0) for r in
@@ -232,6 +259,7 @@ def pool_genre(genre: str, size: int = 200) -> list[dict[str, Any]]:
             .annotate(pop=Cast(KeyTextTransform("popularity", "metadata"), FloatField()))
             .order_by("-pop").values(*TRACK_FIELDS)[:size]]
     cache_set(key, rows, _pool_seconds())
+    _pool_keep(key, rows)
     return rows
 
 
