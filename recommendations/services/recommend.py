@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import numpy as np
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
@@ -71,8 +72,8 @@ def _rank_for(profile: Profile, *, model_recs: list[tuple[str, float]],
         # always below the model's picks.
         skip = used | profile.seen
         pool = [r for r in ranking.fallback_candidates(profile) if r["id"] not in skip]
-        scored = sorted(((r, ranking.fallback_score(r, profile, target)) for r in pool),
-                        key=lambda p: -p[1])
+        values = ranking.fallback_scores(pool, profile, target)
+        scored = [(pool[i], float(values[i])) for i in np.argsort(-values, kind="stable")]
         floor = min((s for _, s in ranked), default=1.0)
         top = max((s for _, s in scored), default=1.0) or 1.0
         ranked += [(r, floor * 0.99 * s / top if ranked else s) for r, s in scored]
