@@ -119,10 +119,13 @@ class PlaylistListApi(APIView):
     def get(self, request):
         paginator = PageNumberPagination()
         page = paginator.paginate_queryset(
-            selectors.playlist_list(user=request.user, track_json=False), request, view=self)
+            selectors.playlist_list(user=request.user, details=False), request, view=self)
+        ids = [p.pk for p in page]
+        results = rendering.playlists_bytes(page, selectors.playlist_entry_rows(ids),
+                                            selectors.playlist_collaborator_rows(ids))
         body = rendering.page_bytes(
             count=paginator.page.paginator.count, next_url=paginator.get_next_link(),
-            previous_url=paginator.get_previous_link(), results=rendering.playlists_bytes(page))
+            previous_url=paginator.get_previous_link(), results=results)
         return HttpResponse(body, content_type="application/json")
 
     @extend_schema(operation_id="playlist_create", request=CreateInputSerializer,

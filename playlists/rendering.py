@@ -101,10 +101,8 @@ def track_fragments(ids: Iterable[str]) -> dict[str, tuple[bytes, str, str]]:
     return {i: (f[1], f[3], f[4]) for i in ids if (f := _fragments.get(i)) is not None}
 
 
-def _refresh_missing(tracks: list[Track]) -> None:
-    """One query for the tracks whose fragment is missing or older than the row."""
-    stale = [t.pk for t in tracks
-             if (hit := _fragments.get(str(t.pk))) is None or hit[0] != t.updated_at]
+def _refresh(stale: list[Any]) -> None:
+    """One query for tracks whose fragment is missing or older than the row."""
     if stale:
         for row in Track.objects.filter(pk__in=stale).order_by().values(
                 *TRACK_WIRE_FIELDS, "updated_at"):
@@ -115,32 +113,49 @@ def _user_ref(user: Any) -> dict[str, Any] | None:
     return None if user is None else {"id": str(user.pk), "username": user.username}
 
 
-def playlists_bytes(playlists: Iterable[Playlist]) -> list[bytes]:
-    """`playlist_bytes` of several playlists, which may come without track features/metadata
-    (`selectors.playlist_list(track_json=False)`): those are read once for uncached tracks."""
-    playlists = list(playlists)
-    _refresh_missing([e.track for p in playlists for e in p.entries.all()])
-    return [playlist_bytes(p) for p in playlists]
+def playlists_bytes(playlists: list[Playlist], entries: list[tuple],
+                    collaborators: list[tuple]) -> list[bytes]:
+    """`Playlist` of each playlist (with its owner) from `selectors.playlist_entry_rows` and
+    `selectors.playlist_collaborator_rows`: rows, not model instances, for the list endpoint."""
+    _refresh([tid for _, tid, updated, *_ in entries
+              if (hit := _fragments.get(str(tid))) is None or hit[0] != updated])
+    by_playlist: dict[Any, list[bytes]] = {}
+    for pid, tid, _, by_id, by_name, added_at, position in entries:
+        added_by = {"id": str(by_id), "username": by_name} if by_id is not None else None
+        by_playlist.setdefault(pid, []).append(b'%s,"addedBy":%s,"addedAt":%s,"position":%d}' % (
+            _fragments[str(tid)][1], dumps(added_by),
+            dumps(_datetime.to_representation(added_at)), position))
+    members: dict[Any, list[dict[str, Any]]] = {}
+    for pid, uid, username, role, added_at in collaborators:
+        members.setdefault(pid, []).append({"id": str(uid), "username": username, "role": role,
+                                            "added_at": _datetime.to_representation(added_at)})
+    return [_playlist_join(p, by_playlist.get(p.pk, []), members.get(p.pk, []))
+            for p in playlists]
 
 
 def playlist_bytes(playlist: Playlist) -> bytes:
     """`Playlist` (SPEC.md §4) of a playlist fetched with the selectors' prefetches."""
-    head = camel_dumps({
-        "id": str(playlist.pk), "name": playlist.name, "owner": _user_ref(playlist.owner),
-        "is_collaborative": playlist.is_collaborative, "context": playlist.context,
-        "version": playlist.version,
-    })[:-1]
     entries = [
         b'%s,"addedBy":%s,"addedAt":%s,"position":%d}' % (
             track_fragment(e.track), dumps(_user_ref(e.added_by)),
             dumps(_datetime.to_representation(e.added_at)), e.position)
         for e in playlist.entries.all()
     ]
+    members = [{"id": str(c.user.pk), "username": c.user.username, "role": c.role,
+                "added_at": _datetime.to_representation(c.added_at)}
+               for c in playlist.collaborators.all()]
+    return _playlist_join(playlist, entries, members)
+
+
+def _playlist_join(playlist: Playlist, entries: list[bytes], members: list[dict[str, Any]],
+                   ) -> bytes:
+    head = camel_dumps({
+        "id": str(playlist.pk), "name": playlist.name, "owner": _user_ref(playlist.owner),
+        "is_collaborative": playlist.is_collaborative, "context": playlist.context,
+        "version": playlist.version,
+    })[:-1]
     tail = camel_dumps({
-        "collaborators": [
-            {"id": str(c.user.pk), "username": c.user.username, "role": c.role,
-             "added_at": _datetime.to_representation(c.added_at)}
-            for c in playlist.collaborators.all()],
+        "collaborators": members,
         "created_at": _datetime.to_representation(playlist.created_at),
         "updated_at": _datetime.to_representation(playlist.updated_at),
     })[1:]

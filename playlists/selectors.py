@@ -81,12 +81,8 @@ def _uuid_or_404(value: Any) -> uuid.UUID:
         raise Http404("No such playlist.") from None
 
 
-def _with_details(playlists: QuerySet[Playlist], *, track_json: bool = True) -> QuerySet[Playlist]:
+def _with_details(playlists: QuerySet[Playlist]) -> QuerySet[Playlist]:
     entries = PlaylistTrack.objects.select_related("track", "added_by").order_by("position")
-    if not track_json:
-        # playlists.rendering reads features/metadata only for tracks it has no fresh fragment
-        # of; decoding them for every entry of every listed playlist is the list's main cost.
-        entries = entries.defer("track__features", "track__metadata")
     collaborators = Collaborator.objects.select_related("user").order_by("added_at")
     return playlists.select_related("owner").prefetch_related(
         Prefetch("entries", queryset=entries),
@@ -99,14 +95,30 @@ def _visible_to(user) -> Q:
     return Q(owner_id=user.pk) | Q(pk__in=shared)
 
 
-def playlist_list(*, user, track_json: bool = True) -> QuerySet[Playlist]:
+def playlist_list(*, user, details: bool = True) -> QuerySet[Playlist]:
     """The user's own playlists and those they collaborate on, most recently changed first.
 
-    `track_json=False` leaves the tracks' features and metadata unloaded (for
-    `playlists.rendering`, which fetches them only for tracks it has not rendered yet).
+    `details=False`: playlists and owners only; `playlist_entry_rows` and
+    `playlist_collaborator_rows` then read a page's entries and collaborators as plain rows.
     """
-    return _with_details(Playlist.objects.filter(_visible_to(user)),
-                         track_json=track_json).order_by("-updated_at", "id")
+    playlists = Playlist.objects.filter(_visible_to(user)).order_by("-updated_at", "id")
+    return _with_details(playlists) if details else playlists.select_related("owner")
+
+
+def playlist_entry_rows(playlist_ids: list[Any]) -> list[tuple]:
+    """(playlist id, track id, track updated_at, added_by id, added_by username, added_at,
+    position) of the playlists' entries, in position order: no model instances, no JSON."""
+    return list(PlaylistTrack.objects.filter(playlist_id__in=playlist_ids)
+                .order_by("playlist_id", "position")
+                .values_list("playlist_id", "track_id", "track__updated_at", "added_by_id",
+                             "added_by__username", "added_at", "position"))
+
+
+def playlist_collaborator_rows(playlist_ids: list[Any]) -> list[tuple]:
+    """(playlist id, user id, username, role, added_at) of the playlists' collaborators."""
+    return list(Collaborator.objects.filter(playlist_id__in=playlist_ids)
+                .order_by("playlist_id", "added_at")
+                .values_list("playlist_id", "user_id", "user__username", "role", "added_at"))
 
 
 def playlist_get(*, playlist_id: Any, user) -> Playlist:

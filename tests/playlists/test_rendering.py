@@ -49,8 +49,11 @@ def test_an_updated_track_is_rendered_afresh(user):
 def test_list_endpoint_pages_are_the_serializer_output(logged_in_api_client):
     user = logged_in_api_client.user
     for n in range(3):
-        p = PlaylistFactory(owner=user, name=f"p{n}")
+        p = PlaylistFactory(owner=user, name=f"p{n}", context={"time_of_day": "night"})
         PlaylistTrackFactory(playlist=p, track=TrackFactory(), position=0, added_by=user)
+        PlaylistTrackFactory(playlist=p, track=TrackFactory(features={"time_signature": 4}),
+                             position=1, added_by=None)
+        CollaboratorFactory(playlist=p)
     r = logged_in_api_client.get("/api/playlists?pageSize=2")
     assert r.status_code == 200 and r["Content-Type"] == "application/json"
     body = r.json()
