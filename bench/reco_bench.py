@@ -12,16 +12,16 @@ Steps (each reported separately):
      job, not a benchmark step); faiss HNSW index over the 1M items; saved to MODEL_DIR and
      activated as a ModelVersion, exactly as train_model does.
   3. recommend_batch over --batch-users active users (the service, in this process): users/s.
-  4. API: gunicorn + uvicorn workers (--workers, default 2 = the cores), JWT-authenticated
-     `GET /api/users/{id}/recommendations` from --clients concurrent keep-alive connections
-     (asyncio load generator in this process), two runs: users precomputed by the batch
-     (cache hits) and users not precomputed (cache misses: fold-in catch-up + model + DB).
-  5. API: `POST /api/playlists/generate` with varied contexts, same client.
+  4. API: gunicorn sync workers (--workers, default 2 = the cores; persistent DB connections),
+     JWT-authenticated `GET /api/users/{id}/recommendations` driven by wrk (Debian package
+     `wrk`) from --clients connections: after a warm-up, --runs runs over users precomputed by
+     the batch (cache hits), then over users not precomputed (cache misses: fold-in catch-up +
+     model + DB); medians reported.
+  5. API: `POST /api/playlists/generate` with varied contexts, --gen-clients connections.
 """
 from __future__ import annotations
 
 import argparse
-import asyncio
 import base64
 import json
 import os
@@ -37,11 +37,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-
-
-def pct(values: list[float], q: float) -> float:
-    s = sorted(values)
-    return s[min(len(s) - 1, int(round(q / 100 * (len(s) - 1))))] if s else float("nan")
 
 
 def setup_data(args) -> None:
@@ -213,72 +208,42 @@ def run_batch(args) -> list[str]:
     return [str(u) for u in users]
 
 
-async def _load(port: int, requests: list[tuple[str, str, bytes | None, str]], clients: int
-                ) -> tuple[list[float], float, dict[int, int]]:
-    """Replay (method, path, body, token) over `clients` keep-alive connections."""
-    queue = list(reversed(requests))
-    lat: list[float] = []
-    codes: dict[int, int] = {}
-
-    async def client() -> None:
-        reader, writer = await asyncio.open_connection("127.0.0.1", port)
-        while queue:
-            method, path, body, token = queue.pop()
-            head = (f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                    f"Authorization: Bearer {token}\r\n")
-            if body is not None:
-                head += f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
-            data = (head + "\r\n").encode() + (body or b"")
-            t0 = time.perf_counter()
-            writer.write(data)
-            await writer.drain()
-            status_line = await reader.readline()
-            length = 0
-            chunked = False
-            while True:
-                line = await reader.readline()
-                if line in (b"\r\n", b""):
-                    break
-                k, _, v = line.decode().partition(":")
-                if k.lower() == "content-length":
-                    length = int(v)
-                elif k.lower() == "transfer-encoding" and "chunked" in v:
-                    chunked = True
-            if chunked:
-                while True:
-                    size = int((await reader.readline()).strip(), 16)
-                    await reader.readexactly(size + 2)
-                    if size == 0:
-                        break
-            else:
-                await reader.readexactly(length)
-            lat.append((time.perf_counter() - t0) * 1000)
-            code = int(status_line.split()[1])
-            codes[code] = codes.get(code, 0) + 1
-        writer.close()
-
-    t0 = time.perf_counter()
-    await asyncio.gather(*(client() for _ in range(clients)))
-    return lat, time.perf_counter() - t0, codes
+def _wrk(port: int, lines: list[str], *, connections: int, seconds: int) -> dict[str, float]:
+    """Replay (method, path, token, body) lines with wrk; the parsed WRK summary line."""
+    path = Path(os.environ.get("TMPDIR", "/tmp")) / f"reco-bench-{port}.tsv"
+    path.write_text("\n".join(lines) + "\n")
+    out = subprocess.run(
+        ["wrk", f"-t{min(2, connections)}", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s",
+         "-s", str(ROOT / "bench" / "load" / "wrk_replay.lua"), f"http://127.0.0.1:{port}"],
+        env=dict(os.environ, WRK_REQUESTS=str(path)), capture_output=True, text=True, check=True)
+    line = next(x for x in out.stdout.splitlines() if x.startswith("WRK "))
+    fields = dict(part.split("=", 1) for part in line.split()[1:])
+    return {k: (v if k == "statuses" else float(v)) for k, v in fields.items()}
 
 
-def report(name: str, lat: list[float], secs: float, codes: dict[int, int]) -> None:
-    print(f"{name}: {len(lat)} requests, {len(lat) / secs:,.0f} req/s, p50 "
-          f"{statistics.median(lat):.1f} ms, p95 {pct(lat, 95):.1f} ms, p99 {pct(lat, 99):.1f} ms"
-          f", statuses {codes}", flush=True)
+def _median_runs(name: str, runs: list[dict[str, float]]) -> None:
+    for n, r in enumerate(runs, 1):
+        print(f"{name} run {n}: {r['requests']:.0f} requests, {r['rps']:,.0f} req/s, p50 "
+              f"{r['p50']:.1f} ms, p95 {r['p95']:.1f} ms, p99 {r['p99']:.1f} ms, socket errors "
+              f"{r['errors']:.0f}, statuses {r['statuses']}", flush=True)
+    med = {k: statistics.median(r[k] for r in runs) for k in ("rps", "p50", "p95", "p99")}
+    print(f"{name.upper()} (median of {len(runs)}): {med['rps']:,.0f} req/s, p50 {med['p50']:.1f} "
+          f"ms, p95 {med['p95']:.1f} ms, p99 {med['p99']:.1f} ms", flush=True)
 
 
 def run_api(args, warm_users: list[str]) -> None:
+    """gunicorn (WSGI, sync workers: the REST layout deploy/ recommends) driven by wrk."""
     import requests
     from django.contrib.auth import get_user_model
     from rest_framework_simplejwt.tokens import AccessToken
 
     # One BLAS/OpenMP thread per worker: on 2 shared cores, more threads only oversubscribe.
-    env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
+    env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1",
+               DB_CONN_MAX_AGE="60")
     server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "audotics.asgi:application", "-k",
-         "uvicorn.workers.UvicornWorker", "-w", str(args.workers), "-b",
-         f"127.0.0.1:{args.port}", "--log-level", "warning"], cwd=ROOT, env=env)
+        [sys.executable, "-m", "gunicorn", "audotics.wsgi:application", "-k", "sync",
+         "-w", str(args.workers), "-b", f"127.0.0.1:{args.port}", "--log-level", "warning"],
+        cwd=ROOT, env=env)
     try:
         for _ in range(240):
             try:
@@ -289,21 +254,27 @@ def run_api(args, warm_users: list[str]) -> None:
         users = list(get_user_model().objects.filter(username__startswith="bench")
                      .values_list("id", flat=True))
         random.seed(3)
-        cold = [str(u) for u in random.sample(users, args.requests * 2)
-                if str(u) not in set(warm_users)][: args.requests]
-        tokens = {u: str(AccessToken.for_user(get_user_model()(pk=uuid.UUID(u))))
-                  for u in cold + warm_users[: args.requests]}
+        warm_set = set(warm_users)
+        cold = [str(u) for u in random.sample(users, args.cold_users * 2)
+                if str(u) not in warm_set][: args.cold_users]
+        hot = random.sample(warm_users, min(len(warm_users), args.hot_users))
+
+        def token(u: str) -> str:
+            return str(AccessToken.for_user(get_user_model()(pk=uuid.UUID(u))))
 
         def personal(uids):
-            return [("GET", f"/api/users/{u}/recommendations", None, tokens[u]) for u in uids]
+            return [f"GET\t/api/users/{u}/recommendations\t{token(u)}\t" for u in uids]
 
-        # Warm-up: each worker loads the model (mmap) and fills its pools.
-        asyncio.run(_load(args.port, personal(cold[:40]), 4))
-        warm = random.choices(warm_users[: args.requests], k=args.requests)
-        lat, secs, codes = asyncio.run(_load(args.port, personal(warm), args.clients))
-        report(f"API personal, cache hits, {args.clients} clients", lat, secs, codes)
-        lat, secs, codes = asyncio.run(_load(args.port, personal(cold[40:]), args.clients))
-        report(f"API personal, cache misses, {args.clients} clients", lat, secs, codes)
+        hits = personal(hot)
+        # Warm-up, not measured: each worker renders the catalog fragments it serves and opens
+        # its connections, as a long-running worker has.
+        _wrk(args.port, hits, connections=args.clients, seconds=args.warmup)
+        _median_runs(f"API personal, cache hits, {args.clients} clients",
+                     [_wrk(args.port, hits, connections=args.clients, seconds=args.seconds)
+                      for _ in range(args.runs)])
+        _median_runs(f"API personal, cache misses, {args.clients} clients",
+                     [_wrk(args.port, personal(cold[n::args.runs]), connections=args.clients,
+                           seconds=args.seconds) for n in range(args.runs)])
         moods = ["happy", "sad", "calm", "energetic", "chill"]
         acts = ["workout", "party", "study", "relax", "driving"]
         gen = []
@@ -315,10 +286,11 @@ def run_api(args, warm_users: list[str]) -> None:
                 ctx["genres"] = ["pop", "rock"]
             if i % 4 == 0:
                 ctx["tempo"] = [90, 140]
-            gen.append(("POST", "/api/playlists/generate",
-                        json.dumps({"context": ctx, "length": 20}).encode(), tokens[u]))
-        lat, secs, codes = asyncio.run(_load(args.port, gen, args.gen_clients))
-        report(f"API generate, {args.gen_clients} clients", lat, secs, codes)
+            gen.append(f"POST\t/api/playlists/generate\t{token(u)}\t"
+                       + json.dumps({"context": ctx, "length": 20}))
+        _median_runs(f"API generate, {args.gen_clients} clients",
+                     [_wrk(args.port, gen, connections=args.gen_clients, seconds=args.seconds)
+                      for _ in range(args.runs)])
     finally:
         server.terminate()
         server.wait()
@@ -365,10 +337,15 @@ def main() -> None:
                     help="precomputed users the API cache-hit run draws from")
     ap.add_argument("--batch-chunk", type=int, default=2000)
     ap.add_argument("--recent-share", type=float, default=0.1)
-    ap.add_argument("--requests", type=int, default=3000)
+    ap.add_argument("--hot-users", type=int, default=5000,
+                    help="precomputed users the cache-hit runs cycle through")
+    ap.add_argument("--cold-users", type=int, default=9000)
     ap.add_argument("--gen-requests", type=int, default=300)
     ap.add_argument("--clients", type=int, default=50)
     ap.add_argument("--gen-clients", type=int, default=10)
+    ap.add_argument("--seconds", type=int, default=20, help="per measured wrk run")
+    ap.add_argument("--warmup", type=int, default=40)
+    ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--port", type=int, default=8791)
     ap.add_argument("--keep", action="store_true", help="reuse the database and model")

@@ -298,8 +298,6 @@ def fallback_scores(rows: list[dict[str, Any]], profile: Profile,
     n = len(rows)
     if n == 0:
         return np.zeros(0)
-    if target and not set(target) <= set(ct.TARGET_FEATURES):
-        return np.array([fallback_score(r, profile, target) for r in rows])
     numbers = [_row_numbers(r) for r in rows]
     pop = np.fromiter((x[0] for x in numbers), float, n)
     energy = np.fromiter((x[1] for x in numbers), float, n)
@@ -315,17 +313,25 @@ def fallback_scores(rows: list[dict[str, Any]], profile: Profile,
                if usual is not None else np.full(n, 0.5))
     score = 0.3 * pop + 0.45 * affinity + 0.1 * e_close
     if target:
-        feats = np.array([x[2] for x in numbers], float).reshape(n, -1)
-        cols = [ct.TARGET_FEATURES.index(f) for f in target]
-        want = np.array(list(target.values()), float)
-        scale = np.array([ct.TEMPO_SCALE if f == "tempo" else 1.0 for f in target])
-        dist = np.minimum(1.0, np.abs(feats[:, cols] - want) / scale)
-        known = ~np.isnan(dist)
-        count = known.sum(axis=1)
-        close = np.where(count > 0, 1.0 - np.where(known, dist, 0.0).sum(axis=1)
-                         / np.maximum(count, 1), 0.5)
-        score += 0.15 * close
+        score += 0.15 * closeness_scores(rows, target)
     return score
+
+
+def closeness_scores(rows: list[dict[str, Any]], target: dict[str, float]) -> np.ndarray:
+    """`context_targets.closeness` of many rows as array arithmetic."""
+    n = len(rows)
+    if not set(target) <= set(ct.TARGET_FEATURES):
+        return np.array([ct.closeness(r.get("features") or {}, target) for r in rows], float)
+    feats = np.array([_row_numbers(r)[2] for r in rows], float).reshape(
+        n, len(ct.TARGET_FEATURES))
+    cols = [ct.TARGET_FEATURES.index(f) for f in target]
+    want = np.array(list(target.values()), float)
+    scale = np.array([ct.TEMPO_SCALE if f == "tempo" else 1.0 for f in target])
+    dist = np.minimum(1.0, np.abs(feats[:, cols] - want) / scale)
+    known = ~np.isnan(dist)
+    count = known.sum(axis=1)
+    return np.where(count > 0, 1.0 - np.where(known, dist, 0.0).sum(axis=1)
+                    / np.maximum(count, 1), 0.5)
 
 
 def fallback_score(row: dict[str, Any], profile: Profile, target: dict[str, float] | None) -> float:

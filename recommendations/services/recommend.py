@@ -405,15 +405,13 @@ def playlist_generate(
 
     model_score = dict(zip([i for i, _ in model_recs],
                            ranking.minmax([s for _, s in model_recs]), strict=True))
-    scored = []
-    for tid, row in cand.items():
-        personal = model_score.get(tid)
-        if personal is None:
-            personal = 0.6 * ranking.fallback_score(row, profile, None)
-        close = ct.closeness(row.get("features") or {}, target) if target else None
-        score = personal if close is None else 0.5 * personal + 0.5 * close
-        scored.append((row, score))
-    scored.sort(key=lambda p: -p[1])
+    rows_ = list(cand.values())
+    from_model = np.array([model_score.get(r["id"], np.nan) for r in rows_], float)
+    personal = np.where(np.isnan(from_model),
+                        0.6 * ranking.fallback_scores(rows_, profile, None), from_model)
+    values = (0.5 * personal + 0.5 * ranking.closeness_scores(rows_, target) if target
+              else personal)
+    scored = [(rows_[i], float(values[i])) for i in np.argsort(-values, kind="stable")]
     picked = energy_arc(ranking.diversify(scored, limit=length, diversity=True))
     entries = [(row["id"], score, ranking.reason_for(row, profile)) for row, score in picked]
     result: dict[str, Any] = {"tracks": entries, "context": ranking.context_public(ctx),

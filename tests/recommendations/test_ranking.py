@@ -27,3 +27,13 @@ def test_fallback_scores_equal_fallback_score(context):
         expected = [ranking.fallback_score(r, profile, target) for r in rows]
         np.testing.assert_allclose(ranking.fallback_scores(rows, profile, target), expected,
                                    rtol=1e-12, atol=1e-12)
+
+
+def test_closeness_scores_equal_closeness():
+    make_catalog(per_genre=3)
+    rows = list(ranking.tracks_fetch([str(t) for t in ranking.Track.objects.values_list(
+        "id", flat=True)]).values())
+    rows[0]["features"] = {"energy": 0.5}  # only some target features known
+    for target in ({"energy": 0.8, "tempo": 120.0}, {"valence": 0.2}, {"loudness": -5.0}):
+        np.testing.assert_allclose(ranking.closeness_scores(rows, target),
+                                   [ct.closeness(r["features"], target) for r in rows])
