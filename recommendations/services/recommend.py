@@ -193,8 +193,10 @@ def _user_row(*, viewer, user_id: str):
     user_model = get_user_model()
     if isinstance(viewer, user_model) and str(viewer.pk) == user_id:
         return viewer
-    user = user_model.objects.filter(pk=user_id, is_active=True).first()
+    user = user_model.objects.filter(pk=user_id).first()
     if user is None:
+        raise ApplicationError("No such user.", code="not_found", status=404)
+    if str(viewer.pk) == user_id and not user.is_active:
         raise ApplicationError("This account is not active; sign in again.",
                                code="not_authenticated", status=401)
     return user
