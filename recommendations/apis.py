@@ -5,6 +5,7 @@ shaped like each OutputSerializer; the OutputSerializers document the shape for 
 schema. Re-serialising cached lists on every hit would cost more than the rest of the request.
 """
 from django.http import HttpResponse
+from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.authentication import SessionAuthentication
@@ -38,6 +39,15 @@ class ContextOutSerializer(serializers.Serializer):
     mood = serializers.CharField(allow_null=True)
     activity = serializers.CharField(allow_null=True)
     time_of_day = serializers.CharField(allow_null=True)
+
+
+class StatelessBearerScheme(SimpleJWTScheme):
+    """The same bearer JWT in the schema; a name of its own, because drf-spectacular refuses two
+    authentication classes under one component name."""
+
+    target_class = "rest_framework_simplejwt.authentication.JWTStatelessUserAuthentication"
+    name = "jwtBearer"
+    priority = 1
 
 
 def _flatten(errors) -> dict:
