@@ -101,12 +101,23 @@ def track_fragments(ids: Iterable[str]) -> dict[str, tuple[bytes, str, str]]:
     return {i: (f[1], f[3], f[4]) for i in ids if (f := _fragments.get(i)) is not None}
 
 
-def _refresh(stale: list[Any]) -> None:
-    """One query for tracks whose fragment is missing or older than the row."""
+def _fragments_for(entries: list[tuple]) -> dict[str, bytes]:
+    """{track id: fragment} for entry rows, one query for tracks not cached or changed since.
+    A local mapping: the shared cache may be cleared by another thread meanwhile."""
+    out: dict[str, bytes] = {}
+    stale = []
+    for _, tid, updated, *_ in entries:
+        key = str(tid)
+        hit = _fragments.get(key)
+        if hit is not None and hit[0] == updated:
+            out[key] = hit[1]
+        else:
+            stale.append(key)
     if stale:
         for row in Track.objects.filter(pk__in=stale).order_by().values(
                 *TRACK_WIRE_FIELDS, "updated_at"):
-            _remember(row)
+            out[str(row["id"])] = _remember(row)
+    return out
 
 
 def _user_ref(user: Any) -> dict[str, Any] | None:
@@ -117,13 +128,14 @@ def playlists_bytes(playlists: list[Playlist], entries: list[tuple],
                     collaborators: list[tuple]) -> list[bytes]:
     """`Playlist` of each playlist (with its owner) from `selectors.playlist_entry_rows` and
     `selectors.playlist_collaborator_rows`: rows, not model instances, for the list endpoint."""
-    _refresh([tid for _, tid, updated, *_ in entries
-              if (hit := _fragments.get(str(tid))) is None or hit[0] != updated])
+    frags = _fragments_for(entries)
     by_playlist: dict[Any, list[bytes]] = {}
     for pid, tid, _, by_id, by_name, added_at, position in entries:
+        if str(tid) not in frags:
+            continue  # deleted since the entries were read (its entries go with it)
         added_by = {"id": str(by_id), "username": by_name} if by_id is not None else None
         by_playlist.setdefault(pid, []).append(b'%s,"addedBy":%s,"addedAt":%s,"position":%d}' % (
-            _fragments[str(tid)][1], dumps(added_by),
+            frags[str(tid)], dumps(added_by),
             dumps(_datetime.to_representation(added_at)), position))
     members: dict[Any, list[dict[str, Any]]] = {}
     for pid, uid, username, role, added_at in collaborators:
