@@ -26,6 +26,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.common import wait_for_health  # noqa: E402
+from mlcore.datasets import AUDIO  # noqa: E402
+
 HEADER = [
     "track_id",
     "track_name",
@@ -38,18 +41,7 @@ HEADER = [
     "playlist_id",
     "playlist_genre",
     "playlist_subgenre",
-    "danceability",
-    "energy",
-    "key",
-    "loudness",
-    "mode",
-    "speechiness",
-    "acousticness",
-    "instrumentalness",
-    "liveness",
-    "valence",
-    "tempo",
-    "duration_ms",
+    *AUDIO,
 ]
 
 
@@ -169,12 +161,7 @@ def main() -> None:
     )
     try:
         base = f"http://127.0.0.1:{args.port}"
-        for _ in range(300):
-            try:
-                requests.get(f"{base}/healthz", timeout=2)
-                break
-            except requests.RequestException:
-                time.sleep(0.5)
+        wait_for_health(base)
         from playlists.services.demo import _WORDS, demo_tracks
 
         sample = demo_tracks(count=200, seed=11, start=args.tracks // 2)

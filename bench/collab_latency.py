@@ -104,7 +104,7 @@ async def run(args) -> dict:
     with asgi_servers(args.workers, db_url=os.environ["DATABASE_URL"]) as urls:
         sockets = []
         for pid, group in rooms:
-            for i, user in enumerate(group):
+            for user in group:
                 ticket = await database_sync_to_async(ws_ticket_create)(user=user)
                 ws = await ws_connect(urls[(len(sockets)) % len(urls)], pid, ticket)
                 frame = json.loads(await ws.recv())

@@ -38,6 +38,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.common import wait_for_health  # noqa: E402
+
 
 def setup_data(args) -> None:
     import numpy as np
@@ -236,7 +238,6 @@ def _median_runs(name: str, runs: list[dict[str, float]]) -> None:
 
 def run_api(args, warm_users: list[str]) -> None:
     """gunicorn (WSGI, sync workers: the REST layout deploy/ recommends) driven by wrk."""
-    import requests
     from django.contrib.auth import get_user_model
     from rest_framework_simplejwt.tokens import AccessToken
 
@@ -248,12 +249,7 @@ def run_api(args, warm_users: list[str]) -> None:
          "-w", str(args.workers), "-b", f"127.0.0.1:{args.port}", "--log-level", "warning"],
         cwd=ROOT, env=env)
     try:
-        for _ in range(240):
-            try:
-                requests.get(f"http://127.0.0.1:{args.port}/healthz", timeout=2)
-                break
-            except requests.RequestException:
-                time.sleep(0.5)
+        wait_for_health(f"http://127.0.0.1:{args.port}", tries=240)
         users = list(get_user_model().objects.filter(username__startswith="bench")
                      .values_list("id", flat=True))
         random.seed(3)

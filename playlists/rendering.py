@@ -93,12 +93,16 @@ def track_fragments(ids: Iterable[str]) -> dict[str, tuple[bytes, str, str]]:
     ttl = float(getattr(settings, "RECO_FRAGMENT_SECONDS", 300))
     now = time.monotonic()
     ids = set(ids)
-    stale = [i for i in ids if i not in _fragments or now - _fragments[i][2] > ttl]
-    if stale:
-        for row in Track.objects.filter(pk__in=stale).order_by().values(
-                *TRACK_WIRE_FIELDS, "updated_at"):
-            _remember(row)
+    _load([i for i in ids if i not in _fragments or now - _fragments[i][2] > ttl])
     return {i: (f[1], f[3], f[4]) for i in ids if (f := _fragments.get(i)) is not None}
+
+
+def _load(ids: list[Any]) -> dict[str, bytes]:
+    """Read and render the given tracks (one query); {id: fragment} of those that exist."""
+    if not ids:
+        return {}
+    return {str(row["id"]): _remember(row) for row in Track.objects.filter(pk__in=ids)
+            .order_by().values(*TRACK_WIRE_FIELDS, "updated_at")}
 
 
 def _fragments_for(entries: list[tuple]) -> dict[str, bytes]:
@@ -113,10 +117,7 @@ def _fragments_for(entries: list[tuple]) -> dict[str, bytes]:
             out[key] = hit[1]
         else:
             stale.append(key)
-    if stale:
-        for row in Track.objects.filter(pk__in=stale).order_by().values(
-                *TRACK_WIRE_FIELDS, "updated_at"):
-            out[str(row["id"])] = _remember(row)
+    out.update(_load(stale))
     return out
 
 

@@ -6,7 +6,8 @@ READS = ("GET",)
 
 
 def main(path: str) -> None:
-    rows = list(csv.DictReader(open(path)))
+    with open(path) as fh:
+        rows = list(csv.DictReader(fh))
     print(f"{'endpoint':48} {'reqs':>6} {'err%':>6} {'p50':>5} {'p95':>5} {'p99':>5} {'rps':>6}")
     for r in rows:
         n = int(r["Request Count"])

@@ -123,3 +123,12 @@ async def ws_connect(base_url: str, playlist_id, ticket: str):
 
     ws_url = base_url.replace("http://", "ws://") + f"/ws/playlists/{playlist_id}/?ticket={ticket}"
     return await connect(ws_url, origin=base_url, open_timeout=10, max_size=2**24, proxy=None)
+
+
+async def next_frame_of(ws, types, timeout=10):
+    """The next WebSocket frame whose type is one of `types` (others are skipped)."""
+    async with asyncio.timeout(timeout):
+        while True:
+            frame = json.loads(await ws.recv())
+            if frame["type"] in types:
+                return frame

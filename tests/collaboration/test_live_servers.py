@@ -12,7 +12,14 @@ from django.conf import settings
 from django.db import connection
 
 from playlists.models import Playlist, PlaylistEvent
-from tests.collaboration.live import access_token, arest, asgi_servers, database_url, ws_connect
+from tests.collaboration.live import (
+    access_token,
+    arest,
+    asgi_servers,
+    database_url,
+    next_frame_of,
+    ws_connect,
+)
 from tests.collaboration.test_consumers import apply_event
 from tests.factories import CollaboratorFactory, PlaylistFactory, TrackFactory, UserFactory
 
@@ -38,22 +45,13 @@ def _ticket(user):
     return ws_ticket_create(user=user)
 
 
-async def _frame(ws, types, timeout=10):
-    """The next frame whose type is in `types`."""
-    async with asyncio.timeout(timeout):
-        while True:
-            frame = json.loads(await ws.recv())
-            if frame["type"] in types:
-                return frame
-
-
 async def test_ticket_auth_and_close_codes_on_a_real_server():
     owner = await db(UserFactory)()
     playlist = await db(PlaylistFactory)(owner=owner)
     stranger = await db(UserFactory)()
     with asgi_servers(1, db_url=_db_url()) as (url,):
         ws = await ws_connect(url, playlist.pk, await db(_ticket)(owner))
-        assert (await _frame(ws, {"SNAPSHOT"}))["version"] == 0
+        assert (await next_frame_of(ws, {"SNAPSHOT"}))["version"] == 0
         await ws.close()
         for ticket, code, pid in [("bogus", 4401, playlist.pk),
                                   (await db(_ticket)(stranger), 4403, playlist.pk),
@@ -82,24 +80,24 @@ async def test_change_through_worker_a_reaches_client_on_worker_b():
     with asgi_servers(2, db_url=_db_url()) as (url_a, url_b):
         on_b = await ws_connect(url_b, playlist.pk, await db(_ticket)(friend))
         on_a = await ws_connect(url_a, playlist.pk, await db(_ticket)(owner))
-        assert (await _frame(on_b, {"SNAPSHOT"}))["version"] == 0
-        await _frame(on_a, {"SNAPSHOT"})
-        presence = await _frame(on_b, {"PRESENCE"})
+        assert (await next_frame_of(on_b, {"SNAPSHOT"}))["version"] == 0
+        await next_frame_of(on_a, {"SNAPSHOT"})
+        presence = await next_frame_of(on_b, {"PRESENCE"})
         assert presence["data"]["action"] == "join"
 
         status, body, _ = await arest("PUT", f"{url_a}/api/playlists/{playlist.pk}/tracks",
                                       await db(access_token)(owner), {"trackIds": [str(track.pk)]})
         assert status == 200 and body["version"] == 1
-        event = await _frame(on_b, {"TRACK_ADDED"})
+        event = await next_frame_of(on_b, {"TRACK_ADDED"})
         assert event["version"] == 1 and event["userId"] == str(owner.pk)
         assert event["data"]["tracks"][0]["id"] == str(track.pk)
-        assert (await _frame(on_a, {"TRACK_ADDED"}))["version"] == 1
+        assert (await next_frame_of(on_a, {"TRACK_ADDED"}))["version"] == 1
 
         # And a socket write on B reaches A.
         await on_b.send(json.dumps({"type": "ADD_TRACKS", "trackIds": [str(other.pk)],
                                     "requestId": "b1"}))
-        assert (await _frame(on_b, {"ACK", "ERROR"}))["version"] == 2
-        event = await _frame(on_a, {"TRACK_ADDED"})
+        assert (await next_frame_of(on_b, {"ACK", "ERROR"}))["version"] == 2
+        event = await next_frame_of(on_a, {"TRACK_ADDED"})
         assert event["version"] == 2 and event["userId"] == str(friend.pk)
         await on_a.close()
         await on_b.close()
@@ -130,7 +128,7 @@ async def test_concurrent_clients_converge_on_postgresql():
             rnd = random.Random(n)
             url = urls[n % 2]
             ws = await ws_connect(url, playlist.pk, await db(_ticket)(users[n]))
-            snapshot = await _frame(ws, {"SNAPSHOT"})
+            snapshot = await next_frame_of(ws, {"SNAPSHOT"})
             view = [t["id"] for t in snapshot["tracks"]]
             state = {"version": snapshot["version"]}
             waiting: dict[str, asyncio.Future] = {}

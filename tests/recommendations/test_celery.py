@@ -47,12 +47,12 @@ def worker(tmp_path):
     env = dict(os.environ, DATABASE_URL=_database_url(), AUDOTICS_HOME=str(tmp_path),
                RECO_TRAIN_EPOCHS="1", PYTHONPATH=str(ROOT))
     env.pop("AUDOTICS_REQUIRE_SERVICES", None)
-    log = open(tmp_path / "worker.log", "w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "audotics", "worker", "--pool=solo",
-         "--concurrency=1", "-Q", queue, "--loglevel=INFO", "--without-gossip",
-         "--without-mingle", "--without-heartbeat"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    with open(tmp_path / "worker.log", "w") as log:  # the worker keeps its own descriptor
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "audotics", "worker", "--pool=solo",
+             "--concurrency=1", "-Q", queue, "--loglevel=INFO", "--without-gossip",
+             "--without-mingle", "--without-heartbeat"],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         yield queue, tmp_path
     finally:

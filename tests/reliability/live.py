@@ -2,7 +2,7 @@
 PostgreSQL cluster. The machine's shared Redis/PostgreSQL are never stopped."""
 from __future__ import annotations
 
-import asyncio
+import contextlib
 import json
 import os
 import shutil
@@ -54,10 +54,9 @@ class Server:
         else:
             cmd = [str(bindir / "daphne"), "-b", "127.0.0.1", "-p", str(self.port),
                    "--verbosity", "0", "audotics.asgi:application"]
-        log = open(self.log_path, "a")
-        self.proc = subprocess.Popen(cmd, cwd=ROOT, env=self.env, stdout=log,
-                                     stderr=subprocess.STDOUT, start_new_session=True)
-        log.close()
+        with open(self.log_path, "a") as log:  # the server keeps its own descriptor
+            self.proc = subprocess.Popen(cmd, cwd=ROOT, env=self.env, stdout=log,
+                                         stderr=subprocess.STDOUT, start_new_session=True)
         wait_http(self.url, self.proc)
         return self
 
@@ -168,10 +167,8 @@ class PrivatePostgres:
         self._ctl("stop")
 
     def destroy(self) -> None:
-        try:
+        with contextlib.suppress(subprocess.CalledProcessError):
             self.stop()
-        except subprocess.CalledProcessError:
-            pass
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
@@ -197,11 +194,3 @@ def http(method: str, url: str, token: str | None = None, body=None, timeout: fl
         parsed = {"_raw": payload[:200].decode(errors="replace")}
     return status, parsed, time.monotonic() - started
 
-
-async def next_frame_of(ws, types, timeout=10):
-    """The next WebSocket frame whose type is one of `types` (others are skipped)."""
-    async with asyncio.timeout(timeout):
-        while True:
-            frame = json.loads(await ws.recv())
-            if frame["type"] in types:
-                return frame

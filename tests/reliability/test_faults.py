@@ -18,13 +18,12 @@ from django.db import connection
 from websockets.exceptions import ConnectionClosed
 
 from playlists.models import Playlist, PlaylistEvent, PlaylistTrack
-from tests.collaboration.live import ROOT, access_token, ws_connect
+from tests.collaboration.live import ROOT, access_token, next_frame_of, ws_connect
 from tests.factories import CollaboratorFactory, PlaylistFactory, TrackFactory, UserFactory
 from tests.reliability.live import (
     PrivatePostgres,
     Server,
     http,
-    next_frame_of,
     private_redis,
     server_env,
 )
@@ -77,7 +76,7 @@ async def test_redis_stopped_during_traffic(services_db_url, tmp_path):
 
             redis.stop()
             outcomes = []
-            for i, track in enumerate(tracks[2:8]):
+            for track in tracks[2:8]:
                 status, body, took = await asyncio.to_thread(http, "GET", base, token,
                                                              timeout=10)
                 assert status == 200, body  # reads keep answering
@@ -132,7 +131,8 @@ async def test_redis_stopped_during_traffic(services_db_url, tmp_path):
     assert [t["id"] for t in snapshot["tracks"]] == [str(t) for t, _ in rows][:-1]
     assert snapshot["version"] == version - 1
     assert version == 1 + outcomes.count(200) + 1
-    print(f"writes while Redis was down: {outcomes}; socket closed: {told} ({ws.close_code}); reconnect attempts: {attempts}")
+    print(f"writes while Redis was down: {outcomes}; socket closed: {told} ({ws.close_code}); "
+          f"reconnect attempts: {attempts}")
 
 
 # ---------------------------------------------------------------------------- PostgreSQL down
@@ -260,14 +260,15 @@ def test_celery_worker_sigkilled_mid_training_keeps_the_active_model(services_db
     log_path = tmp_path / "worker.log"
 
     def start_worker():
-        log = open(log_path, "a")
         # prefork with one child: SIGKILL of the child is a lost worker the parent sees, and
         # acks_late + reject_on_worker_lost put the task back on the queue.
-        return subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "audotics", "worker", "--pool=prefork",
-             "--concurrency=1", "-Q", queue, "--loglevel=INFO", "--without-gossip",
-             "--without-mingle", "--without-heartbeat"],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        with open(log_path, "a") as log:  # the worker keeps its own descriptor
+            return subprocess.Popen(
+                [sys.executable, "-m", "celery", "-A", "audotics", "worker", "--pool=prefork",
+                 "--concurrency=1", "-Q", queue, "--loglevel=INFO", "--without-gossip",
+                 "--without-mingle", "--without-heartbeat"],
+                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                start_new_session=True)
 
     worker = start_worker()
     try:

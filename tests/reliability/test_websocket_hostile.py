@@ -10,9 +10,9 @@ from channels.db import database_sync_to_async
 from websockets.exceptions import ConnectionClosed
 
 from collaboration.consumers import MAX_FRAME, RATE_BURST, RATE_PER_SECOND
-from tests.collaboration.live import access_token, ws_connect
+from tests.collaboration.live import access_token, next_frame_of, ws_connect
 from tests.factories import CollaboratorFactory, PlaylistFactory, TrackFactory, UserFactory
-from tests.reliability.live import Server, http, next_frame_of, server_env
+from tests.reliability.live import Server, http, server_env
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 db = database_sync_to_async
