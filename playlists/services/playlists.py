@@ -99,7 +99,13 @@ def _record(playlist: Playlist, *, user, type: str, data: dict[str, Any]) -> Pla
 
 
 def _shift(playlist: Playlist, *, start: int, stop: int | None, delta: int) -> None:
-    """Move rows with start <= position < stop by `delta`, without ever colliding."""
+    """Move rows with start <= position < stop by `delta`, without ever colliding.
+
+    PostgreSQL checks the unique (playlist, position) constraint row by row, in whatever order
+    the plan visits rows, so each UPDATE must only land on slots that are free before it runs:
+    first up into [_OFFSET, 2 * _OFFSET), then down to their targets, all vacated by the first
+    step. A row parked at 2 * _OFFSET by a move stays where it is.
+    """
     if delta == 0:
         return
     rows = PlaylistTrack.objects.filter(playlist=playlist, position__gte=start)
@@ -107,9 +113,9 @@ def _shift(playlist: Playlist, *, start: int, stop: int | None, delta: int) -> N
         rows = rows.filter(position__lt=stop)
     if rows.update(position=F("position") + _OFFSET) == 0:
         return
-    PlaylistTrack.objects.filter(playlist=playlist, position__gte=_OFFSET).update(
-        position=F("position") - _OFFSET + delta
-    )
+    PlaylistTrack.objects.filter(
+        playlist=playlist, position__gte=_OFFSET, position__lt=2 * _OFFSET
+    ).update(position=F("position") - _OFFSET + delta)
 
 
 def _entries(playlist: Playlist) -> list[PlaylistTrack]:

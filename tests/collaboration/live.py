@@ -11,10 +11,11 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from urllib.parse import quote
 
@@ -45,7 +46,28 @@ def database_url(settings_dict: dict) -> str:
 
 @contextmanager
 def asgi_servers(count: int, *, db_url: str, extra_env: dict | None = None, log=None):
-    """Start `count` daphne workers on free ports; yields their base URLs."""
+    """Start `count` daphne workers on free ports; yields their base URLs.
+
+    Without `log`, the servers write to a temporary file that is printed to stderr if the
+    block fails, so a server-side traceback shows up beside the failing assertion.
+    """
+    own_log = log is None
+    with ExitStack() as files:
+        if own_log:
+            log = files.enter_context(tempfile.TemporaryFile(mode="w+"))
+        with _started(count, db_url=db_url, extra_env=extra_env, log=log) as urls:
+            try:
+                yield urls
+            except BaseException:
+                if own_log:
+                    log.flush()
+                    log.seek(0)
+                    sys.stderr.write("---- ASGI server log ----\n" + log.read()[-20000:])
+                raise
+
+
+@contextmanager
+def _started(count: int, *, db_url: str, extra_env: dict | None, log):
     env = dict(os.environ)
     env.update(
         DATABASE_URL=db_url,
@@ -63,8 +85,7 @@ def asgi_servers(count: int, *, db_url: str, extra_env: dict | None = None, log=
             procs.append(subprocess.Popen(
                 [str(daphne), "-b", "127.0.0.1", "-p", str(port), "--verbosity", "0",
                  "audotics.asgi:application"],
-                cwd=ROOT, env=env, stdout=log or subprocess.DEVNULL,
-                stderr=log or subprocess.DEVNULL,
+                cwd=ROOT, env=env, stdout=log, stderr=log,
             ))
             urls.append(f"http://127.0.0.1:{port}")
         deadline = time.monotonic() + 30

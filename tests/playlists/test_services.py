@@ -116,6 +116,42 @@ def test_remove_and_move_keep_positions_dense(playlist, owner):
     assert versions == [1, 2, 3, 4, 5]
 
 
+@pytest.mark.parametrize("scan", ["seqscan", "indexscan"])
+def test_moves_and_adds_whatever_plan_postgresql_picks(playlist, owner, scan):
+    """The unique (playlist, position) check is per row: no shift may pass through a taken slot.
+
+    PostgreSQL walks an UPDATE in heap order on a sequential scan (which it picks once the
+    table has statistics), in position order on an index scan; both must work.
+    """
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the plan switches are PostgreSQL's")
+    tracks = TrackFactory.create_batch(8)
+    services.playlist_tracks_add(playlist=playlist, user=owner, track_ids=[t.pk for t in tracks])
+    model = [t.pk for t in tracks]
+    with connection.cursor() as cursor:
+        if scan == "seqscan":
+            cursor.execute("SET enable_indexscan = off; SET enable_bitmapscan = off")
+        else:
+            cursor.execute("SET enable_seqscan = off")
+    try:
+        for old, new in [(5, 0), (7, 1), (2, 0), (0, 6), (6, 0), (1, 7), (3, 3)]:
+            track = model.pop(old)
+            model.insert(new, track)
+            services.playlist_track_move(playlist=playlist, user=owner, track_id=track,
+                                         position=new)
+            assert _order(playlist) == model
+        extra = TrackFactory()
+        services.playlist_tracks_add(playlist=playlist, user=owner, track_ids=[extra.pk],
+                                     position=0)
+        services.playlist_tracks_remove(playlist=playlist, user=owner, track_ids=[model[2]])
+        assert _order(playlist) == [extra.pk] + model[:2] + model[3:]
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("RESET enable_indexscan; RESET enable_bitmapscan; RESET enable_seqscan")
+
+
 @pytest.mark.parametrize(
     "call, code, status",
     [
