@@ -400,5 +400,7 @@ RECO_BATCH_ACTIVE_DAYS = env.int("RECO_BATCH_ACTIVE_DAYS", default=7)
 # HNSW search breadth of recommend_batch (the API uses the index's own, 256): lower is faster;
 # bench/README.md gives recall against exact search at the default.
 RECO_BATCH_EF_SEARCH = env.int("RECO_BATCH_EF_SEARCH", default=32)
+# Chunks recommend_batch works on at once (threads; one per core is the sweet spot).
+RECO_BATCH_THREADS = env.int("RECO_BATCH_THREADS", default=2)
 # Seconds a web process reuses a track's rendered JSON before reading the row again.
 RECO_FRAGMENT_SECONDS = env.int("RECO_FRAGMENT_SECONDS", default=300)

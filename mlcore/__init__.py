@@ -8,9 +8,11 @@ from .errors import (
     UnknownItemError,
     UnknownUserError,
 )
-from .model import HybridRecommender, ModelConfig
+from .model import BatchPlan, HybridRecommender, ModelConfig
+from .retrieval import search_threads
 
 __all__ = [
+    "BatchPlan",
     "EmptyDataError",
     "HybridRecommender",
     "InvalidInputError",
@@ -19,4 +21,5 @@ __all__ = [
     "NotFittedError",
     "UnknownItemError",
     "UnknownUserError",
+    "search_threads",
 ]

@@ -49,6 +49,22 @@ N_FEATURES = 20
 
 
 @dataclass
+class BatchPlan:
+    """What ``batch_run`` needs for a chunk of users (see ``batch_plan``)."""
+
+    user_ids: list[str]
+    queries: np.ndarray  # n x d query vectors
+    h_rows: np.ndarray  # history as (row, item, weight) triples
+    h_cols: np.ndarray
+    h_w: np.ndarray
+    ex_key: np.ndarray  # sorted row * n_items + item keys to leave out
+    k: int
+    max_per_group: int | None
+    ef_search: int | None
+    explain: bool
+
+
+@dataclass
 class ModelConfig:
     """Every knob with a default that works for catalogs from a few hundred to ~1M items."""
 
@@ -727,8 +743,9 @@ class HybridRecommender:
         for s in range(0, len(known), chunk):
             part = known[s : s + chunk]
             if self._head is None:
-                out.update(self._retrieve_batch(part, k, exclude_seen, context, exclude,
-                                                max_per_group, ef_search, explain))
+                plan = self.batch_plan([u for u, _ in part], k, exclude_seen, context, exclude,
+                                       max_per_group, ef_search, explain)
+                out.update(self.batch_run(plan))
                 continue
             for uid, u in part:
                 extra = list(exclude.get(uid, ()))
@@ -797,17 +814,30 @@ class HybridRecommender:
             queries += context_vector(context) @ self._ctx_proj
         return queries, h_rows, h_cols, h_w
 
-    def _retrieve_batch(
+    def batch_plan(
         self,
-        users: list[tuple[str, int]],
-        k: int,
-        exclude_seen: bool,
-        context: Mapping[str, object] | None,
-        exclude: Mapping[str, Iterable[str]],
-        max_per_group: int | None,
-        ef_search: int | None,
-        explain: bool,
-    ) -> dict[str, list[tuple[Any, ...]]]:
+        user_ids: Sequence[str],
+        k: int = 20,
+        exclude_seen: bool = True,
+        context: Mapping[str, object] | None = None,
+        exclude: Mapping[str, Iterable[str]] | None = None,
+        max_per_group: int | None = None,
+        ef_search: int | None = None,
+        explain: bool = False,
+    ) -> BatchPlan | None:
+        """First half of ``recommend_batch`` for a retrieval-only model (None with a re-ranker).
+
+        The plan reads per-user state (vectors, histories, fold-in overlays): take whatever lock
+        guards ``fold_in`` around it. ``batch_run`` then reads only what never changes after
+        fitting (the index, item vectors, groups), so it can run outside that lock, and two
+        threads can overlap one chunk's index search with another's array work.
+        """
+        self._check()
+        if self._head is not None:
+            return None
+        exclude = exclude or {}
+        users = [(str(u), self._users.get(str(u))) for u in user_ids]
+        users = [(u, i) for u, i in users if i >= 0]
         n_items = len(self._items)
         us = np.array([u for _, u in users], np.int64)
         queries, h_rows, h_cols, h_w = self._batch_history(us, context)
@@ -822,31 +852,39 @@ class HybridRecommender:
             if ex_rows
             else np.empty(0, np.int64)
         )
+        return BatchPlan([u for u, _ in users], queries, h_rows, h_cols, h_w, ex_key, k,
+                         max_per_group, ef_search, explain)
+
+    def batch_run(self, plan: BatchPlan) -> dict[str, list[tuple[Any, ...]]]:
+        """Second half of ``recommend_batch``: index search, exclusions, group cap, reasons."""
+        n_items, n_users, k = len(self._items), len(plan.user_ids), plan.k
+        if not n_users:
+            return {}
         per_row = (
-            np.bincount(ex_key // n_items, minlength=len(users))
-            if len(ex_key)
-            else np.zeros(len(users), np.int64)
+            np.bincount(plan.ex_key // n_items, minlength=n_users)
+            if len(plan.ex_key)
+            else np.zeros(n_users, np.int64)
         )
         # Oversample so that exclusions and the artist cap still leave k per user: enough for
         # nine users in ten at once; the rest are searched again, wider.
-        spare = k if max_per_group else 0
+        spare = k if plan.max_per_group else 0
         want = min(n_items, k + spare + int(np.percentile(per_row, 90)))
-        top, top_sc, counts = self._retrieve_rows(queries, np.arange(len(users)), ex_key, want,
-                                                  k, max_per_group, ef_search)
+        top, top_sc, counts = self._retrieve_rows(plan.queries, np.arange(n_users), plan.ex_key,
+                                                  want, k, plan.max_per_group, plan.ef_search)
         short = np.flatnonzero((counts < k) & (want < n_items))
         if len(short):
             wide = min(n_items, k + 2 * spare + int(per_row[short].max()) + k)
-            t2, s2, c2 = self._retrieve_rows(queries[short], short, ex_key, wide, k,
-                                             max_per_group, ef_search)
+            t2, s2, c2 = self._retrieve_rows(plan.queries[short], short, plan.ex_key, wide, k,
+                                             plan.max_per_group, plan.ef_search)
             top[short], top_sc[short], counts[short] = t2, s2, c2
         names = self._item_names()
         cols = [names[top].tolist(), top_sc.tolist()]
-        if explain:
+        if plan.explain:
             why = self._because_matrix(np.where(np.arange(top.shape[1]) < counts[:, None], top, -1),
-                                       h_rows, h_cols, h_w, len(users))
+                                       plan.h_rows, plan.h_cols, plan.h_w, n_users)
             cols.append(why)
         out = {}
-        for r, (uid, _) in enumerate(users):
+        for r, uid in enumerate(plan.user_ids):
             n = int(counts[r])
             out[uid] = list(zip(*(c[r][:n] for c in cols), strict=True))
         return out
@@ -1052,7 +1090,9 @@ class HybridRecommender:
         first = np.searchsorted(r_sorted, r_sorted, side="left")
         rank = np.arange(len(order)) - first
         keep = rank < max_history
-        hist = np.full((n, max_history), -1, np.int64)
+        # As wide as the longest kept history, not max_history: most users have a few items.
+        width = int(min(max_history, rank.max() + 1)) if len(rank) else 1
+        hist = np.full((n, width), -1, np.int64)
         hist[r_sorted[keep], rank[keep]] = h_cols[order][keep]
 
         def unit(rows: np.ndarray) -> np.ndarray:
@@ -1060,7 +1100,7 @@ class HybridRecommender:
             v = v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-9)
             return v.reshape(*rows.shape, -1)
 
-        sim = np.einsum("nkd,nhd->nkh", unit(rec), unit(hist))
+        sim = unit(rec) @ unit(hist).transpose(0, 2, 1)  # batched matmul: n x k x h
         sim[np.broadcast_to((hist < 0)[:, None, :], sim.shape)] = -np.inf
         best = sim.argmax(axis=2)
         best_sim = np.take_along_axis(sim, best[..., None], axis=2)[..., 0]

@@ -24,6 +24,17 @@ def topk(scores: np.ndarray, k: int) -> np.ndarray:
     return part[np.argsort(-scores[part], kind="stable")]
 
 
+def search_threads(n: int) -> None:
+    """Threads one faiss search may use, for searches started by the calling thread.
+
+    OpenMP keeps this setting per thread: a caller that runs searches from several threads
+    of its own (one per core) sets 1 in each, instead of every search asking for all cores.
+    """
+    import faiss  # noqa: PLC0415 - only large catalogs pay for faiss
+
+    faiss.omp_set_num_threads(max(1, n))
+
+
 @dataclass
 class VectorIndex:
     """Inner-product index over item vectors; ``kind`` is "exact" or "hnsw"."""

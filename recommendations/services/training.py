@@ -9,13 +9,14 @@ from __future__ import annotations
 import logging
 import shutil
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from audotics.exceptions import ApplicationError
@@ -258,6 +259,8 @@ def active_user_ids(*, days: int) -> list[str]:
 def recommend_batch(*, days: int | None = None, limit: int = 20, chunk: int = 2000,
                     on_progress: Progress = None) -> int:
     """Precompute the default list of every active user into the result cache."""
+    from mlcore import search_threads  # noqa: PLC0415
+
     from .recommend import disliked_by_user, recommendations_precompute  # noqa: PLC0415
 
     users = active_user_ids(days=days or settings.RECO_BATCH_ACTIVE_DAYS)
@@ -267,11 +270,25 @@ def recommend_batch(*, days: int | None = None, limit: int = 20, chunk: int = 20
     if served is not None:
         serving.users_catch_up(served, user_ids=None)
     disliked = disliked_by_user()
+
+    threads = max(1, settings.RECO_BATCH_THREADS)
+
+    def precompute(part: list[str]) -> int:
+        if threads > 1:
+            search_threads(1)  # the threads share the cores; one search each
+        try:
+            return recommendations_precompute(user_ids=part, limit=limit, disliked=disliked)
+        finally:
+            connection.close()  # a worker thread's own connection, if it opened one
+
+    # Two chunks in flight: while one thread is in the index search (faiss releases the GIL)
+    # or waits on Redis, the other turns its results into lists.
     done = 0
-    for start in range(0, len(users), chunk):
-        done += recommendations_precompute(user_ids=users[start:start + chunk], limit=limit,
-                                           disliked=disliked)
-        _progress(on_progress, "users", done, len(users))
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        parts = [users[start:start + chunk] for start in range(0, len(users), chunk)]
+        for n in pool.map(precompute, parts):
+            done += n
+            _progress(on_progress, "users", done, len(users))
     return done
 
 

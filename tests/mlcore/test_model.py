@@ -255,3 +255,23 @@ def test_batch_searches_again_for_users_with_long_histories():
     for u in ("u0", "u1"):
         capped = model._group_cap(model.recommend(u, k=60), 10, 2)
         _same(batch[u], capped)
+
+
+def test_batch_plan_then_run_equals_recommend_batch_and_ignores_later_fold_ins():
+    model, _, _ = _embedding_model(seed=2)
+    users = ["u1", "u2", "u3", "nobody"]
+    options = {"k": 10, "exclude": {"u2": ["i4"]}, "max_per_group": 2, "explain": True}
+    expected = model.recommend_batch(users, **options)
+    plan = model.batch_plan(users, **options)
+    assert plan.user_ids == ["u1", "u2", "u3"]
+    # The plan holds the users' state: a fold-in after it (another thread, say) changes the
+    # next plan, not the run of this one.
+    model.fold_in("u1", [i for i, _, _ in expected["u1"][:5]])
+    assert model.batch_run(plan) == expected
+    assert model.batch_run(model.batch_plan(users, **options))["u1"] != expected["u1"]
+
+
+def test_batch_plan_is_none_with_a_re_ranker(fitted):
+    # A fitted model re-ranks with its MLP head, one user at a time: no vectorised plan.
+    assert fitted.batch_plan(["u1"], k=5) is None
+    assert len(fitted.recommend_batch(["u1"], k=5)["u1"]) == 5
