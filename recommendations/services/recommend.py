@@ -226,23 +226,54 @@ def recommendations_precompute(*, user_ids: list[str], limit: int = 20,
     `disliked` given means the caller has already caught the model up (`recommend_batch`
     does both once per run, not once per chunk).
     """
+    stored, rest = recommendations_precompute_model(user_ids=user_ids, limit=limit,
+                                                    disliked=disliked)
+    return stored + recommendations_precompute_per_user(user_ids=rest, limit=limit)
+
+
+def _default_suffix(limit: int) -> str:
     active = serving.active_version()
-    suffix = _suffix(version=active["id"] if active else None, limit=limit,
-                     **DEFAULT_SUFFIX_ARGS)
+    return _suffix(version=active["id"] if active else None, limit=limit, **DEFAULT_SUFFIX_ARGS)
+
+
+def recommendations_precompute_model(*, user_ids: list[str], limit: int = 20,
+                                     disliked: dict[str, list[str]] | None = None,
+                                     ) -> tuple[int, list[str]]:
+    """The model's half of `recommendations_precompute`: (lists stored, users left over).
+
+    No database access when `disliked` is given, so `recommend_batch` runs it in threads.
+    """
     uids = [str(u) for u in user_ids]
-    try:
-        gens_raw = cache.get_many([ranking.gen_key(u) for u in uids])
-    except Exception:  # noqa: BLE001 - nothing can be stored without the cache
-        return 0
-    gens = {u: gens_raw.get(ranking.gen_key(u), "0") for u in uids}
+    gens = _generations(uids)
+    if gens is None:
+        return 0, []
     lists = _batch_lists(uids, limit=limit, disliked=disliked)
-    rest = list(get_user_model().objects.filter(pk__in=[u for u in uids if u not in lists])
-                .only("id", "preferences")) if len(lists) < len(uids) else []
-    if rest:
-        for uid, payload in recommendations_compute(users=rest, limit=limit).items():
-            lists[uid] = dict(payload, tracks=wire.entries_from_payload(payload["tracks"]))
-    ranking.user_lists_set(lists, suffix, gens=gens)
+    ranking.user_lists_set(lists, _default_suffix(limit), gens=gens)
+    return len(lists), [u for u in uids if u not in lists]
+
+
+def recommendations_precompute_per_user(*, user_ids: list[str], limit: int = 20) -> int:
+    """The per-user half of `recommendations_precompute`: fallback and top-ups."""
+    if not user_ids:
+        return 0
+    gens = _generations(user_ids)
+    if gens is None:
+        return 0
+    users = list(get_user_model().objects.filter(pk__in=user_ids).only("id", "preferences"))
+    lists = {uid: dict(payload, tracks=wire.entries_from_payload(payload["tracks"]))
+             for uid, payload in recommendations_compute(users=users, limit=limit).items()}
+    ranking.user_lists_set(lists, _default_suffix(limit), gens=gens)
     return len(lists)
+
+
+def _generations(user_ids: list[str]) -> dict[str, str] | None:
+    """The users' cache generation tokens, read before their lists are computed (None: no
+    cache). A list stored under an older token than the user's current one never serves."""
+    try:
+        got = cache.get_many([ranking.gen_key(u) for u in user_ids])
+    except Exception:  # noqa: BLE001 - nothing can be stored without the cache
+        return None
+    return {u: got.get(ranking.gen_key(u), "0") for u in user_ids}
 
 
 def _batch_lists(uids: list[str], *, limit: int, disliked: dict[str, list[str]] | None,

@@ -261,7 +261,11 @@ def recommend_batch(*, days: int | None = None, limit: int = 20, chunk: int = 20
     """Precompute the default list of every active user into the result cache."""
     from mlcore import search_threads  # noqa: PLC0415
 
-    from .recommend import disliked_by_user, recommendations_precompute  # noqa: PLC0415
+    from .recommend import (  # noqa: PLC0415
+        disliked_by_user,
+        recommendations_precompute_model,
+        recommendations_precompute_per_user,
+    )
 
     users = active_user_ids(days=days or settings.RECO_BATCH_ACTIVE_DAYS)
     # Once per run rather than per chunk: the model catches up on everything since its cutoff,
@@ -270,24 +274,27 @@ def recommend_batch(*, days: int | None = None, limit: int = 20, chunk: int = 20
     if served is not None:
         serving.users_catch_up(served, user_ids=None)
     disliked = disliked_by_user()
-
     threads = max(1, settings.RECO_BATCH_THREADS)
 
-    def precompute(part: list[str]) -> int:
+    def from_model(part: list[str]) -> tuple[int, list[str]]:
         if threads > 1:
             search_threads(1)  # the threads share the cores; one search each
         try:
-            return recommendations_precompute(user_ids=part, limit=limit, disliked=disliked)
+            return recommendations_precompute_model(user_ids=part, limit=limit,
+                                                    disliked=disliked)
         finally:
-            connection.close()  # a worker thread's own connection, if it opened one
+            # The active-version check reads the database if the cache has lost its copy.
+            connection.close()
 
     # Two chunks in flight: while one thread is in the index search (faiss releases the GIL)
-    # or waits on Redis, the other turns its results into lists.
+    # or waits on Redis, the other turns its results into lists. The threads touch only the
+    # model and the cache; users the model cannot serve take the per-user path (database,
+    # fallback) here in the calling thread.
     done = 0
+    parts = [users[start:start + chunk] for start in range(0, len(users), chunk)]
     with ThreadPoolExecutor(max_workers=threads) as pool:
-        parts = [users[start:start + chunk] for start in range(0, len(users), chunk)]
-        for n in pool.map(precompute, parts):
-            done += n
+        for stored, rest in pool.map(from_model, parts):
+            done += stored + recommendations_precompute_per_user(user_ids=rest, limit=limit)
             _progress(on_progress, "users", done, len(users))
     return done
 

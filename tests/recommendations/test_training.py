@@ -91,8 +91,13 @@ def test_activation_tolerance(new, old, ok):
 def test_recommend_batch_fills_the_cache(logged_in_api_client):
     tracks = make_catalog(per_genre=5)
     users = make_listeners(tracks, n_users=4, per_user=5)
+    # Active, but unknown to the model (and nothing since its cutoff to fold in): the batch
+    # gives them the per-user path and its fallback.
+    newcomer = UserFactory()
+    InteractionFactory(user=newcomer, track=tracks[0], type="play")
     install_embedding_model(tracks, users)
     call_command("recommend_batch", "--days", "7")
+    assert [k for k in _cache_keys() if k.startswith(f"reco:u:{newcomer.pk}:")]
     user = users[0]
     keys = [k for k in _cache_keys() if k.startswith(f"reco:u:{user.pk}:")]
     assert keys, "precomputed list missing"
