@@ -15,9 +15,11 @@ Steps (each reported separately):
   4. API: gunicorn sync workers (--workers, default 2 = the cores; persistent DB connections),
      JWT-authenticated `GET /api/users/{id}/recommendations` driven by wrk (Debian package
      `wrk`) from --clients connections: after a warm-up, --runs runs over users precomputed by
-     the batch (cache hits), then over users not precomputed (cache misses: fold-in catch-up +
-     model + DB); medians reported.
-  5. API: `POST /api/playlists/generate` with varied contexts, --gen-clients connections.
+     the batch (cache hits), then over users whose lists were dropped (cache misses: fold-in
+     catch-up + model + DB, each user once); medians reported. --parts picks among
+     hits, misses, generate.
+  5. API: `POST /api/playlists/generate` with varied contexts, at each of --gen-clients
+     connection counts (1,4,10), after a short warm-up.
 """
 from __future__ import annotations
 
@@ -211,19 +213,24 @@ def run_batch(args) -> list[str]:
 
 
 def _wrk(port: int, lines: list[str], *, connections: int, seconds: int,
-         one_pass: bool = False) -> dict[str, float]:
+         distinct: bool = False) -> dict[str, float]:
     """Replay (method, path, token, body) lines with wrk; the parsed WRK summary line.
-    `one_pass`: each line once (stops early when done), so no request repeats another."""
+    `distinct`: the run must not get round to any line twice (cold caches); it fails if it
+    did, asking for more lines or fewer seconds. (wrk always runs its full duration, so a
+    "one pass then stop" run would count idle time in its rate.)"""
     path = Path(os.environ.get("TMPDIR", "/tmp")) / f"reco-bench-{port}.tsv"
     path.write_text("\n".join(lines) + "\n")
     out = subprocess.run(
         ["wrk", f"-t{min(2, connections)}", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s",
          "-s", str(ROOT / "bench" / "load" / "wrk_replay.lua"), f"http://127.0.0.1:{port}"],
-        env=dict(os.environ, WRK_REQUESTS=str(path), **({"WRK_ONE_PASS": "1"} if one_pass else {})),
-        capture_output=True, text=True, check=True)
+        env=dict(os.environ, WRK_REQUESTS=str(path)), capture_output=True, text=True, check=True)
     line = next(x for x in out.stdout.splitlines() if x.startswith("WRK "))
     fields = dict(part.split("=", 1) for part in line.split()[1:])
-    return {k: (v if k == "statuses" else float(v)) for k, v in fields.items()}
+    result = {k: (v if k == "statuses" else float(v)) for k, v in fields.items()}
+    if distinct and result["requests"] > len(lines) - connections:
+        sys.exit(f"a 'distinct' run sent {result['requests']:.0f} requests over {len(lines)} "
+                 "lines: some repeated; give it more lines or fewer seconds")
+    return result
 
 
 def _median_runs(name: str, runs: list[dict[str, float]]) -> None:
@@ -264,34 +271,46 @@ def run_api(args, warm_users: list[str]) -> None:
         def personal(uids):
             return [f"GET\t/api/users/{u}/recommendations\t{token(u)}\t" for u in uids]
 
+        parts = set(args.parts.split(","))
         hits = personal(hot)
-        # Warm-up, not measured: each worker renders the catalog fragments it serves and opens
-        # its connections, as a long-running worker has.
+        # Warm-up, not measured: each worker loads the model, renders the catalog fragments it
+        # serves and opens its connections, as a long-running worker has.
         _wrk(args.port, hits, connections=args.clients, seconds=args.warmup)
-        _median_runs(f"API personal, cache hits, {args.clients} clients",
-                     [_wrk(args.port, hits, connections=args.clients, seconds=args.seconds)
-                      for _ in range(args.runs)])
-        # Each cold user once: every request computes (fold-in catch-up, model, rows) and
-        # writes the list; the run ends when the pass does.
-        _median_runs(f"API personal, cache misses, {args.clients} clients",
-                     [_wrk(args.port, personal(cold[n::args.runs]), connections=args.clients,
-                           seconds=120, one_pass=True) for n in range(args.runs)])
-        moods = ["happy", "sad", "calm", "energetic", "chill"]
-        acts = ["workout", "party", "study", "relax", "driving"]
-        gen = []
-        for i in range(args.gen_requests):
-            u = cold[i % len(cold)]
-            ctx = {"mood": moods[i % 5], "activity": acts[(i // 5) % 5],
-                   "energy": [0.3 + 0.05 * (i % 5), 0.9]}
-            if i % 3 == 0:
-                ctx["genres"] = ["pop", "rock"]
-            if i % 4 == 0:
-                ctx["tempo"] = [90, 140]
-            gen.append(f"POST\t/api/playlists/generate\t{token(u)}\t"
-                       + json.dumps({"context": ctx, "length": 20}))
-        _median_runs(f"API generate, {args.gen_clients} clients",
-                     [_wrk(args.port, gen, connections=args.gen_clients, seconds=args.seconds)
-                      for _ in range(args.runs)])
+        if "hits" in parts:
+            _median_runs(f"API personal, cache hits, {args.clients} clients",
+                         [_wrk(args.port, hits, connections=args.clients, seconds=args.seconds)
+                          for _ in range(args.runs)])
+        if "misses" in parts:
+            # Cold users, each once: their precomputed lists are dropped first (a new
+            # interaction does the same), so every request computes (fold-in catch-up, model,
+            # rows) and writes the list.
+            from recommendations.services import ranking
+
+            for u in cold:
+                ranking.user_cache_invalidate(user_id=u)
+            _median_runs(f"API personal, cache misses, {args.clients} clients",
+                         [_wrk(args.port, personal(cold[n::args.runs]), connections=args.clients,
+                               seconds=args.miss_seconds, distinct=True)
+                          for n in range(args.runs)])
+        if "generate" in parts:
+            moods = ["happy", "sad", "calm", "energetic", "chill"]
+            acts = ["workout", "party", "study", "relax", "driving"]
+            gen = []
+            for i in range(args.gen_requests):
+                u = cold[i % len(cold)]
+                ctx = {"mood": moods[i % 5], "activity": acts[(i // 5) % 5],
+                       "energy": [0.3 + 0.05 * (i % 5), 0.9]}
+                if i % 3 == 0:
+                    ctx["genres"] = ["pop", "rock"]
+                if i % 4 == 0:
+                    ctx["tempo"] = [90, 140]
+                gen.append(f"POST\t/api/playlists/generate\t{token(u)}\t"
+                           + json.dumps({"context": ctx, "length": 20}))
+            _wrk(args.port, gen, connections=2, seconds=5)  # warm-up
+            for clients in (int(c) for c in args.gen_clients.split(",")):
+                _median_runs(f"API generate, {clients} clients",
+                             [_wrk(args.port, gen, connections=clients, seconds=args.seconds)
+                              for _ in range(args.runs)])
     finally:
         server.terminate()
         server.wait()
@@ -343,8 +362,13 @@ def main() -> None:
     ap.add_argument("--cold-users", type=int, default=9000)
     ap.add_argument("--gen-requests", type=int, default=300)
     ap.add_argument("--clients", type=int, default=50)
-    ap.add_argument("--gen-clients", type=int, default=10)
+    ap.add_argument("--gen-clients", default="1,4,10",
+                    help="connection counts of the generate runs (comma-separated)")
     ap.add_argument("--seconds", type=int, default=20, help="per measured wrk run")
+    ap.add_argument("--miss-seconds", type=int, default=8,
+                    help="per cache-miss run (each request a different cold user)")
+    ap.add_argument("--parts", default="hits,misses,generate",
+                    help="API parts to run (comma-separated)")
     ap.add_argument("--warmup", type=int, default=40)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--workers", type=int, default=2)

@@ -3,7 +3,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
-from django.db.models.fields.json import KeyTextTransform
+from django.db.models.fields.json import KeyTextTransform, KeyTransform
 from django.db.models.functions import Cast, Upper
 
 # Audio features a track may carry, with the range a valid value lies in.
@@ -50,6 +50,11 @@ class Track(models.Model):
             # without it, a sort over every track's JSON (seconds on a million tracks).
             models.Index(Cast(KeyTextTransform("popularity", "metadata"), models.FloatField()),
                          name="track_popularity_idx"),
+            # Generation's hard ranges (features__energy__gte=...): the index serves narrow
+            # ranges, and its statistics tell the planner how many rows a range keeps (without
+            # them it guesses a handful and scans the genre index or the table in parallel).
+            models.Index(KeyTransform("energy", "features"), name="track_energy_idx"),
+            models.Index(KeyTransform("tempo", "features"), name="track_tempo_idx"),
             # Trigram (pg_trgm) GIN indexes on title and artist are created by migration 0002
             # on PostgreSQL only, since SQLite has no GIN.
         ]
