@@ -371,7 +371,7 @@ def energy_arc(rows: list[tuple[dict[str, Any], float]]) -> list[tuple[dict[str,
 
 
 GENERATE_MODEL_K = 200  # the model's candidates, then filtered by the hard ranges
-GENERATE_SAMPLE = 200  # plus this many matching tracks of the catalog
+GENERATE_SAMPLE = 120  # plus this many matching tracks of the catalog
 GENERATE_FIELDS = ("id", "title", "artist", "genre", "features", "popularity")
 
 
