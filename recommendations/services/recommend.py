@@ -370,7 +370,9 @@ def energy_arc(rows: list[tuple[dict[str, Any], float]]) -> list[tuple[dict[str,
     return out
 
 
-GENERATE_MODEL_K = 200  # the model's candidates, then filtered by the hard ranges
+# The model's candidates, then filtered by the hard ranges: five per place, at least 100
+# (each 100 more costs ~2 ms: reading their rows is most of a generation's time).
+GENERATE_MODEL_PER_TRACK, GENERATE_MODEL_MIN = 5, 100
 GENERATE_SAMPLE = 120  # plus this many matching tracks of the catalog
 GENERATE_FIELDS = ("id", "title", "artist", "genre", "features", "popularity")
 
@@ -407,6 +409,7 @@ def playlist_generate(
     uid = str(user.pk)
     profile = ranking.profiles_load([user])[uid]
     model_recs: list[tuple[str, float]] = []
+    model_k = max(GENERATE_MODEL_MIN, GENERATE_MODEL_PER_TRACK * length)
     if served is not None:
         serving.user_catch_up(served, user_id=uid)
         model = served.model
@@ -414,10 +417,10 @@ def playlist_generate(
             with served.lock:
                 known_seeds = [s for s in seeds if model.has_item(s)]
                 if known_seeds:
-                    model_recs = model.continue_sequence(known_seeds, k=GENERATE_MODEL_K,
+                    model_recs = model.continue_sequence(known_seeds, k=model_k,
                                                          context=ctx or None, exclude=[])
                 elif model.has_user(uid):
-                    model_recs = model.recommend(uid, k=GENERATE_MODEL_K, context=ctx or None,
+                    model_recs = model.recommend(uid, k=model_k, context=ctx or None,
                                                  exclude_seen=False)
         except MlcoreError:
             logger.warning("model candidates failed in generation", exc_info=True)
