@@ -35,6 +35,16 @@ def search_threads(n: int) -> None:
     faiss.omp_set_num_threads(max(1, n))
 
 
+def _hnsw_params(ef_search: int) -> object:
+    """Search breadth for one call: per-call parameters, not the index's shared setting, so
+    searches from several threads with different breadths do not change each other's."""
+    import faiss  # noqa: PLC0415
+
+    params = faiss.SearchParametersHNSW()
+    params.efSearch = int(ef_search)
+    return params
+
+
 @dataclass
 class VectorIndex:
     """Inner-product index over item vectors; ``kind`` is "exact" or "hnsw"."""
@@ -99,9 +109,8 @@ class VectorIndex:
             ids = topk(scores, want)
             sc = scores[ids]
         else:
-            self._faiss.hnsw.efSearch = max(self.ef_search, want)
             qa = np.hstack([q, np.zeros((1, 1), np.float32)])
-            _, ids = self._faiss.search(qa, want)
+            _, ids = self._faiss.search(qa, want, params=_hnsw_params(max(self.ef_search, want)))
             ids = ids[0]
             keep = ids >= 0
             if n_ex:
@@ -130,9 +139,9 @@ class VectorIndex:
             part = np.argpartition(-scores, k - 1, axis=1)[:, :k]
             sc = np.take_along_axis(scores, part, axis=1)
         else:
-            self._faiss.hnsw.efSearch = max(ef_search or self.ef_search, k)
             qa = np.hstack([q, np.zeros((len(q), 1), np.float32)])
-            _, part = self._faiss.search(qa, k)
+            _, part = self._faiss.search(
+                qa, k, params=_hnsw_params(max(ef_search or self.ef_search, k)))
             found = part >= 0
             part = np.where(found, part, 0)
             # True inner products (the L2 distances of the reduction are not the scores).
