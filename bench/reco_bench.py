@@ -227,7 +227,8 @@ def _wrk(port: int, lines: list[str], *, connections: int, seconds: int,
     line = next(x for x in out.stdout.splitlines() if x.startswith("WRK "))
     fields = dict(part.split("=", 1) for part in line.split()[1:])
     result = {k: (v if k == "statuses" else float(v)) for k, v in fields.items()}
-    if distinct and result["requests"] > len(lines) - connections:
+    # Each wrk thread walks its own share of the lines: leave room for an uneven split.
+    if distinct and result["requests"] > 0.9 * len(lines):
         sys.exit(f"a 'distinct' run sent {result['requests']:.0f} requests over {len(lines)} "
                  "lines: some repeated; give it more lines or fewer seconds")
     return result

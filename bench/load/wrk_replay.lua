@@ -1,6 +1,5 @@
 -- wrk script: replay "METHOD<TAB>PATH<TAB>TOKEN<TAB>BODY" lines from $WRK_REQUESTS with a bearer
--- token each; thread i of n takes lines i, i+n, i+2n, ... round robin, or once each when
--- WRK_ONE_PASS is set (every request then differs: e.g. cold caches). Counts statuses.
+-- token each; thread i of n takes lines i, i+n, i+2n, ... round robin. Counts statuses.
 local lines = {}
 local file = os.getenv("WRK_REQUESTS")
 for line in io.lines(file) do
@@ -8,7 +7,6 @@ for line in io.lines(file) do
   table.insert(lines, {method = method, path = path, token = token, body = body})
 end
 
-local one_pass = os.getenv("WRK_ONE_PASS") ~= nil
 local counter = 0
 local threads = {}
 
@@ -25,10 +23,6 @@ end
 function request()
   local idx = tid + counter * nthreads_total
   counter = counter + 1
-  if one_pass and idx >= #lines then
-    wrk.thread:stop()
-    idx = idx % #lines
-  end
   local r = lines[(idx % #lines) + 1]
   local headers = {["Authorization"] = "Bearer " .. r.token}
   local body = nil
