@@ -303,9 +303,11 @@ def _batch_lists(uids: list[str], *, limit: int, disliked: dict[str, list[str]] 
     for uid, r in recs.items():
         if len(r) < limit:
             continue  # a short list needs the fallback's top-up: per-user path
-        scores = ranking.minmax([s for _, s, _ in r])
-        out[uid] = {"tracks": [(i, sc, ("liked", b) if b else "recommended for you")
-                               for (i, _, b), sc in zip(r, scores, strict=True)],
+        # `ranking.minmax` of the scores, which come best first: one pass, no score list.
+        hi, lo = r[0][1], r[-1][1]
+        scale = 1.0 / (hi - lo) if hi - lo >= 1e-12 else 0.0
+        out[uid] = {"tracks": [(i, (s - lo) * scale if scale else 1.0,
+                                ("liked", b) if b else "recommended for you") for i, s, b in r],
                     "context": context, "model_version": served.version_id, "source": "model"}
     return out
 

@@ -144,6 +144,10 @@ def test_batch_lists_keep_the_rules_of_the_per_user_path():
         named = [t["reason"] for t in body["tracks"] if t["reason"].startswith("because")]
         assert named and all(any(f"liked {title} by" in r for title in liked_titles)
                              for r in named)
+        # Scores min-max scaled per list, as the per-user path does: best 1, worst 0.
+        scores = [t["score"] for t in body["tracks"]]
+        assert scores == sorted(scores, reverse=True)
+        assert scores[0] == 1.0 and scores[-1] == 0.0
 
 
 def _cache_keys():
