@@ -135,29 +135,34 @@ def playlists_bytes(playlists: list[Playlist], entries: list[tuple],
         if str(tid) not in frags:
             continue  # deleted since the entries were read (its entries go with it)
         added_by = {"id": str(by_id), "username": by_name} if by_id is not None else None
-        by_playlist.setdefault(pid, []).append(b'%s,"addedBy":%s,"addedAt":%s,"position":%d}' % (
-            frags[str(tid)], dumps(added_by),
-            dumps(_datetime.to_representation(added_at)), position))
+        by_playlist.setdefault(pid, []).append(
+            _entry(frags[str(tid)], added_by, added_at, position))
     members: dict[Any, list[dict[str, Any]]] = {}
     for pid, uid, username, role, added_at in collaborators:
-        members.setdefault(pid, []).append({"id": str(uid), "username": username, "role": role,
-                                            "added_at": _datetime.to_representation(added_at)})
+        members.setdefault(pid, []).append(_member(uid, username, role, added_at))
     return [_playlist_join(p, by_playlist.get(p.pk, []), members.get(p.pk, []))
             for p in playlists]
 
 
 def playlist_bytes(playlist: Playlist) -> bytes:
     """`Playlist` (SPEC.md §4) of a playlist fetched with the selectors' prefetches."""
-    entries = [
-        b'%s,"addedBy":%s,"addedAt":%s,"position":%d}' % (
-            track_fragment(e.track), dumps(_user_ref(e.added_by)),
-            dumps(_datetime.to_representation(e.added_at)), e.position)
-        for e in playlist.entries.all()
-    ]
-    members = [{"id": str(c.user.pk), "username": c.user.username, "role": c.role,
-                "added_at": _datetime.to_representation(c.added_at)}
+    entries = [_entry(track_fragment(e.track), _user_ref(e.added_by), e.added_at, e.position)
+               for e in playlist.entries.all()]
+    members = [_member(c.user.pk, c.user.username, c.role, c.added_at)
                for c in playlist.collaborators.all()]
     return _playlist_join(playlist, entries, members)
+
+
+def _entry(fragment: bytes, added_by: dict[str, Any] | None, added_at, position: int) -> bytes:
+    """`PlaylistEntry`: the track's fragment closed with who added it, when, and where."""
+    return b'%s,"addedBy":%s,"addedAt":%s,"position":%d}' % (
+        fragment, dumps(added_by), dumps(_datetime.to_representation(added_at)), position)
+
+
+def _member(user_id: Any, username: str, role: str, added_at) -> dict[str, Any]:
+    """A collaborator, before camelCasing."""
+    return {"id": str(user_id), "username": username, "role": role,
+            "added_at": _datetime.to_representation(added_at)}
 
 
 def _playlist_join(playlist: Playlist, entries: list[bytes], members: list[dict[str, Any]],

@@ -294,7 +294,8 @@ def _row_numbers(row: dict[str, Any]) -> tuple[float, float, tuple[float, ...]]:
 
 def fallback_scores(rows: list[dict[str, Any]], profile: Profile,
                     target: dict[str, float] | None) -> np.ndarray:
-    """`fallback_score` of many rows as array arithmetic (the cache-miss path scores ~1,000)."""
+    """Fallback scores of many rows, as array arithmetic (the cache-miss path scores ~1,000):
+    popularity + genre affinity (preferences, history) + energy and context closeness."""
     n = len(rows)
     if n == 0:
         return np.zeros(0)
@@ -332,25 +333,6 @@ def closeness_scores(rows: list[dict[str, Any]], target: dict[str, float]) -> np
     count = known.sum(axis=1)
     return np.where(count > 0, 1.0 - np.where(known, dist, 0.0).sum(axis=1)
                     / np.maximum(count, 1), 0.5)
-
-
-def fallback_score(row: dict[str, Any], profile: Profile, target: dict[str, float] | None) -> float:
-    """Popularity + genre affinity (preferences, history) + energy and context closeness."""
-    pop = max(popularity_of(row), row.get("_rank_pop", 0.0))
-    share = profile.genre_share
-    genre = row.get("genre") or ""
-    affinity = 0.5 * (genre in profile.pref_genres)
-    if share:
-        affinity += 0.5 * share.get(genre, 0.0) / profile.__dict__.setdefault(
-            "_share_max", max(share.values()))
-    energy = profile.usual_energy
-    feats = row.get("features") or {}
-    e_close = (1.0 - min(1.0, abs(float(feats["energy"]) - energy))
-               if energy is not None and isinstance(feats.get("energy"), (int, float)) else 0.5)
-    score = 0.3 * pop + 0.45 * affinity + 0.1 * e_close
-    if target:
-        score += 0.15 * ct.closeness(feats, target)
-    return score
 
 
 # ---------------------------------------------------------------------------- reasons, diversity

@@ -112,10 +112,11 @@ def recommendations_compute(
     return out
 
 
-def _suffix(*, version: str | None, limit: int, context: dict[str, str], playlist: str,
-            diversity: bool) -> str:
+def _suffix(*, limit: int, context: dict[str, str], playlist: str, diversity: bool) -> str:
+    """The cache key part of a list's request, under the active model version."""
+    active = serving.active_version()
     ctx = ",".join(f"{k}={v}" for k, v in sorted(context.items()))
-    return f"{version or 'none'}:{limit}:{ctx}:{playlist}:{int(diversity)}"
+    return f"{active['id'] if active else 'none'}:{limit}:{ctx}:{playlist}:{int(diversity)}"
 
 
 def recommendation_list_for_user(
@@ -142,9 +143,7 @@ def recommendation_list_for_user(
         exclude = {str(t) for t in PlaylistTrack.objects.filter(playlist=playlist)
                    .values_list("track_id", flat=True)}
         playlist_key = f"{playlist.pk}@{playlist.version}"
-    active = serving.active_version()
-    suffix = _suffix(version=active["id"] if active else None, limit=limit, context=ctx,
-                     playlist=playlist_key, diversity=diversity)
+    suffix = _suffix(limit=limit, context=ctx, playlist=playlist_key, diversity=diversity)
     gen, hit = ranking.user_list_get(uid, suffix)
     if hit is None:
         target = _user_row(viewer=viewer, user_id=uid)
@@ -231,11 +230,6 @@ def recommendations_precompute(*, user_ids: list[str], limit: int = 20,
     return stored + recommendations_precompute_per_user(user_ids=rest, limit=limit)
 
 
-def _default_suffix(limit: int) -> str:
-    active = serving.active_version()
-    return _suffix(version=active["id"] if active else None, limit=limit, **DEFAULT_SUFFIX_ARGS)
-
-
 def recommendations_precompute_model(*, user_ids: list[str], limit: int = 20,
                                      disliked: dict[str, list[str]] | None = None,
                                      ) -> tuple[int, list[str]]:
@@ -248,7 +242,7 @@ def recommendations_precompute_model(*, user_ids: list[str], limit: int = 20,
     if gens is None:
         return 0, []
     lists = _batch_lists(uids, limit=limit, disliked=disliked)
-    ranking.user_lists_set(lists, _default_suffix(limit), gens=gens)
+    ranking.user_lists_set(lists, _suffix(limit=limit, **DEFAULT_SUFFIX_ARGS), gens=gens)
     return len(lists), [u for u in uids if u not in lists]
 
 
@@ -262,7 +256,7 @@ def recommendations_precompute_per_user(*, user_ids: list[str], limit: int = 20)
     users = list(get_user_model().objects.filter(pk__in=user_ids).only("id", "preferences"))
     lists = {uid: dict(payload, tracks=wire.entries_from_payload(payload["tracks"]))
              for uid, payload in recommendations_compute(users=users, limit=limit).items()}
-    ranking.user_lists_set(lists, _default_suffix(limit), gens=gens)
+    ranking.user_lists_set(lists, _suffix(limit=limit, **DEFAULT_SUFFIX_ARGS), gens=gens)
     return len(lists)
 
 
@@ -538,7 +532,7 @@ def _member_scores(served: serving.Served | None, profile: Profile,
         if scores:
             low = min(scores.values())
             return [scores.get(r["id"], low) for r in rows]
-    return [ranking.fallback_score(r, profile, None) for r in rows]
+    return ranking.fallback_scores(rows, profile, None).tolist()
 
 
 def playlist_recommendations(*, playlist_id: Any, user, limit: int = 20) -> dict[str, Any]:
@@ -594,11 +588,11 @@ def playlist_recommendations(*, playlist_id: Any, user, limit: int = 20) -> dict
         for r in Track.objects.filter(pk__in=track_ids[-100:]).values(*ranking.TRACK_FIELDS)]
     if len(cand) < limit * 3:
         have = {r["id"] for r in cand} | in_playlist
-        pool = sorted((r for r in ranking.fallback_candidates(pl_profile) if r["id"] not in have),
-                      key=lambda r: -ranking.fallback_score(r, pl_profile, None))
-        for r in pool[: limit * 5]:
-            cand.append(r)
-            cont_score.setdefault(r["id"], 0.5 * ranking.fallback_score(r, pl_profile, None))
+        pool = [r for r in ranking.fallback_candidates(pl_profile) if r["id"] not in have]
+        pool_scores = ranking.fallback_scores(pool, pl_profile, None)
+        for i in np.argsort(-pool_scores, kind="stable")[: limit * 5]:
+            cand.append(pool[i])
+            cont_score.setdefault(pool[i]["id"], 0.5 * float(pool_scores[i]))
     for p in profiles.values():
         cand = [r for r in cand if r["id"] not in p.disliked]
 
