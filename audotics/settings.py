@@ -177,10 +177,22 @@ if REDIS_URL:
             },
         }
     }
+    from channels_redis.core import RedisChannelLayer  # noqa: E402
+
+    # The layer waits for messages with BZPOPMIN for `brpop_timeout` (5 s); redis-py's default
+    # socket timeout is also 5 s, so every quiet wait timed out and closed the socket with 1011.
+    # The read timeout must outlast the blocking wait; 10 s more still notices a dead Redis.
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "prefix": "audotics"},
+            "CONFIG": {
+                "hosts": [{
+                    "address": REDIS_URL,
+                    "socket_timeout": RedisChannelLayer.brpop_timeout + 10,
+                    "socket_connect_timeout": 2,
+                }],
+                "prefix": "audotics",
+            },
         }
     }
 else:

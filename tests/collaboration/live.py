@@ -139,11 +139,12 @@ async def arest(method: str, url: str, token: str, body: dict | None = None):
     return await asyncio.to_thread(rest, method, url, token, body)
 
 
-async def ws_connect(base_url: str, playlist_id, ticket: str):
+async def ws_connect(base_url: str, playlist_id, ticket: str, ping_interval: float | None = 20):
     from websockets.asyncio.client import connect
 
     ws_url = base_url.replace("http://", "ws://") + f"/ws/playlists/{playlist_id}/?ticket={ticket}"
-    return await connect(ws_url, origin=base_url, open_timeout=10, max_size=2**24, proxy=None)
+    return await connect(ws_url, origin=base_url, open_timeout=10, max_size=2**24, proxy=None,
+                         ping_interval=ping_interval)
 
 
 async def next_frame_of(ws, types, timeout=10):

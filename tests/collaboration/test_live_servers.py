@@ -220,3 +220,41 @@ async def test_concurrent_clients_converge_on_postgresql():
     # Every client's view, rebuilt from its own event stream, equals the database.
     for version, view in views:
         assert version == final_version and view == database
+
+
+IDLE_SECONDS = 60
+
+
+async def test_idle_sockets_live_through_a_quiet_minute_on_the_redis_layer():
+    """Quiet members stay connected: no 1011 from the layer's blocking read timing out.
+
+    The channel layer waits for messages with BZPOPMIN (5 s); a Redis client whose socket
+    timeout is not longer than that aborts every idle wait, and daphne closes the socket with
+    1011. Busy sockets hide it, so these stay quiet (pings only) for a full minute.
+    """
+    owner = await db(UserFactory)()
+    playlist = await db(PlaylistFactory)(owner=owner, is_collaborative=True)
+    members = [owner] + [
+        (await db(CollaboratorFactory)(playlist=playlist)).user for _ in range(2)
+    ]
+    track = await db(TrackFactory)()
+    with asgi_servers(2, db_url=_db_url()) as urls:
+        sockets = []
+        for n, member in enumerate(members):
+            ws = await ws_connect(urls[n % 2], playlist.pk, await db(_ticket)(member),
+                                  ping_interval=1)
+            await next_frame_of(ws, {"SNAPSHOT"})
+            sockets.append(ws)
+        loop = asyncio.get_running_loop()
+        quiet_until = loop.time() + IDLE_SECONDS
+        while loop.time() < quiet_until:
+            await asyncio.sleep(1)
+            closed = [(n, ws.close_code) for n, ws in enumerate(sockets) if ws.close_code]
+            assert not closed, f"idle sockets closed (member, code): {closed}"
+        # Still connected, and still subscribed: a change reaches every member.
+        status, body, _ = await arest("PUT", f"{urls[0]}/api/playlists/{playlist.pk}/tracks",
+                                      await db(access_token)(owner), {"trackIds": [str(track.pk)]})
+        assert status == 200, body
+        for ws in sockets:
+            assert (await next_frame_of(ws, {"TRACK_ADDED"}))["version"] == 1
+            await ws.close()
