@@ -26,7 +26,7 @@ def _run(code: str) -> dict:
 
 
 def test_mlcore_modules_import_no_framework():
-    names = ["mlcore"] + [f"mlcore.{m.name}" for m in pkgutil.iter_modules(mlcore.__path__)]
+    names = ["mlcore"] + [m.name for m in pkgutil.walk_packages(mlcore.__path__, "mlcore.")]
     code = (
         "import importlib, json, sys\n"
         f"for n in {names!r}: importlib.import_module(n)\n"

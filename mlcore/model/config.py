@@ -1,0 +1,98 @@
+"""The model's settings, fit report and the small records its parts pass around."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+import numpy as np
+
+from ..retrieval import EXACT_MAX_ITEMS
+
+FORMAT_VERSION = 1
+GROUP_CANDIDATES = ("artist", "track_artist", "artist_id")
+CONTEXT_COLUMNS = ("mood", "activity", "timeOfDay", "time_of_day")
+N_FEATURES = 20
+
+
+@dataclass
+class BatchPlan:
+    """What ``batch_run`` needs for a chunk of users (see ``batch_plan``)."""
+
+    user_ids: list[str]
+    queries: np.ndarray  # n x d query vectors
+    h_rows: np.ndarray  # history as (row, item, weight) triples
+    h_cols: np.ndarray
+    h_w: np.ndarray
+    ex_key: np.ndarray  # sorted row * n_items + item keys to leave out
+    k: int
+    max_per_group: int | None
+    ef_search: int | None
+    explain: bool
+
+
+@dataclass
+class ModelConfig:
+    """Every knob with a default that works for catalogs from a few hundred to ~1M items."""
+
+    seed: int = 0
+    embedding_dim: int = 48
+    content_dim: int = 32
+    content_k_best: int = 64
+    feature_target: str | None = None  # SelectKBest label column; None -> genre if present
+    group_column: str | None = None  # "same artist" column; None -> artist/track_artist if present
+    epochs: int = 20
+    batch_size: int = 2048
+    learning_rate: float = 0.005
+    negatives: int = 4
+    l2: float = 1e-6
+    patience: int = 2
+    validation_frac: float = 0.1
+    head_holdout_frac: float = 0.2
+    head_epochs: int = 20
+    head_learning_rate: float = 0.002
+    head_max_users: int = 2000
+    candidates_per_source: int = 100
+    ease_lambdas: tuple[float, ...] = (80.0, 250.0)
+    ease_min_count: int = 2
+    ease_max_items: int = 12_000
+    ease_topk: int = 256
+    knn_neighbours: int = 200
+    als_factors: int = 32  # 0 disables the ALS feature
+    als_regularization: float = 0.1
+    als_alpha: float = 10.0
+    knn_shrink: float = 10.0
+    exact_max_items: int = EXACT_MAX_ITEMS
+    fold_in_reg: float = 1.0
+    verbose: bool = False
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> ModelConfig:
+        names = {f.name for f in fields(cls)}
+        kw = {k: v for k, v in d.items() if k in names}
+        if "ease_lambdas" in kw:
+            kw["ease_lambdas"] = tuple(kw["ease_lambdas"])
+        return cls(**kw)
+
+
+@dataclass
+class Profile:
+    hist: np.ndarray  # item indices the user liked
+    weights: np.ndarray
+    vector: np.ndarray  # tower user vector incl. the trailing 1 for the item bias
+    als: np.ndarray | None = None  # ALS user factors (feature for the head)
+
+
+@dataclass
+class FitReport:
+    """What fit() did, for logs and the evaluation report."""
+
+    seconds: float = 0.0
+    cpu_seconds: float = 0.0  # process CPU time: comparable across busy/idle machines
+    ease_lambda: float = 0.0
+    tower_epochs: int = 0
+    head_rows: int = 0
+    head_positives: int = 0
+    candidate_recall: float = 0.0
+    timings: dict[str, float] = field(default_factory=dict)

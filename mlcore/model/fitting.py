@@ -1,0 +1,321 @@
+"""Fitting: the candidate generators (EASE, kNN, ALS, towers), fold-in statistics, the head."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from .. import collab
+from ..context import CONTEXT_DIM, context_vector
+from ..data import IdIndex, InteractionData, encode, to_frame
+from ..errors import (
+    EmptyDataError,
+    InvalidInputError,
+)
+from ..features import ContentFeaturizer
+from ..retrieval import VectorIndex, topk
+from ..splits import holdout_split
+from .config import (
+    CONTEXT_COLUMNS,
+    GROUP_CANDIDATES,
+    FitReport,
+    Profile,
+)
+
+if TYPE_CHECKING:
+    from .recommender import HybridRecommender
+
+
+class FittingMixin:
+    """Fitting part of HybridRecommender (state lives in recommender.py)."""
+
+    def fit(
+        self,
+        interactions: pd.DataFrame | Iterable[Any],
+        item_features: pd.DataFrame | None = None,
+    ) -> HybridRecommender:
+        """Train on implicit feedback; ``item_features`` (indexed by item id) adds cold items."""
+        cfg = self.config
+        t0 = time.perf_counter()
+        c0 = time.process_time()
+        df = to_frame(interactions)
+        items = IdIndex()
+        if item_features is not None:
+            if not isinstance(item_features, pd.DataFrame):
+                raise InvalidInputError("item_features must be a DataFrame indexed by item_id")
+            item_features = item_features.copy()
+            item_features.index = item_features.index.astype(str)
+            if item_features.index.has_duplicates:
+                raise InvalidInputError("item_features index has duplicate item ids")
+            items = IdIndex.from_ids(list(item_features.index))
+        full = encode(df, items=items)
+        self._users, self._items = full.users, full.items
+        n_items = len(self._items)
+        self._setup_content(item_features)
+        ctx = self._interaction_context(df)
+
+        # Stage A: fit candidate generators on part of the training data, label the rest.
+        pos_df = df[df["type_weight"] > 0]
+        tr_a, ho_a = holdout_split(pos_df, cfg.head_holdout_frac, seed=cfg.seed)
+        tr_a = pd.concat([tr_a, df[df["type_weight"] <= 0]])
+        data_a = encode(
+            tr_a, items=IdIndex.from_ids(self._items.ids), users=IdIndex.from_ids(self._users.ids)
+        )
+        truth = self._truth_lists(ho_a)
+        t1 = time.perf_counter()
+        lam = self._fit_ease(data_a, truth)
+        t2 = time.perf_counter()
+        tw_epochs = self._fit_towers(data_a, ctx, epochs=None)
+        t3 = time.perf_counter()
+        x, y, groups, cand_recall = self._head_dataset(data_a, truth)
+        if y.sum() > 0 and (1 - y).sum() > 0:
+            from ..training import train_head  # noqa: PLC0415 - TF only while training
+
+            self._feat_mean = x.mean(axis=0)
+            std = x.std(axis=0)
+            # A feature constant in training (e.g. equal history lengths) must not explode later.
+            self._feat_std = np.where(std > 1e-3, std, 1.0)
+            self._head = train_head(cfg, (x - self._feat_mean) / self._feat_std, y, groups)
+        t4 = time.perf_counter()
+        # Stage B: refit the generators on all training data with the chosen settings.
+        self._fit_ease(full, None, lam=lam)
+        self._fit_towers(full, ctx, epochs=tw_epochs)
+        self._overlay_hist, self._overlay_vec, self._overlay_als = {}, {}, {}
+        self._fitted = True
+        t5 = time.perf_counter()
+        self.report = FitReport(
+            seconds=t5 - t0,
+            cpu_seconds=time.process_time() - c0,
+            ease_lambda=lam,
+            tower_epochs=tw_epochs,
+            head_rows=len(y),
+            head_positives=int(y.sum()),
+            candidate_recall=cand_recall,
+            timings={
+                "prepare": t1 - t0,
+                "ease_tune": t2 - t1,
+                "towers_a": t3 - t2,
+                "head": t4 - t3,
+                "refit": t5 - t4,
+                "items": float(n_items),
+            },
+        )
+        return self
+
+    def _setup_content(self, item_features: pd.DataFrame | None) -> None:
+        cfg = self.config
+        n = len(self._items)
+        group_col = cfg.group_column
+        if item_features is None or item_features.shape[1] == 0:
+            self._content = np.zeros((n, 1), np.float32)
+            self._has_content = np.zeros(n, bool)
+            self._group = np.full(n, -1, np.int64)
+            self._featurizer, self._raw_features = None, None
+            return
+        frame = item_features.reindex(self._items.ids)
+        if group_col is None:
+            group_col = next((c for c in GROUP_CANDIDATES if c in frame.columns), None)
+        if group_col is not None and group_col in frame.columns:
+            codes, _ = pd.factorize(frame[group_col].astype("string"), use_na_sentinel=True)
+            self._group = codes.astype(np.int64)
+            feat_frame = frame.drop(columns=[group_col])
+        else:
+            self._group = np.full(n, -1, np.int64)
+            feat_frame = frame
+        self._featurizer = ContentFeaturizer(
+            dim=cfg.content_dim,
+            k_best=cfg.content_k_best,
+            target=cfg.feature_target,
+            seed=cfg.seed,
+        ).fit(feat_frame.loc[item_features.index])
+        self._content = self._featurizer.transform(feat_frame)
+        self._has_content = np.linalg.norm(self._content, axis=1) > 0
+        self._raw_features = item_features
+        self._content_index = VectorIndex.build(self._content, exact_max=cfg.exact_max_items)
+
+    def _interaction_context(self, df: pd.DataFrame) -> dict[tuple[str, str], np.ndarray] | None:
+        cols = [c for c in CONTEXT_COLUMNS if c in df.columns]
+        if not cols:
+            return None
+        out: dict[tuple[str, str], np.ndarray] = {}
+        for rec in df[["user_id", "item_id", *cols]].to_dict("records"):
+            key = (rec["user_id"], rec["item_id"])
+            vec = context_vector({c: rec[c] for c in cols})
+            out[key] = out.get(key, 0) + vec
+        return {k: np.minimum(v, 1.0) for k, v in out.items()}
+
+    def _truth_lists(self, ho: pd.DataFrame) -> dict[int, np.ndarray]:
+        out: dict[int, np.ndarray] = {}
+        for u, g in ho.groupby("user_id", sort=True)["item_id"]:
+            out[self._users.get(u)] = np.unique(self._items.lookup(g))
+        return out
+
+    def _fit_ease(
+        self, data: InteractionData, truth: dict[int, np.ndarray] | None, lam: float | None = None
+    ) -> float:
+        """Fit sparsified EASE; with ``truth`` pick lambda by NDCG@10 on the inner hold-out."""
+        cfg = self.config
+        xb = collab.binarize(data.positives)
+        self._hist = data.positives.tocsr()
+        self._pop = np.asarray(xb.sum(axis=0)).ravel().astype(np.float32)
+        # A second item-item view (shrunk cosine) disagrees with EASE often enough to help the head.
+        self._knn = collab.cosine_knn(xb, cfg.knn_neighbours, cfg.knn_shrink)
+        self._fit_als(data)
+        if lam is not None:
+            self._ease = collab.ease_sparse(
+                xb, lam, cfg.ease_min_count, cfg.ease_max_items, cfg.ease_topk
+            )
+            return lam
+        users = np.array(sorted(truth))[:2000]
+        best, best_lam, best_b = -1.0, cfg.ease_lambdas[0], None
+        for lam_i in cfg.ease_lambdas:
+            b = collab.ease_sparse(xb, lam_i, cfg.ease_min_count, cfg.ease_max_items, cfg.ease_topk)
+            sc = (xb[users] @ b).toarray()
+            seen = xb[users].tocoo()
+            sc[seen.row, seen.col] = -np.inf
+            nd = 0.0
+            for j, u in enumerate(users):
+                top = topk(sc[j], 10)
+                gains = np.isin(top, truth[u]) / np.log2(np.arange(2, len(top) + 2))
+                ideal = (1 / np.log2(np.arange(2, min(10, len(truth[u])) + 2))).sum()
+                nd += gains.sum() / ideal
+            if nd > best:
+                best, best_lam, best_b = nd, lam_i, b
+        self._ease = best_b
+        return float(best_lam)
+
+    def _fit_als(self, data: InteractionData) -> None:
+        """Implicit ALS factors: a cheap, strong third collaborative view for the head."""
+        cfg = self.config
+        if cfg.als_factors <= 0:
+            self._als_user = self._als_item = self._als_gram = None
+            return
+        from implicit.als import AlternatingLeastSquares  # noqa: PLC0415 - training only
+        from threadpoolctl import threadpool_limits  # noqa: PLC0415
+
+        conf = data.positives.copy().astype(np.float32)
+        conf.data = 1.0 + cfg.als_alpha * conf.data
+        model = AlternatingLeastSquares(
+            factors=cfg.als_factors,
+            regularization=cfg.als_regularization,
+            alpha=1.0,
+            iterations=15,
+            random_state=cfg.seed,
+        )
+        with threadpool_limits(1, "blas"):
+            model.fit(conf, show_progress=False)
+        self._als_user = np.asarray(model.user_factors, dtype=np.float32)
+        self._als_item = np.asarray(model.item_factors, dtype=np.float32)
+        self._als_gram = (self._als_item.T @ self._als_item).astype(np.float64)
+
+    def _fit_towers(
+        self,
+        data: InteractionData,
+        ctx: dict[tuple[str, str], np.ndarray] | None,
+        epochs: int | None,
+    ) -> int:
+        from ..training import train_towers  # noqa: PLC0415 - TF only while training
+
+        cfg = self.config
+        rng = np.random.default_rng(cfg.seed)
+        pos = data.positives.tocoo()
+        n_pos = len(pos.data)
+        warm = np.flatnonzero(self._pop > 0)
+        # Negatives come from warm items only: sampling cold items would teach the model that
+        # "no interactions yet" means "bad", defeating the content path for new tracks.
+        neg_items = warm[rng.integers(0, len(warm), size=n_pos * cfg.negatives)]
+        neg_users = np.repeat(pos.row, cfg.negatives)
+        users = np.concatenate([pos.row, neg_users, data.neg_rows])
+        items = np.concatenate([pos.col, neg_items, data.neg_cols])
+        labels = np.concatenate([np.ones(n_pos), np.zeros(len(neg_items) + len(data.neg_rows))])
+        weights = np.concatenate([pos.data, np.ones(len(neg_items)), data.neg_weight])
+        cvec = np.zeros((len(users), CONTEXT_DIM), np.float32)
+        if ctx:
+            uid, iid = self._users.ids, self._items.ids
+            pc = np.stack(
+                [
+                    ctx.get((uid[u], iid[i]), np.zeros(CONTEXT_DIM, np.float32))
+                    for u, i in zip(pos.row, pos.col, strict=False)
+                ]
+            )
+            cvec[:n_pos] = pc
+            cvec[n_pos : n_pos + len(neg_items)] = np.repeat(pc, cfg.negatives, axis=0)
+        tw = train_towers(
+            cfg,
+            len(self._users),
+            len(self._items),
+            self._content,
+            users,
+            items,
+            labels,
+            weights,
+            cvec,
+            epochs=epochs,
+        )
+        cold = self._pop == 0
+        item_emb = tw.item_emb.copy()
+        item_emb[cold] = 0.0  # untrained noise: a cold item is represented by its content only
+        bias = tw.item_bias.copy()
+        bias[cold] = np.median(bias[~cold]) if (~cold).any() else 0.0
+        v = item_emb + self._content @ tw.content_w + tw.content_b
+        self._item_vec = np.hstack([v, bias[:, None]]).astype(np.float32)
+        self._user_vec = np.hstack([tw.user_emb, np.ones((len(tw.user_emb), 1))]).astype(np.float32)
+        ctx_w = tw.ctx_proj.copy()
+        seen_ctx = cvec.any(axis=0)
+        ctx_w[~seen_ctx] = 0.0  # never-seen context slots have untrained weights: neutralise
+        self._ctx_proj = np.hstack([ctx_w, np.zeros((CONTEXT_DIM, 1))]).astype(np.float32)
+        self._index = VectorIndex.build(self._item_vec, exact_max=cfg.exact_max_items)
+        self._fit_fold_stats(pos)
+        return tw.epochs
+
+    def _fit_fold_stats(self, pos: sp.coo_matrix) -> None:
+        """Precompute the pieces of the fold-in least squares (see _solve_user)."""
+        warm = self._pop > 0
+        v = self._item_vec[warm, :-1].astype(np.float64)
+        b = self._item_vec[warm, -1].astype(np.float64)
+        rng = np.random.default_rng(self.config.seed)
+        sel = rng.integers(0, len(pos.data), size=min(20_000, len(pos.data)))
+        uv = self._user_vec[pos.row[sel]]
+        pos_logit = float(np.mean(np.sum(uv * self._item_vec[pos.col[sel]], axis=1)))
+        rnd = rng.choice(np.flatnonzero(warm), size=len(sel))
+        neg_logit = float(np.mean(np.sum(uv * self._item_vec[rnd], axis=1)))
+        self._fold = {
+            "gram": v.T @ v,
+            "neg_rhs": v.T @ (neg_logit - b),
+            "pos": pos_logit,
+            "neg": neg_logit,
+            "alpha_scale": float(self.config.negatives / max(warm.sum(), 1)),
+        }
+
+    def _head_dataset(
+        self, data: InteractionData, truth: dict[int, np.ndarray]
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+        rng = np.random.default_rng(self.config.seed)
+        users = np.array(sorted(truth))
+        if len(users) > self.config.head_max_users:
+            users = np.sort(rng.choice(users, self.config.head_max_users, replace=False))
+        xs, ys, gs = [], [], []
+        found = total = 0
+        hist = data.positives.tocsr()
+        for u in users:
+            h = hist.indices[hist.indptr[u] : hist.indptr[u + 1]]
+            w = hist.data[hist.indptr[u] : hist.indptr[u + 1]]
+            als = self._als_user[u] if self._als_user is not None else None
+            prof = Profile(h, w, self._user_vec[u], als)
+            cand, feats = self._candidates_and_features(prof, exclude=h)
+            if len(cand) == 0:
+                continue
+            lab = np.isin(cand, truth[u]).astype(np.float32)
+            found += int(lab.sum())
+            total += len(truth[u])
+            xs.append(feats)
+            ys.append(lab)
+            gs.append(np.full(len(cand), u))
+        if not xs:
+            raise EmptyDataError("no user has enough interactions to train the re-ranker")
+        return np.vstack(xs), np.concatenate(ys), np.concatenate(gs), found / max(total, 1)
