@@ -6,8 +6,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 
 from ..context import context_vector
+from . import chunk as ck
+from .chunk import Chunk
 from .config import (
     BatchPlan,
 )
@@ -33,10 +36,9 @@ class BatchMixin:
         ``exclude`` maps a user id to items to leave out (besides the history when
         ``exclude_seen``); ``max_per_group`` caps items per group (artist) in each list;
         ``explain`` adds a third element to each pair: the history item the recommendation
-        resembles most (see ``because``) or None. A retrieval-only model (no re-ranker)
-        answers each chunk of users with one index search and array operations, with no
-        Python work per recommended item; with a re-ranker every user goes through
-        ``recommend``'s two stages.
+        resembles most (see ``because``) or None. Each chunk of users is one plan and one
+        run: candidates, the head's features and its forward pass as arrays, with no Python
+        work per user or per recommended item (``recommend`` is a chunk of one).
         """
         self._check()
         exclude = exclude or {}
@@ -45,43 +47,15 @@ class BatchMixin:
         out: dict[str, list[tuple[Any, ...]]] = {}
         for s in range(0, len(known), chunk):
             part = known[s : s + chunk]
-            if self._head is None:
-                plan = self.batch_plan([u for u, _ in part], k, exclude_seen, context, exclude,
-                                       max_per_group, ef_search, explain)
-                out.update(self.batch_run(plan))
-                continue
-            for uid, u in part:
-                extra = list(exclude.get(uid, ()))
-                want = k * 3 if max_per_group else k
-                ranked = self._rank(self._profile(u, context), want, exclude_seen, None, extra)
-                ranked = self._group_cap(ranked, k, max_per_group)
-                if explain:
-                    why = self.because(uid, [i for i, _ in ranked])
-                    ranked = [(i, sc, b) for (i, sc), b in zip(ranked, why, strict=True)]
-                out[uid] = ranked
-        return out
-
-    def _group_cap(
-        self, ranked: list[tuple[str, float]], k: int, cap: int | None
-    ) -> list[tuple[str, float]]:
-        if not cap:
-            return ranked[:k]
-        seen: dict[int, int] = {}
-        out = []
-        for item, score in ranked:
-            g = int(self._group[self._items.get(item)])
-            if g >= 0 and seen.get(g, 0) >= cap:
-                continue
-            seen[g] = seen.get(g, 0) + 1
-            out.append((item, score))
-            if len(out) == k:
-                break
+            plan = self.batch_plan([u for u, _ in part], k, exclude_seen, context, exclude,
+                                   max_per_group, ef_search, explain)
+            out.update(self.batch_run(plan))
         return out
 
     def _batch_history(
         self, us: np.ndarray, context: Mapping[str, object] | None
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """(query vectors, history rows, history items, history weights) for user indices.
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
+        """(query vectors, history rows, items, weights, ALS factors) for user indices.
 
         Stored users come from the saved matrices in one gather each; users folded in since
         (overlays) or added after training go through ``_profile`` one by one.
@@ -96,6 +70,10 @@ class BatchMixin:
         h_cols, h_w = sub.indices.astype(np.int64), sub.data.astype(np.float32)
         stored = us < len(self._user_vec)
         queries[stored] = np.asarray(self._user_vec[us[stored]])
+        als = None
+        if self._als_user is not None:
+            als = np.zeros((n, self._als_user.shape[1]), np.float32)
+            als[stored] = np.asarray(self._als_user[us[stored]])
         special = [
             r
             for r, u in enumerate(us.tolist())
@@ -108,6 +86,8 @@ class BatchMixin:
             for r in special:
                 prof = self._profile(int(us[r]))
                 queries[r] = prof.vector
+                if als is not None and prof.als is not None:
+                    als[r] = prof.als
                 extra_r.append(np.full(len(prof.hist), r, np.int64))
                 extra_c.append(prof.hist)
                 extra_w.append(prof.weights)
@@ -115,7 +95,7 @@ class BatchMixin:
             h_w = np.concatenate(extra_w)
         if context:
             queries += context_vector(context) @ self._ctx_proj
-        return queries, h_rows, h_cols, h_w
+        return queries, h_rows, h_cols, h_w, als
 
     def batch_plan(
         self,
@@ -127,8 +107,8 @@ class BatchMixin:
         max_per_group: int | None = None,
         ef_search: int | None = None,
         explain: bool = False,
-    ) -> BatchPlan | None:
-        """First half of ``recommend_batch`` for a retrieval-only model (None with a re-ranker).
+    ) -> BatchPlan:
+        """First half of ``recommend_batch``: the chunk's users as arrays.
 
         The plan reads per-user state (vectors, histories, fold-in overlays): take whatever lock
         guards ``fold_in`` around it. ``batch_run`` then reads only what never changes after
@@ -136,14 +116,12 @@ class BatchMixin:
         threads can overlap one chunk's index search with another's array work.
         """
         self._check()
-        if self._head is not None:
-            return None
         exclude = exclude or {}
         users = [(str(u), self._users.get(str(u))) for u in user_ids]
         users = [(u, i) for u, i in users if i >= 0]
         n_items = len(self._items)
         us = np.array([u for _, u in users], np.int64)
-        queries, h_rows, h_cols, h_w = self._batch_history(us, context)
+        queries, h_rows, h_cols, h_w, als = self._batch_history(us, context)
         ex_rows, ex_cols = ([h_rows], [h_cols]) if exclude_seen else ([], [])
         for r, (uid, _) in enumerate(users):
             if uid in exclude:
@@ -156,13 +134,17 @@ class BatchMixin:
             else np.empty(0, np.int64)
         )
         return BatchPlan([u for u, _ in users], queries, h_rows, h_cols, h_w, ex_key, k,
-                         max_per_group, ef_search, explain)
+                         max_per_group, ef_search, explain, als)
 
     def batch_run(self, plan: BatchPlan) -> dict[str, list[tuple[Any, ...]]]:
-        """Second half of ``recommend_batch``: index search, exclusions, group cap, reasons."""
+        """Second half of ``recommend_batch``: candidates, head, exclusions, group cap, reasons.
+
+        A retrieval-only model (no head) answers with one index search per chunk."""
         n_items, n_users, k = len(self._items), len(plan.user_ids), plan.k
         if not n_users:
             return {}
+        if self._head is not None:
+            return self._run_ranked(plan)
         per_row = (
             np.bincount(plan.ex_key // n_items, minlength=n_users)
             if len(plan.ex_key)
@@ -180,6 +162,31 @@ class BatchMixin:
             t2, s2, c2 = self._retrieve_rows(plan.queries[short], short, plan.ex_key, wide, k,
                                              plan.max_per_group, plan.ef_search)
             top[short], top_sc[short], counts[short] = t2, s2, c2
+        return self._lists(plan, top, top_sc, counts)
+
+    def _run_ranked(self, plan: BatchPlan) -> dict[str, list[tuple[Any, ...]]]:
+        """``batch_run`` with the head: every candidate ranked, then exclusions and the cap."""
+        n_users, k = len(plan.user_ids), plan.k
+        hist = sp.csr_matrix((plan.h_w.astype(np.float32), (plan.h_rows, plan.h_cols)),
+                             shape=(n_users, len(self._items)))
+        hist.sum_duplicates()
+        ranked, logits = self._rank_chunk(Chunk(plan.queries, hist, plan.als, plan.ex_key))
+        keep = ranked >= 0
+        if plan.max_per_group:
+            keep &= ~ck.over_group_cap(ranked, self._group, plan.max_per_group)
+        keep &= np.cumsum(keep, axis=1) <= k
+        counts = keep.sum(axis=1)
+        order = np.argsort(~keep, axis=1, kind="stable")[:, :k]
+        top = np.zeros((n_users, k), np.int64)
+        top_sc = np.zeros((n_users, k), np.float64)
+        top[:, : order.shape[1]] = np.take_along_axis(ranked, order, axis=1)
+        top_sc[:, : order.shape[1]] = self._score_values(np.take_along_axis(logits, order, axis=1))
+        return self._lists(plan, top, top_sc, counts)
+
+    def _lists(self, plan: BatchPlan, top: np.ndarray, top_sc: np.ndarray, counts: np.ndarray
+               ) -> dict[str, list[tuple[Any, ...]]]:
+        """Rows of item indices -> {user id: [(item id, score[, because])]}."""
+        n_users = len(plan.user_ids)
         names = self._item_names()
         cols = [names[top].tolist(), top_sc.tolist()]
         if plan.explain:
@@ -210,20 +217,7 @@ class BatchMixin:
         if len(ex_key):
             keep &= ~np.isin(rows * n_items + np.where(keep, ids, 0), ex_key)
         if max_per_group:
-            grp = np.where(keep, self._group[np.where(keep, ids, 0)], -1)
-            # Rank of each candidate within its (user, group), in score order: lexsort by
-            # (position, group, row), then count run lengths.
-            pos = np.broadcast_to(np.arange(ids.shape[1]), ids.shape)
-            flat_keep = keep.ravel()
-            order = np.lexsort((pos.ravel(), grp.ravel(), rows.ravel(), ~flat_keep))
-            g_sorted = np.stack([rows.ravel()[order], grp.ravel()[order]], axis=1)
-            starts = np.ones(len(order), bool)
-            starts[1:] = (g_sorted[1:] != g_sorted[:-1]).any(axis=1)
-            run_start = np.maximum.accumulate(np.where(starts, np.arange(len(order)), 0))
-            rank = np.empty(len(order), np.int64)
-            rank[order] = np.arange(len(order)) - run_start
-            capped = (rank.reshape(ids.shape) >= max_per_group) & (grp >= 0)
-            keep &= ~capped
+            keep &= ~ck.over_group_cap(np.where(keep, ids, -1), self._group, max_per_group)
         keep &= np.cumsum(keep, axis=1) <= k
         # Left-align the kept candidates: row r's list is top[r, :counts[r]].
         counts = keep.sum(axis=1)

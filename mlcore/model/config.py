@@ -30,6 +30,7 @@ class BatchPlan:
     max_per_group: int | None
     ef_search: int | None
     explain: bool
+    als: np.ndarray | None = None  # n x f ALS user factors (the head's features)
 
 
 @dataclass

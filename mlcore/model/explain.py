@@ -37,7 +37,7 @@ class ExplainMixin:
             idx = self._item_indices(items_by_user[uid])
             rec[r, : len(idx)] = idx
         us = np.array([self._user_index(u) for u in users], np.int64)
-        _, h_rows, h_cols, h_w = self._batch_history(us, None)
+        _, h_rows, h_cols, h_w, _ = self._batch_history(us, None)
         why = self._because_matrix(rec, h_rows, h_cols, h_w, len(users), min_similarity,
                                    max_history)
         return {u: why[r][: len(items_by_user[u])] for r, u in enumerate(users)}

@@ -20,11 +20,11 @@ from ..errors import (
 from ..features import ContentFeaturizer
 from ..retrieval import VectorIndex, topk
 from ..splits import holdout_split
+from .chunk import Chunk
 from .config import (
     CONTEXT_COLUMNS,
     GROUP_CANDIDATES,
     FitReport,
-    Profile,
 )
 
 if TYPE_CHECKING:
@@ -295,27 +295,38 @@ class FittingMixin:
     def _head_dataset(
         self, data: InteractionData, truth: dict[int, np.ndarray]
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+        """Features and labels of the candidates of a sample of users, through the very
+        chunk ranking that serves them (history excluded, held-out items are positives)."""
         rng = np.random.default_rng(self.config.seed)
         users = np.array(sorted(truth))
         if len(users) > self.config.head_max_users:
             users = np.sort(rng.choice(users, self.config.head_max_users, replace=False))
+        n_items = len(self._items)
+        truth_key = np.unique(np.concatenate(
+            [u * n_items + truth[u] for u in users] or [np.empty(0, np.int64)]))
+        hist = data.positives.tocsr()
         xs, ys, gs = [], [], []
         found = total = 0
-        hist = data.positives.tocsr()
-        for u in users:
-            h = hist.indices[hist.indptr[u] : hist.indptr[u + 1]]
-            w = hist.data[hist.indptr[u] : hist.indptr[u + 1]]
-            als = self._als_user[u] if self._als_user is not None else None
-            prof = Profile(h, w, self._user_vec[u], als)
-            cand, feats = self._candidates_and_features(prof, exclude=h)
-            if len(cand) == 0:
-                continue
-            lab = np.isin(cand, truth[u]).astype(np.float32)
+        for s in range(0, len(users), 512):
+            us = users[s : s + 512]
+            h = hist[us]
+            h.sort_indices()
+            rows = np.repeat(np.arange(len(us)), np.diff(h.indptr))
+            als = np.asarray(self._als_user[us]) if self._als_user is not None else None
+            chunk = Chunk(np.asarray(self._user_vec[us]), h, als,
+                          rows.astype(np.int64) * n_items + h.indices)
+            cand, scores = self._chunk_candidates(chunk)
+            feats = self._chunk_features(chunk, cand, scores)
+            valid = cand >= 0
+            keys = us[:, None] * n_items + np.maximum(cand, 0)
+            pos = np.searchsorted(truth_key, keys).clip(0, max(len(truth_key) - 1, 0))
+            lab = (truth_key[pos] == keys) & valid if len(truth_key) else valid & False
+            has = valid.any(axis=1)
             found += int(lab.sum())
-            total += len(truth[u])
-            xs.append(feats)
-            ys.append(lab)
-            gs.append(np.full(len(cand), u))
-        if not xs:
+            total += sum(len(truth[u]) for u in us[has])
+            xs.append(feats[valid])
+            ys.append(lab[valid].astype(np.float32))
+            gs.append(np.repeat(us, valid.sum(axis=1)))
+        if not xs or not sum(len(y) for y in ys):
             raise EmptyDataError("no user has enough interactions to train the re-ranker")
         return np.vstack(xs), np.concatenate(ys), np.concatenate(gs), found / max(total, 1)

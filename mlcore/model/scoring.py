@@ -3,143 +3,181 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 
 from ..context import context_vector
 from ..errors import (
     EmptyDataError,
 )
-from ..retrieval import topk
+from ..retrieval import VectorIndex, topk
+from . import chunk as ck
+from .chunk import Chunk
 from .config import (
-    N_FEATURES,
     Profile,
 )
+
+HEAD_BLOCK = 2048  # rows per forward pass of the head (see _head_logits)
 
 
 def _relu(x: np.ndarray) -> np.ndarray:
     return np.maximum(x, 0.0)
 
 
-def _rank_feature(x: np.ndarray) -> np.ndarray:
-    """1/log2(2 + rank) within the candidate list: scale-free, comparable across users."""
-    r = np.empty(len(x), dtype=np.float64)
-    r[np.argsort(-x, kind="stable")] = np.arange(len(x))
-    return 1.0 / np.log2(2.0 + r)
-
-
 class ScoringMixin:
     """Scoring part of HybridRecommender (state lives in recommender.py)."""
 
-    def _ease_scores(self, prof: Profile) -> np.ndarray | None:
-        if self._ease is None or self._ease.nnz == 0 or len(prof.hist) == 0:
+    def _top_by_index(self, index: VectorIndex, queries: np.ndarray, ex_key: np.ndarray,
+                      k: int) -> np.ndarray:
+        """Each row's top ``k`` items of an index, excluded pairs left out (a fixed search
+        width, so a row's answer does not depend on the chunk it is in)."""
+        n_items = len(index)
+        if index.kind == "exact":
+            return ck.exact_top(index.vectors, queries, ex_key, k)
+        ids, _ = index.search_batch(queries, 2 * k)
+        return ck.drop_excluded(ids, ex_key, n_items, k)
+
+    def _content_profiles(self, hist: sp.csr_matrix) -> np.ndarray | None:
+        """Unit weighted mean of each user's history content vectors (zero row: none)."""
+        if not self._has_content.any():
             return None
-        return np.asarray(self._ease[prof.hist].sum(axis=0)).ravel()
+        cp = np.asarray(hist @ np.asarray(self._content), dtype=np.float32)
+        norm = np.linalg.norm(cp, axis=1, keepdims=True)
+        return np.where(norm > 0, cp / np.where(norm > 0, norm, 1.0), 0.0).astype(np.float32)
 
-    def _knn_scores(self, prof: Profile) -> np.ndarray | None:
-        if self._knn is None or self._knn.nnz == 0 or len(prof.hist) == 0:
-            return None
-        return np.asarray(self._knn[prof.hist].sum(axis=0)).ravel()
+    def _chunk_scores(self, chunk: Chunk) -> dict[str, Any]:
+        """EASE and kNN scores (sparse, excluded pairs removed) and content profiles."""
+        ex = ck.exclusion_matrix(chunk.ex_key, (chunk.n, len(self._items)))
+        return {"ease": ck.sparse_scores(chunk.hist, self._ease, ex),
+                "knn": ck.sparse_scores(chunk.hist, self._knn, ex),
+                "cprof": self._content_profiles(chunk.hist)}
 
-    def _content_profile(self, prof: Profile) -> np.ndarray | None:
-        if len(prof.hist) == 0 or not self._has_content[prof.hist].any():
-            return None
-        cp = (self._content[prof.hist] * prof.weights[:, None]).sum(axis=0)
-        n = np.linalg.norm(cp)
-        return (cp / n).astype(np.float32) if n > 0 else None
+    def _chunk_candidates(self, chunk: Chunk) -> tuple[np.ndarray, dict[str, Any]]:
+        """Union of every generator's top candidates per user (padded, ascending ids)."""
+        cfg = self.config
+        n_items, n_src = len(self._items), cfg.candidates_per_source
+        scores = self._chunk_scores(chunk)
+        s_ease, s_knn, cprof = scores["ease"], scores["knn"], scores["cprof"]
+        parts = [self._top_by_index(self._index, chunk.queries, chunk.ex_key, n_src)]
+        if s_ease is not None:
+            parts.append(ck.rowwise_topk(s_ease, n_src)[0])
+        # ALS scores every item: a candidate source only where an exhaustive scan is cheap.
+        if chunk.als is not None and n_items <= cfg.exact_max_items:
+            parts.append(ck.exact_top(self._als_item, chunk.als, chunk.ex_key, n_src))
+        if s_knn is not None:
+            parts.append(ck.rowwise_topk(s_knn, n_src)[0])
+        if cprof is not None and self._content_index is not None:
+            top = self._top_by_index(self._content_index, cprof, chunk.ex_key, n_src)
+            top[~cprof.any(axis=1)] = -1
+            parts.append(top)
+        return ck.union(parts), scores
 
-    def _candidates_and_features(
-        self, prof: Profile, exclude: np.ndarray, candidates: np.ndarray | None = None
-    ) -> tuple[np.ndarray, np.ndarray]:
-        n_src = self.config.candidates_per_source
-        ease = self._ease_scores(prof)
-        cprof = self._content_profile(prof)
-        if candidates is None:
-            parts = [self._index.search(prof.vector, n_src, exclude)[0]]
-            if ease is not None:
-                e = ease.copy()
-                e[exclude] = -np.inf
-                top = topk(e, n_src)
-                parts.append(top[e[top] > 0])
-            if prof.als is not None:
-                a = self._als_item @ prof.als
-                a[exclude] = -np.inf
-                parts.append(topk(a, n_src))
-            knn = self._knn_scores(prof)
-            if knn is not None:
-                kk = knn.copy()
-                kk[exclude] = -np.inf
-                top = topk(kk, n_src)
-                parts.append(top[kk[top] > 0])
-            if cprof is not None and self._content_index is not None:
-                parts.append(self._content_index.search(cprof, n_src, exclude)[0])
-            cand = np.unique(np.concatenate(parts))
-        else:
-            cand = candidates
-        if len(cand) == 0:
-            return cand, np.zeros((0, N_FEATURES))
-        return cand, self._features(cand, prof, ease, cprof)
-
-    def _features(
-        self, cand: np.ndarray, prof: Profile, ease: np.ndarray | None, cprof: np.ndarray | None
-    ) -> np.ndarray:
-        m = len(cand)
-        e = ease[cand] if ease is not None else np.zeros(m)
-        knn = self._knn_scores(prof)
-        kn = knn[cand] if knn is not None else np.zeros(m)
-        al = self._als_item[cand] @ prof.als if prof.als is not None else np.zeros(m)
-        t = self._item_vec[cand] @ prof.vector
+    def _chunk_features(self, chunk: Chunk, cand: np.ndarray, scores: dict[str, Any]
+                        ) -> np.ndarray:
+        """The head's N_FEATURES for every (user, candidate): n x m x N_FEATURES float32."""
+        valid = cand >= 0
+        c = np.maximum(cand, 0)
+        n, m = cand.shape
+        zeros = np.zeros((n, m), np.float32)
+        e = ck.gather(scores["ease"], cand)
+        kn = ck.gather(scores["knn"], cand)
+        t = np.einsum("nmd,nd->nm", np.asarray(self._item_vec)[c], chunk.queries)
+        al = (np.einsum("nmf,nf->nm", np.asarray(self._als_item)[c], chunk.als)
+              if chunk.als is not None else zeros)
+        cprof = scores["cprof"]
+        cdot, cmax = zeros, zeros
         if cprof is not None:
-            cc = self._content[cand]
-            c = cc @ cprof
-            cmax = (cc @ self._content[prof.hist].T).max(axis=1)
-        else:
-            c = cmax = np.zeros(m)
-        pop = self._pop[cand]
-        popf = np.log1p(pop) / np.log1p(max(float(self._pop.max()), 1.0))
-        gm = np.zeros(m)
-        if len(prof.hist) and (self._group[cand] >= 0).any():
-            hg = self._group[prof.hist]
-            hg = hg[hg >= 0]
-            if len(hg):
-                vals, cnt = np.unique(hg, return_counts=True)
-                pos = np.searchsorted(vals, self._group[cand]).clip(0, len(vals) - 1)
-                hit = vals[pos] == self._group[cand]
-                gm = np.where(hit, cnt[pos] / len(prof.hist), 0.0)
-        emax = max(float(e.max()), 1e-6)
-        return np.column_stack(
-            [
-                e,
-                e / emax,
-                _rank_feature(e),
-                t,
-                t - t.max(),
-                _rank_feature(t),
-                c,
-                cmax,
-                _rank_feature(c),
-                popf,
-                (pop == 0).astype(float),
-                np.full(m, np.log1p(len(prof.hist))),
-                gm,
-                (gm > 0).astype(float),
-                (e == 0).astype(float),
-                kn,
-                kn / max(float(kn.max()), 1e-6),
-                _rank_feature(kn),
-                al,
-                _rank_feature(al),
-            ]
-        )
+            has = cprof.any(axis=1)[:, None]
+            cc = np.asarray(self._content)[c]
+            cdot = np.where(has, np.einsum("nmc,nc->nm", cc, cprof), 0.0)
+            hh = ck.heaviest(chunk.hist, ck.CONTENT_HISTORY)
+            hc = np.asarray(self._content)[np.maximum(hh, 0)]
+            sims = np.matmul(cc, hc.transpose(0, 2, 1))
+            sims[np.broadcast_to((hh < 0)[:, None, :], sims.shape)] = -np.inf
+            cmax = np.where(has, sims.max(axis=2), 0.0)
+        pop = self._pop[c]
+        popf = np.log1p(pop) / np.log1p(max(float(np.max(self._pop, initial=0.0)), 1.0))
+        hlen = np.log1p(np.diff(chunk.hist.indptr)).astype(np.float32)[:, None]
+        gm = ck.group_share(self._group, chunk.hist, cand)
+        emax = np.maximum(ck.row_max(e, valid), 1e-6)
+        kmax = np.maximum(ck.row_max(kn, valid), 1e-6)
+        feats = [
+            e, e / emax, ck.rank_feature(e, valid),
+            t, t - ck.row_max(t, valid), ck.rank_feature(t, valid),
+            cdot, cmax, ck.rank_feature(cdot, valid),
+            popf, (pop == 0), np.broadcast_to(hlen, (n, m)),
+            gm, (gm > 0), (e == 0),
+            kn, kn / kmax, ck.rank_feature(kn, valid),
+            al, ck.rank_feature(al, valid),
+        ]
+        out = np.stack([np.asarray(f, np.float32) for f in feats], axis=2)
+        out[~valid] = 0.0
+        return out
 
-    def _head_scores(self, feats: np.ndarray, fallback: np.ndarray) -> np.ndarray:
+    def _head_logits(self, feats: np.ndarray, valid: np.ndarray) -> np.ndarray:
+        """The head's logit per (user, candidate), -inf for padding; without a head (a model
+        from exported vectors) the tower score ranks.
+
+        The forward pass runs over blocks of exactly HEAD_BLOCK rows (the last one padded):
+        BLAS rounds a row differently in products of different shapes, and a fixed shape
+        makes a user's scores the same in a chunk of one and in a chunk of thousands.
+        """
+        n, m, f = feats.shape
         if self._head is None:
-            return fallback
-        h = (feats - self._feat_mean) / self._feat_std
-        for i, (w, b) in enumerate(self._head):
-            h = h @ w + b
-            h = _relu(h) if i < len(self._head) - 1 else 1.0 / (1.0 + np.exp(-h))
-        return h[:, 0]
+            return np.where(valid, feats[:, :, 3], -np.inf)
+        x = feats.reshape(-1, f)
+        rows = len(x)
+        mean = self._feat_mean.astype(np.float32)
+        std = self._feat_std.astype(np.float32)
+        layers = [(np.asarray(w, np.float32), np.asarray(b, np.float32)) for w, b in self._head]
+        out = np.empty(rows, np.float32)
+        block = np.zeros((HEAD_BLOCK, f), np.float32)
+        for s in range(0, rows, HEAD_BLOCK):
+            part = x[s : s + HEAD_BLOCK]
+            block[: len(part)] = part
+            block[len(part) :] = 0.0
+            h = (block - mean) / std
+            for i, (w, b) in enumerate(layers):
+                h = h @ w + b
+                if i < len(layers) - 1:
+                    h = _relu(h)
+            out[s : s + len(part)] = h[: len(part), 0]
+        return np.where(valid, out.reshape(n, m), -np.inf)
+
+    def _score_values(self, logits: np.ndarray) -> np.ndarray:
+        """What a caller sees as the score: the head's probability (its logit ranks)."""
+        if self._head is None:
+            return logits.astype(np.float64)
+        return 1.0 / (1.0 + np.exp(-logits.astype(np.float64)))
+
+    def _rank_chunk(self, chunk: Chunk, candidates: np.ndarray | None = None
+                    ) -> tuple[np.ndarray, np.ndarray]:
+        """Every candidate of every user, best first: (n x m items, -1 padded; logits)."""
+        if candidates is None:
+            cand, scores = self._chunk_candidates(chunk)
+        else:
+            cand, scores = candidates, self._chunk_scores(chunk)
+        if cand.shape[1] == 0:
+            return cand, np.zeros(cand.shape, np.float32)
+        valid = cand >= 0
+        logits = self._head_logits(self._chunk_features(chunk, cand, scores), valid)
+        order = np.argsort(-logits, axis=1, kind="stable")
+        return (np.where(np.take_along_axis(valid, order, axis=1),
+                         np.take_along_axis(cand, order, axis=1), -1),
+                np.take_along_axis(logits, order, axis=1))
+
+    def _profile_chunk(self, prof: Profile, exclude: np.ndarray) -> Chunk:
+        """A chunk of one user, built exactly as the batch builds each of its rows."""
+        n_items = len(self._items)
+        hist = sp.csr_matrix((prof.weights.astype(np.float32),
+                              (np.zeros(len(prof.hist), np.int64), prof.hist)),
+                             shape=(1, n_items))
+        hist.sum_duplicates()
+        als = None if prof.als is None else np.asarray(prof.als, np.float32)[None, :]
+        return Chunk(np.asarray(prof.vector, np.float32)[None, :], hist, als,
+                     np.unique(np.asarray(exclude, np.int64)))
 
     def _rank(
         self,
@@ -156,20 +194,17 @@ class ScoringMixin:
             e_idx = self._items.lookup(exclude)
             ex.append(e_idx[e_idx >= 0])  # unknown ids cannot be recommended anyway
         ex_arr = np.unique(np.concatenate(ex)) if ex else np.empty(0, np.int64)
+        chunk = self._profile_chunk(prof, ex_arr)
         cand = None
         if candidates is not None:
             cand = self._item_indices(candidates)
             cand = np.setdiff1d(cand, ex_arr) if len(ex_arr) else np.unique(cand)
-        elif self._head is None:
-            # No re-ranker (e.g. a model built from exported embeddings): retrieval is the answer.
-            ids, sc = self._index.search(prof.vector, k, ex_arr)
-            return [(self._items.ids[i], float(s)) for i, s in zip(ids, sc, strict=False)]
-        cand, feats = self._candidates_and_features(prof, ex_arr, cand)
-        if len(cand) == 0:
-            return []
-        scores = self._head_scores(feats, feats[:, 3])
-        order = topk(scores, k)
-        return [(self._items.ids[cand[i]], float(scores[i])) for i in order]
+            cand = cand[None, :]
+        top, logits = self._rank_chunk(chunk, cand)
+        n = int((top[0] >= 0).sum())
+        values = self._score_values(logits[0, : min(k, n)])
+        return [(self._items.ids[i], float(s)) for i, s in zip(top[0, : len(values)], values,
+                                                               strict=True)]
 
     def score_items(
         self,
@@ -192,8 +227,11 @@ class ScoringMixin:
         prof = self._profile(self._user_index(str(user)), context)
         if len(idx) == 0:
             return np.zeros(0)
-        feats = self._features(idx, prof, self._ease_scores(prof), self._content_profile(prof))
-        return self._head_scores(feats, feats[:, 3])
+        chunk = self._profile_chunk(prof, np.empty(0, np.int64))
+        cand = idx[None, :]
+        feats = self._chunk_features(chunk, cand, self._chunk_scores(chunk))
+        logits = self._head_logits(feats, cand >= 0)
+        return self._score_values(logits[0])
 
     def continue_sequence(
         self,

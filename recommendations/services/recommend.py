@@ -282,13 +282,11 @@ def _batch_lists(uids: list[str], *, limit: int, disliked: dict[str, list[str]] 
     options = {"k": limit, "exclude": disliked, "max_per_group": ranking.artist_cap(limit),
                "ef_search": settings.RECO_BATCH_EF_SEARCH, "explain": True}
     try:
-        # Only the plan reads per-user state; the search runs outside the lock, so the batch's
-        # threads overlap one chunk's search with another's array work.
+        # Only the plan reads per-user state; the ranking runs outside the lock, so the batch's
+        # threads overlap one chunk's index search with another's array work.
         with served.lock:
             plan = model.batch_plan(uids, **options)
-            recs = model.recommend_batch(uids, **options) if plan is None else None
-        if plan is not None:
-            recs = model.batch_run(plan)
+        recs = model.batch_run(plan)
     except MlcoreError:
         logger.warning("batch recommend failed; using the per-user path", exc_info=True)
         return {}

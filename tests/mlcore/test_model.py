@@ -252,9 +252,26 @@ def test_batch_searches_again_for_users_with_long_histories():
         history=sp.csr_matrix(hist), item_groups=rng.integers(0, 100, n_items))
     batch = model.recommend_batch([f"u{i}" for i in range(n_users)], k=10, max_per_group=2)
     assert all(len(v) == 10 for v in batch.values())
+    groups = model._group
     for u in ("u0", "u1"):
-        capped = model._group_cap(model.recommend(u, k=60), 10, 2)
+        capped = _group_capped(model.recommend(u, k=60),
+                               dict(zip(model.item_ids, groups, strict=True)), 10, 2)
         _same(batch[u], capped)
+
+
+def _group_capped(ranked, groups, k, cap):
+    """The plain reference of the artist cap: walk the list, skip a group's extra items."""
+    seen: dict[int, int] = {}
+    out = []
+    for item, score in ranked:
+        g = groups[item]
+        if seen.get(g, 0) >= cap:
+            continue
+        seen[g] = seen.get(g, 0) + 1
+        out.append((item, score))
+        if len(out) == k:
+            break
+    return out
 
 
 def test_batch_plan_then_run_equals_recommend_batch_and_ignores_later_fold_ins():
@@ -271,7 +288,29 @@ def test_batch_plan_then_run_equals_recommend_batch_and_ignores_later_fold_ins()
     assert model.batch_run(model.batch_plan(users, **options))["u1"] != expected["u1"]
 
 
-def test_batch_plan_is_none_with_a_re_ranker(fitted):
-    # A fitted model re-ranks with its MLP head, one user at a time: no vectorised plan.
-    assert fitted.batch_plan(["u1"], k=5) is None
-    assert len(fitted.recommend_batch(["u1"], k=5)["u1"]) == 5
+def test_batch_with_the_head_equals_the_per_user_path(fitted):
+    """The head re-ranks whole chunks at once; each list is the per-user list, item for item
+    and score for score, whatever chunk the user falls in."""
+    assert fitted._head is not None
+    users = fitted.user_ids
+    some = {u: [f"g{n % 5}-t{n % 7}"] for n, u in enumerate(users[::3])}
+    for options in ({}, {"context": {"mood": "happy", "activity": "workout"}}):
+        batch = fitted.recommend_batch(users, k=10, chunk=7, exclude=some, **options)
+        assert set(batch) == set(users)
+        for u in users:
+            assert batch[u] == fitted.recommend(u, k=10, exclude=some.get(u), **options), u
+            assert len(batch[u]) == 10
+
+
+def test_batch_with_the_head_caps_artists_over_the_ranked_list(fitted):
+    groups = [int(i.split("-t")[1]) % 3 for i in fitted.item_ids]  # three "artists"
+    fitted._group = np.array(groups)
+    try:
+        batch = fitted.recommend_batch(fitted.user_ids[:20], k=6, max_per_group=2)
+        for u, recs in batch.items():
+            ranked = fitted.recommend(u, k=len(fitted.item_ids))
+            expected = _group_capped(ranked, dict(zip(fitted.item_ids, groups, strict=True)),
+                                     6, 2)
+            assert recs == expected
+    finally:
+        fitted._group = np.full(len(groups), -1)

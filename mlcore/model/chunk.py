@@ -1,0 +1,219 @@
+"""Two-stage ranking for a chunk of users at once: candidates and head features as arrays.
+
+Every path ranks through here -- one user (``recommend``, ``continue_sequence``), a chunk of the
+batch, or the head's training users -- so a user's list is the same whichever path computes it,
+and the head is trained on exactly the features it is served. Per-row results never depend on
+the other rows of the chunk: searches use a fixed width, top-k selections are per row, and
+scores that decide an order are recomputed element-wise rather than read off a matrix product
+whose rounding depends on its shape.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+# The heaviest history items that "max content similarity to the history" looks at.
+CONTENT_HISTORY = 50
+# Exact scores are taken from a matrix product over this many more items than needed, then
+# recomputed one by one: a rounding difference cannot move an item across the cut.
+_RESCORE_SPARE = 8
+
+
+@dataclass
+class Chunk:
+    """Users as arrays: query vectors, histories, ALS factors, items never to recommend."""
+
+    queries: np.ndarray  # n x (d + 1) tower query vectors, context applied
+    hist: sp.csr_matrix  # n x items, weight > 0, column-sorted rows
+    als: np.ndarray | None  # n x f ALS user factors
+    ex_key: np.ndarray  # sorted row * n_items + item keys to leave out
+
+    @property
+    def n(self) -> int:
+        return int(self.queries.shape[0])
+
+
+def rowwise_topk(m: sp.csr_matrix, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's ``k`` largest positive stored entries, best first: (n x k items, scores).
+
+    Rows are bucketed by length (powers of two), each bucket padded into a dense block and
+    cut with ``argpartition``: linear in the stored entries, no Python loop over rows. A row's
+    result depends on that row alone.
+    """
+    n = m.shape[0]
+    out_i = np.full((n, k), -1, np.int64)
+    out_s = np.full((n, k), -np.inf, np.float32)
+    lengths = np.diff(m.indptr)
+    if k <= 0 or not lengths.any():
+        return out_i, out_s
+    widths = np.maximum(2 ** np.ceil(np.log2(np.maximum(lengths, 1))).astype(np.int64), k)
+    for width in np.unique(widths[lengths > 0]):
+        rows = np.flatnonzero((widths == width) & (lengths > 0))
+        lens = lengths[rows]
+        local = np.repeat(np.arange(len(rows)), lens)
+        offs = np.arange(int(lens.sum())) - np.repeat(np.cumsum(lens) - lens, lens)
+        src = np.repeat(m.indptr[rows], lens) + offs
+        vals = np.full((len(rows), width), -np.inf, np.float32)
+        vals[local, offs] = m.data[src]
+        items = np.full((len(rows), width), -1, np.int64)
+        items[local, offs] = m.indices[src]
+        vals[vals <= 0] = -np.inf
+        kk = min(k, int(width))
+        part = np.argpartition(-vals, kk - 1, axis=1)[:, :kk] if kk < width else None
+        if part is not None:
+            vals = np.take_along_axis(vals, part, axis=1)
+            items = np.take_along_axis(items, part, axis=1)
+        order = np.argsort(-vals, axis=1, kind="stable")
+        vals = np.take_along_axis(vals, order, axis=1)
+        items = np.where(np.isfinite(vals), np.take_along_axis(items, order, axis=1), -1)
+        out_i[rows, :kk], out_s[rows, :kk] = items, vals
+    return out_i, out_s
+
+
+def drop_excluded(ids: np.ndarray, ex_key: np.ndarray, n_items: int, keep: int) -> np.ndarray:
+    """The first ``keep`` ids of each row that are not excluded (-1 padded)."""
+    ok = ids >= 0
+    if len(ex_key):
+        keys = np.arange(len(ids))[:, None] * n_items + np.where(ok, ids, 0)
+        pos = np.searchsorted(ex_key, keys).clip(0, len(ex_key) - 1)
+        ok &= ex_key[pos] != keys
+    ok &= np.cumsum(ok, axis=1) <= keep
+    order = np.argsort(~ok, axis=1, kind="stable")[:, :keep]
+    out = np.take_along_axis(np.where(ok, ids, -1), order, axis=1)
+    if out.shape[1] < keep:
+        out = np.hstack([out, np.full((len(ids), keep - out.shape[1]), -1, np.int64)])
+    return out
+
+
+def exclusion_matrix(ex_key: np.ndarray, shape: tuple[int, int]) -> sp.csr_matrix:
+    """The excluded (row, item) pairs as a 0/1 matrix, for sparse score matrices."""
+    rows, cols = np.divmod(ex_key, shape[1])
+    return sp.csr_matrix((np.ones(len(ex_key), np.float32), (rows, cols)), shape=shape)
+
+
+def sparse_scores(hist: sp.csr_matrix, item_item: sp.csr_matrix | None,
+                  ex: sp.csr_matrix) -> sp.csr_matrix | None:
+    """Sum of the item-item rows of each user's history items, excluded pairs removed."""
+    if item_item is None or item_item.nnz == 0:
+        return None
+    binary = hist.copy()
+    binary.data = np.ones_like(binary.data)
+    scores = (binary @ item_item).tocsr()
+    if ex.nnz:
+        scores = (scores - scores.multiply(ex)).tocsr()
+        scores.eliminate_zeros()
+    scores.sort_indices()
+    return scores
+
+
+def gather(scores: sp.csr_matrix | None, cand: np.ndarray) -> np.ndarray:
+    """scores[r, cand[r, j]] for a padded candidate matrix (0 where nothing is stored)."""
+    out = np.zeros(cand.shape, np.float32)
+    if scores is None or scores.nnz == 0:
+        return out
+    n_items = scores.shape[1]
+    rows = np.repeat(np.arange(scores.shape[0]), np.diff(scores.indptr))
+    keys = rows.astype(np.int64) * n_items + scores.indices
+    want = np.arange(len(cand))[:, None] * n_items + np.maximum(cand, 0)
+    pos = np.searchsorted(keys, want).clip(0, len(keys) - 1)
+    hit = (keys[pos] == want) & (cand >= 0)
+    out[hit] = scores.data[pos[hit]]
+    return out
+
+
+def exact_top(vectors: np.ndarray, queries: np.ndarray, ex_key: np.ndarray, k: int
+              ) -> np.ndarray:
+    """Top ``k`` items by inner product over all items, excluded pairs left out (n x k)."""
+    n_items = vectors.shape[0]
+    want = min(n_items, k + _RESCORE_SPARE)
+    scores = queries @ np.asarray(vectors).T
+    if len(ex_key):
+        rows, cols = np.divmod(ex_key, n_items)
+        scores[rows, cols] = -np.inf
+    part = np.argpartition(-scores, want - 1, axis=1)[:, :want]
+    ok = np.isfinite(np.take_along_axis(scores, part, axis=1))
+    exact = np.einsum("nkd,nd->nk", np.asarray(vectors)[part], queries)
+    exact = np.where(ok, exact, -np.inf)
+    order = np.lexsort((part, -exact), axis=1)[:, :k]
+    top = np.take_along_axis(part, order, axis=1)
+    return np.where(np.isfinite(np.take_along_axis(exact, order, axis=1)), top, -1)
+
+
+def union(parts: list[np.ndarray]) -> np.ndarray:
+    """Row-wise union of padded candidate matrices: ascending item order, -1 padded."""
+    allc = np.sort(np.hstack(parts), axis=1)
+    dup = np.zeros(allc.shape, bool)
+    dup[:, 1:] = allc[:, 1:] == allc[:, :-1]
+    allc[dup] = -1
+    # Valid items to the front, still ascending: sort with -1 mapped past every item.
+    top = np.iinfo(np.int64).max
+    allc = np.sort(np.where(allc < 0, top, allc), axis=1)
+    width = int((allc != top).sum(axis=1).max()) if len(allc) else 0
+    allc = allc[:, :width]
+    return np.where(allc == top, -1, allc)
+
+
+def heaviest(hist: sp.csr_matrix, limit: int) -> np.ndarray:
+    """Each row's ``limit`` heaviest history items (ties: lower index first), -1 padded."""
+    n = hist.shape[0]
+    lens = np.diff(hist.indptr)
+    rows = np.repeat(np.arange(n), lens)
+    order = np.lexsort((hist.indices, -hist.data, rows))
+    rank = np.arange(len(order)) - np.repeat(hist.indptr[:-1], lens)
+    width = int(min(limit, lens.max())) if n and lens.max() > 0 else 1
+    out = np.full((n, width), -1, np.int64)
+    keep = rank < width
+    out[rows[keep], rank[keep]] = hist.indices[order][keep]
+    return out
+
+
+def rank_feature(x: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    """1/log2(2 + rank) within each row's valid candidates: scale-free across users."""
+    order = np.argsort(np.where(valid, -x, np.inf), axis=1, kind="stable")
+    rank = np.empty_like(order)
+    np.put_along_axis(rank, order, np.arange(x.shape[1])[None, :].repeat(len(x), 0), axis=1)
+    return (1.0 / np.log2(2.0 + rank)).astype(np.float32)
+
+
+def row_max(x: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    return np.where(valid, x, -np.inf).max(axis=1, initial=-np.inf)[:, None]
+
+
+def group_share(groups: np.ndarray, hist: sp.csr_matrix, cand: np.ndarray) -> np.ndarray:
+    """Share of each user's history by the candidate's group (artist): n x m."""
+    n = hist.shape[0]
+    lens = np.diff(hist.indptr)
+    rows = np.repeat(np.arange(n), lens)
+    hg = groups[hist.indices]
+    ok = hg >= 0
+    if not ok.any():
+        return np.zeros(cand.shape, np.float32)
+    n_groups = int(groups.max()) + 1
+    keys, counts = np.unique(rows[ok] * n_groups + hg[ok], return_counts=True)
+    cg = groups[np.maximum(cand, 0)]
+    want = np.arange(n)[:, None] * n_groups + cg
+    pos = np.searchsorted(keys, want).clip(0, len(keys) - 1)
+    hit = (keys[pos] == want) & (cg >= 0) & (cand >= 0)
+    share = np.where(hit, counts[pos] / np.maximum(lens, 1)[:, None], 0.0)
+    return share.astype(np.float32)
+
+
+def over_group_cap(ids: np.ndarray, groups: np.ndarray, cap: int) -> np.ndarray:
+    """Entries of each row (in column order) beyond the first ``cap`` of their group."""
+    keep = ids >= 0
+    rows = np.broadcast_to(np.arange(len(ids))[:, None], ids.shape)
+    grp = np.where(keep, groups[np.where(keep, ids, 0)], -1)
+    # Rank of each entry within its (row, group), in column order: lexsort by (position,
+    # group, row), then count run lengths.
+    pos = np.broadcast_to(np.arange(ids.shape[1]), ids.shape)
+    order = np.lexsort((pos.ravel(), grp.ravel(), rows.ravel(), ~keep.ravel()))
+    g_sorted = np.stack([rows.ravel()[order], grp.ravel()[order]], axis=1)
+    starts = np.ones(len(order), bool)
+    starts[1:] = (g_sorted[1:] != g_sorted[:-1]).any(axis=1)
+    run_start = np.maximum.accumulate(np.where(starts, np.arange(len(order)), 0))
+    rank = np.empty(len(order), np.int64)
+    rank[order] = np.arange(len(order)) - run_start
+    return (rank.reshape(ids.shape) >= cap) & (grp >= 0) & keep
