@@ -36,19 +36,30 @@ class Chunk:
         return int(self.queries.shape[0])
 
 
-def rowwise_topk(m: sp.csr_matrix, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """Each row's ``k`` largest positive stored entries, best first: (n x k items, scores).
+def order_keys(vals: np.ndarray, items: np.ndarray, n_items: int) -> np.ndarray:
+    """int64 keys that sort like (value descending, item ascending) and never tie.
+
+    A float32's bits, made monotonic, above the item index: a top-k over these keys selects
+    the same items whatever the array's width or the algorithm, even among equal scores.
+    """
+    bits = np.ascontiguousarray(vals, np.float32).view(np.int32).astype(np.int64)
+    ordered = np.where(bits >= 0, bits, bits ^ 0x7FFFFFFF)
+    shift = int(n_items).bit_length()
+    return (ordered << shift) | (n_items - 1 - np.where(items < 0, -1, items))
+
+
+def rowwise_topk(m: sp.csr_matrix, k: int) -> np.ndarray:
+    """Each row's ``k`` largest positive stored entries, best first (n x k items, -1 padded).
 
     Rows are bucketed by length (powers of two), each bucket padded into a dense block and
-    cut with ``argpartition``: linear in the stored entries, no Python loop over rows. A row's
-    result depends on that row alone.
+    cut with ``argpartition`` over unique keys: linear in the stored entries, no Python loop
+    over rows, and a row's result depends on that row alone.
     """
-    n = m.shape[0]
-    out_i = np.full((n, k), -1, np.int64)
-    out_s = np.full((n, k), -np.inf, np.float32)
+    n, n_items = m.shape
+    out = np.full((n, k), -1, np.int64)
     lengths = np.diff(m.indptr)
     if k <= 0 or not lengths.any():
-        return out_i, out_s
+        return out
     widths = np.maximum(2 ** np.ceil(np.log2(np.maximum(lengths, 1))).astype(np.int64), k)
     for width in np.unique(widths[lengths > 0]):
         rows = np.flatnonzero((widths == width) & (lengths > 0))
@@ -60,17 +71,20 @@ def rowwise_topk(m: sp.csr_matrix, k: int) -> tuple[np.ndarray, np.ndarray]:
         vals[local, offs] = m.data[src]
         items = np.full((len(rows), width), -1, np.int64)
         items[local, offs] = m.indices[src]
-        vals[vals <= 0] = -np.inf
+        items[vals <= 0] = -1
+        keys = order_keys(np.where(items >= 0, vals, -np.inf), items, n_items)
         kk = min(k, int(width))
-        part = np.argpartition(-vals, kk - 1, axis=1)[:, :kk] if kk < width else None
-        if part is not None:
-            vals = np.take_along_axis(vals, part, axis=1)
-            items = np.take_along_axis(items, part, axis=1)
-        order = np.argsort(-vals, axis=1, kind="stable")
-        vals = np.take_along_axis(vals, order, axis=1)
-        items = np.where(np.isfinite(vals), np.take_along_axis(items, order, axis=1), -1)
-        out_i[rows, :kk], out_s[rows, :kk] = items, vals
-    return out_i, out_s
+        if kk < width:
+            part = np.argpartition(-keys, kk - 1, axis=1)[:, :kk]
+            keys, items = (np.take_along_axis(a, part, axis=1) for a in (keys, items))
+        order = np.argsort(-keys, axis=1)
+        out[rows, :kk] = np.take_along_axis(items, order, axis=1)
+    return out
+
+
+def exclusions_per_row(ex_key: np.ndarray, n_rows: int, n_items: int) -> int:
+    """The most excluded items of any row: how much wider a top-k must look."""
+    return int(np.bincount(ex_key // n_items, minlength=n_rows).max()) if len(ex_key) else 0
 
 
 def drop_excluded(ids: np.ndarray, ex_key: np.ndarray, n_items: int, keep: int) -> np.ndarray:
@@ -88,23 +102,14 @@ def drop_excluded(ids: np.ndarray, ex_key: np.ndarray, n_items: int, keep: int) 
     return out
 
 
-def exclusion_matrix(ex_key: np.ndarray, shape: tuple[int, int]) -> sp.csr_matrix:
-    """The excluded (row, item) pairs as a 0/1 matrix, for sparse score matrices."""
-    rows, cols = np.divmod(ex_key, shape[1])
-    return sp.csr_matrix((np.ones(len(ex_key), np.float32), (rows, cols)), shape=shape)
-
-
-def sparse_scores(hist: sp.csr_matrix, item_item: sp.csr_matrix | None,
-                  ex: sp.csr_matrix) -> sp.csr_matrix | None:
-    """Sum of the item-item rows of each user's history items, excluded pairs removed."""
+def sparse_scores(hist: sp.csr_matrix, item_item: sp.csr_matrix | None
+                  ) -> sp.csr_matrix | None:
+    """Sum of the item-item rows of each user's history items (column-sorted rows)."""
     if item_item is None or item_item.nnz == 0:
         return None
     binary = hist.copy()
     binary.data = np.ones_like(binary.data)
     scores = (binary @ item_item).tocsr()
-    if ex.nnz:
-        scores = (scores - scores.multiply(ex)).tocsr()
-        scores.eliminate_zeros()
     scores.sort_indices()
     return scores
 
@@ -126,20 +131,23 @@ def gather(scores: sp.csr_matrix | None, cand: np.ndarray) -> np.ndarray:
 
 def exact_top(vectors: np.ndarray, queries: np.ndarray, ex_key: np.ndarray, k: int
               ) -> np.ndarray:
-    """Top ``k`` items by inner product over all items, excluded pairs left out (n x k)."""
+    """Top ``k`` items by inner product over all items, excluded pairs left out (n x k).
+
+    faiss's exhaustive search (BLAS blocks and a heap per query) finds a few more than needed
+    beyond each row's exclusions; those are re-scored one by one and cut by unique keys, so
+    the answer does not depend on the product's shape.
+    """
+    import faiss  # noqa: PLC0415
+
     n_items = vectors.shape[0]
-    want = min(n_items, k + _RESCORE_SPARE)
-    scores = queries @ np.asarray(vectors).T
-    if len(ex_key):
-        rows, cols = np.divmod(ex_key, n_items)
-        scores[rows, cols] = -np.inf
-    part = np.argpartition(-scores, want - 1, axis=1)[:, :want]
-    ok = np.isfinite(np.take_along_axis(scores, part, axis=1))
-    exact = np.einsum("nkd,nd->nk", np.asarray(vectors)[part], queries)
-    exact = np.where(ok, exact, -np.inf)
-    order = np.lexsort((part, -exact), axis=1)[:, :k]
-    top = np.take_along_axis(part, order, axis=1)
-    return np.where(np.isfinite(np.take_along_axis(exact, order, axis=1)), top, -1)
+    want = min(n_items, k + exclusions_per_row(ex_key, len(queries), n_items) + _RESCORE_SPARE)
+    q = np.ascontiguousarray(queries, np.float32)
+    _, part = faiss.knn(q, np.ascontiguousarray(vectors, np.float32), want,
+                        metric=faiss.METRIC_INNER_PRODUCT)
+    exact = np.einsum("nkd,nd->nk", np.asarray(vectors)[np.maximum(part, 0)], q)
+    keys = order_keys(np.where(part >= 0, exact, -np.inf), part, n_items)
+    ids = np.take_along_axis(part, np.argsort(-keys, axis=1), axis=1)
+    return drop_excluded(ids, ex_key, n_items, k)
 
 
 def union(parts: list[np.ndarray]) -> np.ndarray:

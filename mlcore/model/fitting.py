@@ -111,11 +111,11 @@ class FittingMixin:
         cfg = self.config
         n = len(self._items)
         group_col = cfg.group_column
+        self._content = np.zeros((n, 1), np.float32)
+        self._has_content = np.zeros(n, bool)
+        self._group = np.full(n, -1, np.int64)
+        self._featurizer, self._raw_features = None, None
         if item_features is None or item_features.shape[1] == 0:
-            self._content = np.zeros((n, 1), np.float32)
-            self._has_content = np.zeros(n, bool)
-            self._group = np.full(n, -1, np.int64)
-            self._featurizer, self._raw_features = None, None
             return
         frame = item_features.reindex(self._items.ids)
         if group_col is None:
@@ -125,14 +125,18 @@ class FittingMixin:
             self._group = codes.astype(np.int64)
             feat_frame = frame.drop(columns=[group_col])
         else:
-            self._group = np.full(n, -1, np.int64)
             feat_frame = frame
-        self._featurizer = ContentFeaturizer(
-            dim=cfg.content_dim,
-            k_best=cfg.content_k_best,
-            target=cfg.feature_target,
-            seed=cfg.seed,
-        ).fit(feat_frame.loc[item_features.index])
+        try:
+            self._featurizer = ContentFeaturizer(
+                dim=cfg.content_dim,
+                k_best=cfg.content_k_best,
+                target=cfg.feature_target,
+                seed=cfg.seed,
+            ).fit(feat_frame.loc[item_features.index])
+        except InvalidInputError:
+            # A catalog without usable features (artist-level imports, say): items and
+            # artists are still known, the content path simply stays off.
+            return
         self._content = self._featurizer.transform(feat_frame)
         self._has_content = np.linalg.norm(self._content, axis=1) > 0
         self._raw_features = item_features

@@ -49,9 +49,8 @@ class ScoringMixin:
 
     def _chunk_scores(self, chunk: Chunk) -> dict[str, Any]:
         """EASE and kNN scores (sparse, excluded pairs removed) and content profiles."""
-        ex = ck.exclusion_matrix(chunk.ex_key, (chunk.n, len(self._items)))
-        return {"ease": ck.sparse_scores(chunk.hist, self._ease, ex),
-                "knn": ck.sparse_scores(chunk.hist, self._knn, ex),
+        return {"ease": ck.sparse_scores(chunk.hist, self._ease),
+                "knn": ck.sparse_scores(chunk.hist, self._knn),
                 "cprof": self._content_profiles(chunk.hist)}
 
     def _chunk_candidates(self, chunk: Chunk) -> tuple[np.ndarray, dict[str, Any]]:
@@ -60,14 +59,17 @@ class ScoringMixin:
         n_items, n_src = len(self._items), cfg.candidates_per_source
         scores = self._chunk_scores(chunk)
         s_ease, s_knn, cprof = scores["ease"], scores["knn"], scores["cprof"]
+        wide = n_src + ck.exclusions_per_row(chunk.ex_key, chunk.n, n_items)
         parts = [self._top_by_index(self._index, chunk.queries, chunk.ex_key, n_src)]
         if s_ease is not None:
-            parts.append(ck.rowwise_topk(s_ease, n_src)[0])
+            parts.append(ck.drop_excluded(ck.rowwise_topk(s_ease, wide), chunk.ex_key, n_items,
+                                          n_src))
         # ALS scores every item: a candidate source only where an exhaustive scan is cheap.
         if chunk.als is not None and n_items <= cfg.exact_max_items:
             parts.append(ck.exact_top(self._als_item, chunk.als, chunk.ex_key, n_src))
         if s_knn is not None:
-            parts.append(ck.rowwise_topk(s_knn, n_src)[0])
+            parts.append(ck.drop_excluded(ck.rowwise_topk(s_knn, wide), chunk.ex_key, n_items,
+                                          n_src))
         if cprof is not None and self._content_index is not None:
             top = self._top_by_index(self._content_index, cprof, chunk.ex_key, n_src)
             top[~cprof.any(axis=1)] = -1

@@ -314,3 +314,15 @@ def test_batch_with_the_head_caps_artists_over_the_ranked_list(fitted):
             assert recs == expected
     finally:
         fitted._group = np.full(len(groups), -1)
+
+
+def test_fit_with_a_catalog_without_usable_features(interactions, items):
+    """Artist-level imports (Last.fm) have ids and artists but no audio features: the model
+    trains without the content path instead of refusing."""
+    bare = items[[]].assign(artist=[f"a{n % 7}" for n in range(len(items))],
+                           energy=np.nan, tempo=np.nan)
+    model = HybridRecommender(tiny_config()).fit(interactions, item_features=bare)
+    assert not model._has_content.any()
+    assert len(set(model.item_ids)) == len(items)
+    assert (model._group >= 0).all()
+    assert len(model.recommend("u1", k=5)) == 5

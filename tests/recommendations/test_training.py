@@ -53,6 +53,19 @@ def test_train_model_command_creates_and_activates_a_version(settings, capsys):
     assert version.pk and "ndcg@10" in capsys.readouterr().out
 
 
+def test_train_model_if_none_trains_once_then_reuses(capsys):
+    """`make run` trains a first model on the demo data; later runs keep serving it."""
+    tracks = make_catalog(per_genre=8)
+    make_listeners(tracks)
+    call_command("train_model", "--epochs", "1", "--if-none")
+    first = ModelVersion.objects.get()
+    assert first.is_active
+    capsys.readouterr()
+    call_command("train_model", "--epochs", "1", "--if-none")
+    assert ModelVersion.objects.get() == first
+    assert f"model version {first.pk} is active" in capsys.readouterr().out
+
+
 def test_failed_training_leaves_the_active_version(monkeypatch):
     tracks = make_catalog(per_genre=4)
     make_listeners(tracks, n_users=6, per_user=6)

@@ -5,6 +5,7 @@ import sys
 from django.core.management.base import BaseCommand, CommandError
 
 from audotics.exceptions import ApplicationError
+from recommendations.models import ModelVersion
 from recommendations.services import training
 
 from ._progress import TqdmProgress
@@ -19,8 +20,16 @@ class Command(BaseCommand):
                             help="fit again on all data after evaluating (default: fold the "
                                  "hold-out into the evaluated model; RECO_TRAIN_REFIT)")
         parser.add_argument("--no-activate", action="store_true")
+        parser.add_argument("--if-none", action="store_true",
+                            help="train only when no version is active (make run: the first "
+                                 "run trains, later runs reuse that model)")
 
-    def handle(self, *args, epochs, refit, no_activate, **options):
+    def handle(self, *args, epochs, refit, no_activate, if_none, **options):
+        if if_none:
+            active = ModelVersion.objects.filter(is_active=True).values_list("id", flat=True)
+            if active:
+                self.stdout.write(f"model version {active[0]} is active; not training again")
+                return
         progress = TqdmProgress(sys.stderr)
         try:
             version = training.model_train(epochs=epochs, refit=refit,
