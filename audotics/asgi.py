@@ -3,6 +3,8 @@ import os
 
 from django.core.asgi import get_asgi_application
 
+import audotics.compute  # noqa: F401 - first: thread counts before numpy loads
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "audotics.settings")
 # Django must be set up before anything imports models (the routing below does).
 django_asgi_app = get_asgi_application()

@@ -3,5 +3,7 @@ import os
 
 from django.core.wsgi import get_wsgi_application
 
+import audotics.compute  # noqa: F401 - first: thread counts before numpy loads
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "audotics.settings")
 application = get_wsgi_application()

@@ -126,7 +126,7 @@ def train_towers(
 def train_head(
     cfg: ModelConfig, x: np.ndarray, y: np.ndarray, groups: np.ndarray
 ) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Re-ranking MLP (Dense 128 -> 64 -> 1 sigmoid); early stopping on a by-user split."""
+    """Re-ranking MLP (Dense ``head_units`` -> 1 sigmoid); early stopping on a by-user split."""
     tf = _setup_tf(cfg.seed + 1)
     keras = tf.keras
     rng = np.random.default_rng(cfg.seed + 1)
@@ -136,8 +136,7 @@ def train_head(
     model = keras.Sequential(
         [
             keras.Input(shape=(x.shape[1],)),
-            keras.layers.Dense(128, activation="relu"),
-            keras.layers.Dense(64, activation="relu"),
+            *[keras.layers.Dense(units, activation="relu") for units in cfg.head_units],
             keras.layers.Dense(1, activation="sigmoid"),
         ]
     )

@@ -100,3 +100,19 @@ def test_unknown_pages_get_html_for_browsers_and_the_envelope_for_the_api(client
     assert b"Back to Audotics" in page.content
     api = client.get("/api/no-such-thing", HTTP_ACCEPT="text/html")
     assert api.status_code == 404 and api.json()["error"]["code"] == "not_found"
+
+
+def test_web_processes_compute_on_one_thread_per_request(tmp_path):
+    """BLAS and faiss teams of threads per call fight each other in a web worker (see
+    audotics/compute.py): the ASGI/WSGI entry points limit both to one thread."""
+    env = {k: v for k, v in os.environ.items()
+           if k not in {"OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"}}
+    code = ("import audotics.wsgi, numpy, faiss; from threadpoolctl import threadpool_info; "
+            "print(sorted({i['internal_api']: i['num_threads'] for i in threadpool_info()}"
+            ".items()))")
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                            text=True, timeout=120,
+                            env={**env, "AUDOTICS_HOME": str(tmp_path)})
+    assert result.returncode == 0, result.stderr
+    threads = dict(eval(result.stdout.strip().splitlines()[-1]))  # noqa: S307 - our own output
+    assert threads and set(threads.values()) == {1}, threads

@@ -54,6 +54,7 @@ class ModelConfig:
     head_epochs: int = 20
     head_learning_rate: float = 0.002
     head_max_users: int = 2000
+    head_units: tuple[int, ...] = (128, 64)  # hidden layers of the re-ranking MLP
     candidates_per_source: int = 100
     ease_lambdas: tuple[float, ...] = (80.0, 250.0)
     ease_min_count: int = 2
@@ -72,8 +73,9 @@ class ModelConfig:
     def from_dict(cls, d: Mapping[str, Any]) -> ModelConfig:
         names = {f.name for f in fields(cls)}
         kw = {k: v for k, v in d.items() if k in names}
-        if "ease_lambdas" in kw:
-            kw["ease_lambdas"] = tuple(kw["ease_lambdas"])
+        for name in ("ease_lambdas", "head_units"):
+            if name in kw:
+                kw[name] = tuple(kw[name])
         return cls(**kw)
 
 

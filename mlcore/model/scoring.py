@@ -19,7 +19,7 @@ from .config import (
     Profile,
 )
 
-HEAD_BLOCK = 2048  # rows per forward pass of the head (see _head_logits)
+HEAD_BLOCK = 512  # rows per forward pass of the head (see _head_logits)
 
 
 def _relu(x: np.ndarray) -> np.ndarray:
