@@ -63,26 +63,79 @@ def ease_sparse(
     return embed_square(sparsify_rows(b, topk), items, n)
 
 
-def cosine_knn(xb: sp.csr_matrix, k: int = 100, shrink: float = 10.0) -> sp.csr_matrix:
-    """Item-item cosine with shrinkage (|co| / (|a||b| + shrink)), top-``k`` neighbours per item."""
-    co = (xb.T @ xb).tocsr().astype(np.float32)
+def order_keys(vals: np.ndarray, items: np.ndarray, n_items: int) -> np.ndarray:
+    """int64 keys that sort like (value descending, item ascending) and never tie.
+
+    A float32's bits, made monotonic, above the item index: a top-k over these keys selects
+    the same items whatever the array's width or the algorithm, even among equal scores.
+    """
+    bits = np.ascontiguousarray(vals, np.float32).view(np.int32).astype(np.int64)
+    ordered = np.where(bits >= 0, bits, bits ^ 0x7FFFFFFF)
+    shift = int(n_items).bit_length()
+    return (ordered << shift) | (n_items - 1 - np.where(items < 0, -1, items))
+
+
+def rowwise_topk(m: sp.csr_matrix, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's ``k`` largest positive stored entries, best first: (n x k items, -1 padded;
+    their values, -inf padded).
+
+    Rows are bucketed by length (powers of two), each bucket padded into a dense block and
+    cut with ``argpartition`` over unique keys: linear in the stored entries, no Python loop
+    over rows, and a row's result depends on that row alone.
+    """
+    n, n_items = m.shape
+    out = np.full((n, k), -1, np.int64)
+    out_v = np.full((n, k), -np.inf, np.float32)
+    lengths = np.diff(m.indptr)
+    if k <= 0 or not lengths.any():
+        return out, out_v
+    widths = np.maximum(2 ** np.ceil(np.log2(np.maximum(lengths, 1))).astype(np.int64), k)
+    for width in np.unique(widths[lengths > 0]):
+        rows = np.flatnonzero((widths == width) & (lengths > 0))
+        lens = lengths[rows]
+        local = np.repeat(np.arange(len(rows)), lens)
+        offs = np.arange(int(lens.sum())) - np.repeat(np.cumsum(lens) - lens, lens)
+        src = np.repeat(m.indptr[rows], lens) + offs
+        vals = np.full((len(rows), width), -np.inf, np.float32)
+        vals[local, offs] = m.data[src]
+        items = np.full((len(rows), width), -1, np.int64)
+        items[local, offs] = m.indices[src]
+        items[vals <= 0] = -1
+        keys = order_keys(np.where(items >= 0, vals, -np.inf), items, n_items)
+        kk = min(k, int(width))
+        if kk < width:
+            part = np.argpartition(-keys, kk - 1, axis=1)[:, :kk]
+            keys, items, vals = (np.take_along_axis(a, part, axis=1) for a in (keys, items, vals))
+        order = np.argsort(-keys, axis=1)
+        out[rows, :kk] = np.take_along_axis(items, order, axis=1)
+        out_v[rows, :kk] = np.where(out[rows, :kk] >= 0, np.take_along_axis(vals, order, axis=1),
+                                    -np.inf)
+    return out, out_v
+
+
+def cosine_knn(
+    xb: sp.csr_matrix, k: int = 100, shrink: float = 10.0, block: int = 20_000
+) -> sp.csr_matrix:
+    """Item-item cosine with shrinkage (|co| / (|a||b| + shrink)), top-``k`` neighbours per item.
+
+    The co-occurrence matrix is built a block of items at a time and each block is cut to its
+    top k at once: a million items' full co-occurrence would not fit in memory.
+    """
+    xb = xb.tocsr().astype(np.float32)
+    n = xb.shape[1]
     norms = np.sqrt(np.asarray(xb.sum(axis=0)).ravel()).astype(np.float32)
-    co.setdiag(0)
-    co.eliminate_zeros()
-    coo = co.tocoo()
-    vals = coo.data / (norms[coo.row] * norms[coo.col] + shrink + 1e-9)
-    sim = sp.csr_matrix((vals, (coo.row, coo.col)), shape=co.shape)
-    # Keep the k best neighbours per row (row i -> items similar to i).
-    indptr, indices, data = sim.indptr, sim.indices, sim.data
-    rows, cols, out = [], [], []
-    for i in range(sim.shape[0]):
-        s, e = indptr[i], indptr[i + 1]
-        sel = np.argpartition(-data[s:e], k - 1)[:k] + s if e - s > k else np.arange(s, e)
-        rows.append(np.full(len(sel), i))
-        cols.append(indices[sel])
-        out.append(data[sel])
-    if not rows:
-        return sim
+    by_item = xb.T.tocsr()
+    rows, cols, vals = [], [], []
+    for s in range(0, n, block):
+        co = (by_item[s : s + block] @ xb).tocoo()
+        off = co.col != co.row + s  # no item is its own neighbour
+        r, c = co.row[off], co.col[off]
+        v = co.data[off] / (norms[r + s] * norms[c] + shrink + 1e-9)
+        top, top_v = rowwise_topk(sp.csr_matrix((v, (r, c)), shape=(co.shape[0], n)), k)
+        ok = top >= 0
+        rows.append(np.nonzero(ok)[0] + s)
+        cols.append(top[ok])
+        vals.append(top_v[ok])
     return sp.csr_matrix(
-        (np.concatenate(out), (np.concatenate(rows), np.concatenate(cols))), shape=sim.shape
+        (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(n, n)
     )

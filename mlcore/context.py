@@ -27,10 +27,10 @@ CONTEXT_VOCAB: dict[str, tuple[str, ...]] = {
 }
 _ALIASES = {"time_of_day": "timeOfDay", "timeofday": "timeOfDay", "time": "timeOfDay"}
 CONTEXT_DIM = sum(len(v) for v in CONTEXT_VOCAB.values())
-_OFFSETS: dict[str, int] = {}
+CONTEXT_OFFSETS: dict[str, int] = {}
 _o = 0
 for _k, _v in CONTEXT_VOCAB.items():
-    _OFFSETS[_k] = _o
+    CONTEXT_OFFSETS[_k] = _o
     _o += len(_v)
 
 
@@ -49,7 +49,7 @@ def context_vector(context: Mapping[str, object] | None) -> np.ndarray:
         v = str(value).strip().lower()
         if v not in vocab:
             raise InvalidInputError(f"unknown {field} {value!r}; use one of {list(vocab)}")
-        vec[_OFFSETS[field] + vocab.index(v)] = 1.0
+        vec[CONTEXT_OFFSETS[field] + vocab.index(v)] = 1.0
     return vec
 
 

@@ -43,7 +43,8 @@ def train_towers(
     items: np.ndarray,
     labels: np.ndarray,
     weights: np.ndarray,
-    ctx: np.ndarray,
+    ctx_ids: np.ndarray,
+    ctx_table: np.ndarray,
     epochs: int | None = None,
 ) -> TowerWeights:
     """Two towers, dot-product logit + item bias, BCE on positives and (sampled) negatives.
@@ -58,12 +59,18 @@ def train_towers(
     reg = keras.regularizers.L2(cfg.l2) if cfg.l2 > 0 else None
     u_in = keras.Input(shape=(), dtype="int32", name="user")
     i_in = keras.Input(shape=(), dtype="int32", name="item")
-    c_in = keras.Input(shape=(ctx.shape[1],), dtype="float32", name="context")
+    c_in = keras.Input(shape=(), dtype="int32", name="context")
     init = keras.initializers.RandomNormal(stddev=0.05, seed=cfg.seed)
     u_vec = layers.Embedding(
         n_users, d, embeddings_initializer=init, embeddings_regularizer=reg, name="user_emb"
     )(u_in)
-    u_vec = u_vec + layers.Dense(d, use_bias=False, name="ctx_proj")(c_in)
+    # Contexts come as pattern ids into a constant table of one-hot rows (most samples have
+    # none): a dense samples x slots matrix would take gigabytes at millions of interactions.
+    c_vec = layers.Embedding(
+        len(ctx_table), ctx_table.shape[1], trainable=False, name="context_table",
+        embeddings_initializer=keras.initializers.Constant(ctx_table),
+    )(c_in)
+    u_vec = u_vec + layers.Dense(d, use_bias=False, name="ctx_proj")(c_vec)
     i_vec = layers.Embedding(
         n_items, d, embeddings_initializer=init, embeddings_regularizer=reg, name="item_emb"
     )(i_in)
@@ -84,7 +91,7 @@ def train_towers(
     )
     rng = np.random.default_rng(cfg.seed)
     order = rng.permutation(len(users))
-    x = [users[order].astype(np.int32), items[order].astype(np.int32), ctx[order]]
+    x = [users[order].astype(np.int32), items[order].astype(np.int32), ctx_ids[order]]
     y, w = labels[order].astype(np.float32), weights[order].astype(np.float32)
     kw: dict[str, object] = {}
     if epochs is None:

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
+from ..collab import order_keys
+
 # The heaviest history items that "max content similarity to the history" looks at.
 CONTENT_HISTORY = 50
 # Exact scores are taken from a matrix product over this many more items than needed, then
@@ -34,52 +36,6 @@ class Chunk:
     @property
     def n(self) -> int:
         return int(self.queries.shape[0])
-
-
-def order_keys(vals: np.ndarray, items: np.ndarray, n_items: int) -> np.ndarray:
-    """int64 keys that sort like (value descending, item ascending) and never tie.
-
-    A float32's bits, made monotonic, above the item index: a top-k over these keys selects
-    the same items whatever the array's width or the algorithm, even among equal scores.
-    """
-    bits = np.ascontiguousarray(vals, np.float32).view(np.int32).astype(np.int64)
-    ordered = np.where(bits >= 0, bits, bits ^ 0x7FFFFFFF)
-    shift = int(n_items).bit_length()
-    return (ordered << shift) | (n_items - 1 - np.where(items < 0, -1, items))
-
-
-def rowwise_topk(m: sp.csr_matrix, k: int) -> np.ndarray:
-    """Each row's ``k`` largest positive stored entries, best first (n x k items, -1 padded).
-
-    Rows are bucketed by length (powers of two), each bucket padded into a dense block and
-    cut with ``argpartition`` over unique keys: linear in the stored entries, no Python loop
-    over rows, and a row's result depends on that row alone.
-    """
-    n, n_items = m.shape
-    out = np.full((n, k), -1, np.int64)
-    lengths = np.diff(m.indptr)
-    if k <= 0 or not lengths.any():
-        return out
-    widths = np.maximum(2 ** np.ceil(np.log2(np.maximum(lengths, 1))).astype(np.int64), k)
-    for width in np.unique(widths[lengths > 0]):
-        rows = np.flatnonzero((widths == width) & (lengths > 0))
-        lens = lengths[rows]
-        local = np.repeat(np.arange(len(rows)), lens)
-        offs = np.arange(int(lens.sum())) - np.repeat(np.cumsum(lens) - lens, lens)
-        src = np.repeat(m.indptr[rows], lens) + offs
-        vals = np.full((len(rows), width), -np.inf, np.float32)
-        vals[local, offs] = m.data[src]
-        items = np.full((len(rows), width), -1, np.int64)
-        items[local, offs] = m.indices[src]
-        items[vals <= 0] = -1
-        keys = order_keys(np.where(items >= 0, vals, -np.inf), items, n_items)
-        kk = min(k, int(width))
-        if kk < width:
-            part = np.argpartition(-keys, kk - 1, axis=1)[:, :kk]
-            keys, items = (np.take_along_axis(a, part, axis=1) for a in (keys, items))
-        order = np.argsort(-keys, axis=1)
-        out[rows, :kk] = np.take_along_axis(items, order, axis=1)
-    return out
 
 
 def exclusions_per_row(ex_key: np.ndarray, n_rows: int, n_items: int) -> int:

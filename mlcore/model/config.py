@@ -55,6 +55,9 @@ class ModelConfig:
     head_learning_rate: float = 0.002
     head_max_users: int = 2000
     head_units: tuple[int, ...] = (128, 64)  # hidden layers of the re-ranking MLP
+    # Stage B refits the generators on all data only when the head's hold-out is at least this
+    # share of the positives (small data); at scale it is a sliver and a refit doubles the time.
+    refit_min_share: float = 0.05
     candidates_per_source: int = 100
     ease_lambdas: tuple[float, ...] = (80.0, 250.0)
     ease_min_count: int = 2

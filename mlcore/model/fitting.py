@@ -11,7 +11,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from .. import collab
-from ..context import CONTEXT_DIM, context_vector
+from ..context import CONTEXT_DIM, CONTEXT_OFFSETS, CONTEXT_VOCAB
 from ..data import IdIndex, InteractionData, encode, to_frame
 from ..errors import (
     EmptyDataError,
@@ -59,14 +59,17 @@ class FittingMixin:
         self._setup_content(item_features)
         ctx = self._interaction_context(df)
 
-        # Stage A: fit candidate generators on part of the training data, label the rest.
+        # Stage A: fit candidate generators on part of the training data, label the rest. Only
+        # the users the head learns from (at most head_max_users) lose part of their history.
         pos_df = df[df["type_weight"] > 0]
-        tr_a, ho_a = holdout_split(pos_df, cfg.head_holdout_frac, seed=cfg.seed)
-        tr_a = pd.concat([tr_a, df[df["type_weight"] <= 0]])
+        in_head = pos_df["user_id"].isin(self._head_users(pos_df))
+        tr_h, ho_a = holdout_split(pos_df[in_head], cfg.head_holdout_frac, seed=cfg.seed)
+        tr_a = pd.concat([tr_h, pos_df[~in_head], df[df["type_weight"] <= 0]])
         data_a = encode(
             tr_a, items=IdIndex.from_ids(self._items.ids), users=IdIndex.from_ids(self._users.ids)
         )
         truth = self._truth_lists(ho_a)
+        refit = len(ho_a) >= cfg.refit_min_share * len(pos_df)
         t1 = time.perf_counter()
         lam = self._fit_ease(data_a, truth)
         t2 = time.perf_counter()
@@ -82,9 +85,14 @@ class FittingMixin:
             self._feat_std = np.where(std > 1e-3, std, 1.0)
             self._head = train_head(cfg, (x - self._feat_mean) / self._feat_std, y, groups)
         t4 = time.perf_counter()
-        # Stage B: refit the generators on all training data with the chosen settings.
-        self._fit_ease(full, None, lam=lam)
-        self._fit_towers(full, ctx, epochs=tw_epochs)
+        if refit:
+            # Stage B: refit the generators on all training data with the chosen settings.
+            self._fit_ease(full, None, lam=lam)
+            self._fit_towers(full, ctx, epochs=tw_epochs)
+        else:
+            # The hold-out was a sliver of the data (a few thousand users' items of millions):
+            # a second fit would double the time for nothing; the histories get it back.
+            self._hist = full.positives.tocsr()
         self._overlay_hist, self._overlay_vec, self._overlay_als = {}, {}, {}
         self._fitted = True
         t5 = time.perf_counter()
@@ -102,6 +110,7 @@ class FittingMixin:
                 "towers_a": t3 - t2,
                 "head": t4 - t3,
                 "refit": t5 - t4,
+                "refitted": float(refit),
                 "items": float(n_items),
             },
         )
@@ -142,16 +151,53 @@ class FittingMixin:
         self._raw_features = item_features
         self._content_index = VectorIndex.build(self._content, exact_max=cfg.exact_max_items)
 
-    def _interaction_context(self, df: pd.DataFrame) -> dict[tuple[str, str], np.ndarray] | None:
+    def _head_users(self, pos_df: pd.DataFrame) -> np.ndarray:
+        """The users whose held-out items teach the head: up to head_max_users of those with
+        at least two items (a hold-out needs one left), drawn with the seed."""
+        counts = pos_df.drop_duplicates(["user_id", "item_id"])["user_id"].value_counts()
+        users = np.sort(counts.index[counts >= 2].to_numpy(dtype=str))
+        if len(users) > self.config.head_max_users:
+            rng = np.random.default_rng(self.config.seed)
+            users = np.sort(rng.choice(users, self.config.head_max_users, replace=False))
+        return users
+
+    def _interaction_context(
+        self, df: pd.DataFrame
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+        """Contexts seen per (user, item): (sorted user * n_items + item keys, a pattern id
+        per key, the patterns' one-hot rows; row 0 is "no context").
+
+        Vectorised: one categorical code per context column, one bitmask per row, OR-ed per
+        pair (a slot seen once counts as seen).
+        """
         cols = [c for c in CONTEXT_COLUMNS if c in df.columns]
         if not cols:
             return None
-        out: dict[tuple[str, str], np.ndarray] = {}
-        for rec in df[["user_id", "item_id", *cols]].to_dict("records"):
-            key = (rec["user_id"], rec["item_id"])
-            vec = context_vector({c: rec[c] for c in cols})
-            out[key] = out.get(key, 0) + vec
-        return {k: np.minimum(v, 1.0) for k, v in out.items()}
+        bits = np.zeros(len(df), np.int64)
+        for col in cols:
+            field = "timeOfDay" if col in ("timeOfDay", "time_of_day") else col
+            vocab = CONTEXT_VOCAB[field]
+            raw = df[col]
+            values = raw.where(raw.isna(), raw.astype(str).str.strip().str.lower())
+            codes = pd.Categorical(values, categories=list(vocab)).codes.astype(np.int64)
+            unknown = values.notna().to_numpy() & (codes < 0)
+            if unknown.any():
+                bad = values[unknown].iloc[0]
+                raise InvalidInputError(f"unknown {field} {bad!r}; use one of {list(vocab)}")
+            slot = CONTEXT_OFFSETS[field] + codes
+            bits |= np.where(codes >= 0, np.left_shift(1, np.maximum(slot, 0)), 0)
+        has = bits > 0
+        if not has.any():
+            return None
+        n_items = len(self._items)
+        keys = (self._users.lookup(df["user_id"][has]) * n_items
+                + self._items.lookup(df["item_id"][has]))
+        pairs = pd.Series(bits[has]).groupby(keys).agg(np.bitwise_or.reduce)
+        patterns, pattern_id = np.unique(pairs.to_numpy(), return_inverse=True)
+        table = np.zeros((len(patterns) + 1, CONTEXT_DIM), np.float32)
+        for n, mask in enumerate(patterns.tolist(), start=1):
+            table[n] = [(mask >> b) & 1 for b in range(CONTEXT_DIM)]
+        return pairs.index.to_numpy(np.int64), (pattern_id + 1).astype(np.int32), table
 
     def _truth_lists(self, ho: pd.DataFrame) -> dict[int, np.ndarray]:
         out: dict[int, np.ndarray] = {}
@@ -179,12 +225,15 @@ class FittingMixin:
         best, best_lam, best_b = -1.0, cfg.ease_lambdas[0], None
         for lam_i in cfg.ease_lambdas:
             b = collab.ease_sparse(xb, lam_i, cfg.ease_min_count, cfg.ease_max_items, cfg.ease_topk)
-            sc = (xb[users] @ b).toarray()
-            seen = xb[users].tocoo()
+            # Scores only exist on EASE's own items (a few thousand of a million): a dense
+            # users x catalog matrix would take gigabytes.
+            cols = np.unique(b.indices)
+            sc = (xb[users] @ b[:, cols]).toarray()
+            seen = xb[users][:, cols].tocoo()
             sc[seen.row, seen.col] = -np.inf
             nd = 0.0
             for j, u in enumerate(users):
-                top = topk(sc[j], 10)
+                top = cols[topk(sc[j], 10)]
                 gains = np.isin(top, truth[u]) / np.log2(np.arange(2, len(top) + 2))
                 ideal = (1 / np.log2(np.arange(2, min(10, len(truth[u])) + 2))).sum()
                 nd += gains.sum() / ideal
@@ -220,7 +269,7 @@ class FittingMixin:
     def _fit_towers(
         self,
         data: InteractionData,
-        ctx: dict[tuple[str, str], np.ndarray] | None,
+        ctx: tuple[np.ndarray, np.ndarray, np.ndarray] | None,
         epochs: int | None,
     ) -> int:
         from ..training import train_towers  # noqa: PLC0415 - TF only while training
@@ -238,17 +287,15 @@ class FittingMixin:
         items = np.concatenate([pos.col, neg_items, data.neg_cols])
         labels = np.concatenate([np.ones(n_pos), np.zeros(len(neg_items) + len(data.neg_rows))])
         weights = np.concatenate([pos.data, np.ones(len(neg_items)), data.neg_weight])
-        cvec = np.zeros((len(users), CONTEXT_DIM), np.float32)
-        if ctx:
-            uid, iid = self._users.ids, self._items.ids
-            pc = np.stack(
-                [
-                    ctx.get((uid[u], iid[i]), np.zeros(CONTEXT_DIM, np.float32))
-                    for u, i in zip(pos.row, pos.col, strict=False)
-                ]
-            )
-            cvec[:n_pos] = pc
-            cvec[n_pos : n_pos + len(neg_items)] = np.repeat(pc, cfg.negatives, axis=0)
+        ctx_ids = np.zeros(len(users), np.int32)
+        table = np.zeros((1, CONTEXT_DIM), np.float32)
+        if ctx is not None:
+            keys, ids, table = ctx
+            want = pos.row.astype(np.int64) * len(self._items) + pos.col
+            at = np.searchsorted(keys, want).clip(0, len(keys) - 1)
+            pc = np.where(keys[at] == want, ids[at], 0)
+            ctx_ids[:n_pos] = pc
+            ctx_ids[n_pos : n_pos + len(neg_items)] = np.repeat(pc, cfg.negatives)
         tw = train_towers(
             cfg,
             len(self._users),
@@ -258,7 +305,8 @@ class FittingMixin:
             items,
             labels,
             weights,
-            cvec,
+            ctx_ids,
+            table,
             epochs=epochs,
         )
         cold = self._pop == 0
@@ -270,7 +318,7 @@ class FittingMixin:
         self._item_vec = np.hstack([v, bias[:, None]]).astype(np.float32)
         self._user_vec = np.hstack([tw.user_emb, np.ones((len(tw.user_emb), 1))]).astype(np.float32)
         ctx_w = tw.ctx_proj.copy()
-        seen_ctx = cvec.any(axis=0)
+        seen_ctx = table[np.unique(ctx_ids)].any(axis=0)
         ctx_w[~seen_ctx] = 0.0  # never-seen context slots have untrained weights: neutralise
         self._ctx_proj = np.hstack([ctx_w, np.zeros((CONTEXT_DIM, 1))]).astype(np.float32)
         self._index = VectorIndex.build(self._item_vec, exact_max=cfg.exact_max_items)

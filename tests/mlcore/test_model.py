@@ -326,3 +326,20 @@ def test_fit_with_a_catalog_without_usable_features(interactions, items):
     assert len(set(model.item_ids)) == len(items)
     assert (model._group >= 0).all()
     assert len(model.recommend("u1", k=5)) == 5
+
+
+def test_fit_learns_the_contexts_it_saw_and_only_those(interactions, items):
+    """Contexts per interaction (the vectorised path): seen slots get trained projections,
+    unseen ones stay neutral; an unknown value is refused."""
+    with_ctx = interactions.assign(
+        mood=np.where(np.arange(len(interactions)) % 3 == 0, "happy", None),
+        timeOfDay=np.where(np.arange(len(interactions)) % 5 == 0, "Night ", None))
+    model = HybridRecommender(tiny_config()).fit(with_ctx, item_features=items)
+    from mlcore.context import CONTEXT_OFFSETS, CONTEXT_VOCAB
+
+    used = {CONTEXT_OFFSETS["mood"] + CONTEXT_VOCAB["mood"].index("happy"),
+            CONTEXT_OFFSETS["timeOfDay"] + CONTEXT_VOCAB["timeOfDay"].index("night")}
+    trained = {int(i) for i in np.flatnonzero(np.abs(model._ctx_proj).sum(axis=1) > 0)}
+    assert trained == used
+    with pytest.raises(InvalidInputError):
+        HybridRecommender(tiny_config()).fit(with_ctx.assign(mood="hungry"), item_features=items)

@@ -4,7 +4,8 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from playlists.models import Track
-from playlists.services import demo
+from playlists.services import demo, demo_listening
+from recommendations.management.commands._progress import TqdmProgress
 
 
 class Command(BaseCommand):
@@ -15,12 +16,18 @@ class Command(BaseCommand):
         parser.add_argument("--users", type=int, default=20)
         parser.add_argument("--seed", type=int, default=7)
         parser.add_argument(
+            "--listeners", type=int, default=0,
+            help="also generate N listeners (listener1..N, no password) with histories of 5-500 "
+                 "interactions over the whole catalog (the training benchmark's scale: 100000)",
+        )
+        parser.add_argument(
             "--if-empty", action="store_true", help="do nothing when the catalog already has tracks"
         )
 
-    def handle(self, *args, tracks: int, users: int, seed: int, if_empty: bool, **options):
-        if tracks < 0 or users < 0:
-            raise CommandError("--tracks and --users must not be negative")
+    def handle(self, *args, tracks: int, users: int, seed: int, if_empty: bool, listeners: int,
+               **options):
+        if tracks < 0 or users < 0 or listeners < 0:
+            raise CommandError("--tracks, --users and --listeners must not be negative")
         if if_empty and Track.objects.exists():
             self.stdout.write("catalog not empty: nothing seeded")
             return
@@ -34,3 +41,11 @@ class Command(BaseCommand):
         )
         if result.users:
             self.stdout.write(f"demo sign-in: demo1 .. demo{users}, password {demo.DEMO_PASSWORD}")
+        if listeners:
+            progress = TqdmProgress(self.stderr._out)
+            try:
+                made, rows = demo_listening.demo_listeners_bulk(users=listeners, seed=seed,
+                                                                on_progress=progress)
+            finally:
+                progress.close()
+            self.stdout.write(f"seeded {made} listeners with {rows} interactions")
