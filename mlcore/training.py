@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -46,87 +47,106 @@ def train_towers(
     ctx_ids: np.ndarray,
     ctx_table: np.ndarray,
     epochs: int | None = None,
+    on_epoch: Callable[[int, int], None] | None = None,
 ) -> TowerWeights:
     """Two towers, dot-product logit + item bias, BCE on positives and (sampled) negatives.
 
     ``epochs`` given -> train exactly that long without validation (the refit on all data);
-    otherwise early-stop on a held-out ``validation_frac`` of the shuffled samples.
+    otherwise early-stop on a held-out ``validation_frac`` of the shuffled samples, keeping
+    the best epoch's weights.
+
+    A plain TensorFlow loop with Adagrad's sparse updates (``tf.compat.v1.train``'s kernels):
+    a step touches only the embedding rows of its batch. Keras' Adam updates every row of every
+    table on every step, which at a million items is 200 ms a step (10,000 samples/s) instead
+    of 3.4 ms (600,000 samples/s). Contexts come as pattern ids into a constant table of one-hot
+    rows (most samples have none), not as a samples x slots matrix.
     """
     tf = _setup_tf(cfg.seed)
-    keras = tf.keras
-    layers = keras.layers
     d = cfg.embedding_dim
-    reg = keras.regularizers.L2(cfg.l2) if cfg.l2 > 0 else None
-    u_in = keras.Input(shape=(), dtype="int32", name="user")
-    i_in = keras.Input(shape=(), dtype="int32", name="item")
-    c_in = keras.Input(shape=(), dtype="int32", name="context")
-    init = keras.initializers.RandomNormal(stddev=0.05, seed=cfg.seed)
-    u_vec = layers.Embedding(
-        n_users, d, embeddings_initializer=init, embeddings_regularizer=reg, name="user_emb"
-    )(u_in)
-    # Contexts come as pattern ids into a constant table of one-hot rows (most samples have
-    # none): a dense samples x slots matrix would take gigabytes at millions of interactions.
-    c_vec = layers.Embedding(
-        len(ctx_table), ctx_table.shape[1], trainable=False, name="context_table",
-        embeddings_initializer=keras.initializers.Constant(ctx_table),
-    )(c_in)
-    u_vec = u_vec + layers.Dense(d, use_bias=False, name="ctx_proj")(c_vec)
-    i_vec = layers.Embedding(
-        n_items, d, embeddings_initializer=init, embeddings_regularizer=reg, name="item_emb"
-    )(i_in)
-    cont = layers.Embedding(
-        n_items,
-        content.shape[1],
-        trainable=False,
-        name="content",
-        embeddings_initializer=keras.initializers.Constant(content),
-    )(i_in)
-    i_vec = i_vec + layers.Dense(d, name="content_proj")(cont)
-    bias = layers.Embedding(n_items, 1, embeddings_initializer="zeros", name="item_bias")(i_in)
-    logit = keras.ops.sum(u_vec * i_vec, axis=-1) + keras.ops.squeeze(bias, -1)
-    model = keras.Model([u_in, i_in, c_in], logit)
-    model.compile(
-        optimizer=keras.optimizers.Adam(cfg.learning_rate),
-        loss=keras.losses.BinaryCrossentropy(from_logits=True),
-    )
+    init = tf.random_normal_initializer(stddev=0.05, seed=cfg.seed)
+    glorot = tf.keras.initializers.GlorotUniform(seed=cfg.seed)
+    user_emb = tf.Variable(init((n_users, d)), name="user_emb")
+    item_emb = tf.Variable(init((n_items, d)), name="item_emb")
+    item_bias = tf.Variable(tf.zeros(n_items), name="item_bias")
+    content_w = tf.Variable(glorot((content.shape[1], d)), name="content_w")
+    content_b = tf.Variable(tf.zeros(d), name="content_b")
+    ctx_proj = tf.Variable(glorot((ctx_table.shape[1], d)), name="ctx_proj")
+    content_t = tf.constant(np.asarray(content, np.float32))
+    table_t = tf.constant(np.asarray(ctx_table, np.float32))
+    variables = [user_emb, item_emb, item_bias, content_w, content_b, ctx_proj]
+    optimizer = tf.compat.v1.train.AdagradOptimizer(cfg.tower_learning_rate)
+
+    def len_b(u):
+        return tf.cast(tf.shape(u)[0], tf.float32)
+
+    def batch_loss(u, i, c, y, w):
+        uid, iid = tf.gather(user_emb, u), tf.gather(item_emb, i)
+        uv = uid + tf.gather(table_t, c) @ ctx_proj
+        iv = iid + tf.gather(content_t, i) @ content_w + content_b
+        logit = tf.reduce_sum(uv * iv, axis=-1) + tf.gather(item_bias, i)
+        loss = tf.reduce_mean(w * tf.nn.sigmoid_cross_entropy_with_logits(labels=y, logits=logit))
+        # L2 on the rows the batch used: the sparse form of a weight decay on the tables.
+        reg = cfg.l2 * (tf.reduce_sum(tf.square(uid)) + tf.reduce_sum(tf.square(iid))) / len_b(u)
+        return loss, reg
+
+    @tf.function(reduce_retracing=True)
+    def train_step(u, i, c, y, w):
+        with tf.GradientTape() as tape:
+            loss, reg = batch_loss(u, i, c, y, w)
+            total = loss + reg
+        optimizer.apply_gradients(zip(tape.gradient(total, variables), variables, strict=True))
+        return loss
+
+    @tf.function(reduce_retracing=True)
+    def eval_step(u, i, c, y, w):
+        return batch_loss(u, i, c, y, w)[0] * len_b(u)
+
     rng = np.random.default_rng(cfg.seed)
     order = rng.permutation(len(users))
-    x = [users[order].astype(np.int32), items[order].astype(np.int32), ctx_ids[order]]
-    y, w = labels[order].astype(np.float32), weights[order].astype(np.float32)
-    kw: dict[str, object] = {}
+    arrays = [users[order].astype(np.int32), items[order].astype(np.int32),
+              ctx_ids[order].astype(np.int32), labels[order].astype(np.float32),
+              weights[order].astype(np.float32)]
+    val = None
     if epochs is None:
-        n_val = max(1, int(len(y) * cfg.validation_frac))
-        kw["validation_data"] = ([a[:n_val] for a in x], y[:n_val], w[:n_val])
-        x, y, w = [a[n_val:] for a in x], y[n_val:], w[n_val:]
-        kw["callbacks"] = [
-            keras.callbacks.EarlyStopping(
-                monitor="val_loss", patience=cfg.patience, restore_best_weights=True
-            )
-        ]
-        epochs = cfg.epochs
-    hist = model.fit(
-        x,
-        y,
-        sample_weight=w,
-        batch_size=cfg.batch_size,
-        epochs=epochs,
-        shuffle=True,
-        verbose=1 if cfg.verbose else 0,
-        **kw,
-    )
-    if "val_loss" in hist.history:
-        ran = int(np.argmin(hist.history["val_loss"])) + 1
-    else:
-        ran = len(hist.history["loss"])
-    g = model.get_layer
+        n_val = max(1, int(len(users) * cfg.validation_frac))
+        val = [a[:n_val] for a in arrays]
+        arrays = [a[n_val:] for a in arrays]
+    bs = cfg.batch_size
+    max_epochs = cfg.epochs if epochs is None else epochs
+    best, best_epoch, best_weights, waited = np.inf, 0, None, 0
+    for epoch in range(1, max_epochs + 1):
+        perm = rng.permutation(len(arrays[0]))
+        for s in range(0, len(perm), bs):
+            sel = perm[s : s + bs]
+            train_step(*(a[sel] for a in arrays))
+        if on_epoch is not None:
+            on_epoch(epoch, max_epochs)
+        if val is None:
+            best_epoch = epoch
+            continue
+        total = sum(float(eval_step(*(a[s : s + 8 * bs] for a in val)))
+                    for s in range(0, len(val[0]), 8 * bs))
+        val_loss = total / len(val[0])
+        if cfg.verbose:
+            print(f"towers epoch {epoch}: validation loss {val_loss:.5f}", flush=True)
+        if val_loss < best:
+            best, best_epoch, waited = val_loss, epoch, 0
+            best_weights = [v.numpy() for v in variables]
+        else:
+            waited += 1
+            if waited > cfg.patience:
+                break
+    if best_weights is not None:
+        for v, w in zip(variables, best_weights, strict=True):
+            v.assign(w)
     return TowerWeights(
-        user_emb=g("user_emb").get_weights()[0],
-        item_emb=g("item_emb").get_weights()[0],
-        item_bias=g("item_bias").get_weights()[0][:, 0],
-        ctx_proj=g("ctx_proj").get_weights()[0],
-        content_w=g("content_proj").get_weights()[0],
-        content_b=g("content_proj").get_weights()[1],
-        epochs=ran,
+        user_emb=user_emb.numpy(),
+        item_emb=item_emb.numpy(),
+        item_bias=item_bias.numpy(),
+        ctx_proj=ctx_proj.numpy(),
+        content_w=content_w.numpy(),
+        content_b=content_b.numpy(),
+        epochs=best_epoch,
     )
 
 

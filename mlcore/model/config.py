@@ -45,7 +45,7 @@ class ModelConfig:
     group_column: str | None = None  # "same artist" column; None -> artist/track_artist if present
     epochs: int = 20
     batch_size: int = 2048
-    learning_rate: float = 0.005
+    tower_learning_rate: float = 0.05  # Adagrad, sparse updates (see training.train_towers)
     negatives: int = 4
     l2: float = 1e-6
     patience: int = 2
