@@ -70,6 +70,8 @@ class ModelVersion(models.Model):
     trained_on_users = models.PositiveIntegerField(default=0)
     trained_on_tracks = models.PositiveIntegerField(default=0)
     error = models.TextField(blank=True)
+    # While training: {stage, done, total, eta_seconds, at}; the staff model page shows it.
+    progress = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["-created_at"]

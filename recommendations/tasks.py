@@ -2,15 +2,20 @@
 from celery import shared_task
 
 
-@shared_task(name="recommendations.model_train")
-def model_train(epochs: int | None = None, refit: bool | None = None) -> str | None:
+@shared_task(bind=True, name="recommendations.model_train")
+def model_train(self, epochs: int | None = None, refit: bool | None = None) -> str | None:
     """Nightly: train, evaluate, store and (if not worse) activate a new model version."""
     from audotics.exceptions import ApplicationError
 
     from .services import training
 
+    def progress(stage: str, done: int, total: int) -> None:
+        if self.request.id and not self.request.is_eager:
+            self.update_state(state="PROGRESS",
+                              meta={"stage": stage, "done": done, "total": total})
+
     try:
-        return str(training.model_train(epochs=epochs, refit=refit).pk)
+        return str(training.model_train(epochs=epochs, refit=refit, on_progress=progress).pk)
     except ApplicationError:
         return None  # not enough data yet: nothing to retry
 

@@ -82,6 +82,24 @@ def model_versions(*, limit: int = 10) -> tuple[Any | None, list[Any], bool]:
     return active, recent, True
 
 
+def training_progress(*, recent: list[Any]) -> dict[str, Any] | None:
+    """The newest version still training, with its progress as a share and a readable ETA."""
+    version = next((v for v in recent if v.status == "training"), None)
+    if version is None:
+        return None
+    p = version.progress or {}
+    done, total = _number(p.get("done")), _number(p.get("total"))
+    share = done / total if done is not None and total else 0.0
+    eta = _number(p.get("eta_seconds"))
+    return {"version": version, "stage": p.get("stage") or "starting",
+            "done": None if done is None else int(done),
+            "total": None if total is None else int(total),
+            "percent": round(100 * share), "fill": round(100 * share, 1),
+            "eta": None if eta is None else (f"{eta / 60:.0f} min" if eta >= 90 else
+                                             f"{eta:.0f} s"),
+            "updated": p.get("at")}
+
+
 def metric_bars(*, metrics: dict[str, Any]) -> list[dict[str, Any]]:
     """Numeric metrics (nested dicts flattened with dots), in the order the model stored them."""
     flat: list[tuple[str, float]] = []

@@ -178,5 +178,6 @@ def staff_model(request):
         "active": active,
         "recent": recent,
         "available": available,
+        "training": selectors.training_progress(recent=recent),
         "bars": selectors.metric_bars(metrics=active.metrics) if active else [],
     })

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -38,11 +38,19 @@ class FittingMixin:
         self,
         interactions: pd.DataFrame | Iterable[Any],
         item_features: pd.DataFrame | None = None,
+        on_progress: Callable[[str, int, int], None] | None = None,
     ) -> HybridRecommender:
-        """Train on implicit feedback; ``item_features`` (indexed by item id) adds cold items."""
+        """Train on implicit feedback; ``item_features`` (indexed by item id) adds cold items.
+
+        ``on_progress(stage, done, total)`` hears each stage begin and advance (the towers
+        epoch by epoch), for progress bars and job states.
+        """
         cfg = self.config
         t0 = time.perf_counter()
         c0 = time.process_time()
+        self._timings: dict[str, float] = {}
+        self._on_progress = on_progress or (lambda stage, done, total: None)
+        self._on_progress("prepare", 0, 1)
         df = to_frame(interactions)
         items = IdIndex()
         if item_features is not None:
@@ -71,11 +79,14 @@ class FittingMixin:
         truth = self._truth_lists(ho_a)
         refit = len(ho_a) >= cfg.refit_min_share * len(pos_df)
         t1 = time.perf_counter()
-        lam = self._fit_ease(data_a, truth)
+        self._on_progress("prepare", 1, 1)
+        lam = self._fit_collaborative(data_a, truth)
         t2 = time.perf_counter()
         tw_epochs = self._fit_towers(data_a, ctx, epochs=None)
         t3 = time.perf_counter()
+        self._on_progress("re-ranker", 0, 2)
         x, y, groups, cand_recall = self._head_dataset(data_a, truth)
+        self._on_progress("re-ranker", 1, 2)
         if y.sum() > 0 and (1 - y).sum() > 0:
             from ..training import train_head  # noqa: PLC0415 - TF only while training
 
@@ -84,10 +95,11 @@ class FittingMixin:
             # A feature constant in training (e.g. equal history lengths) must not explode later.
             self._feat_std = np.where(std > 1e-3, std, 1.0)
             self._head = train_head(cfg, (x - self._feat_mean) / self._feat_std, y, groups)
+        self._on_progress("re-ranker", 2, 2)
         t4 = time.perf_counter()
         if refit:
             # Stage B: refit the generators on all training data with the chosen settings.
-            self._fit_ease(full, None, lam=lam)
+            self._fit_collaborative(full, None, lam=lam)
             self._fit_towers(full, ctx, epochs=tw_epochs)
         else:
             # The hold-out was a sliver of the data (a few thousand users' items of millions):
@@ -95,6 +107,7 @@ class FittingMixin:
             self._hist = full.positives.tocsr()
         self._overlay_hist, self._overlay_vec, self._overlay_als = {}, {}, {}
         self._fitted = True
+        del self._on_progress  # the caller's callback is not the model's to keep
         t5 = time.perf_counter()
         self.report = FitReport(
             seconds=t5 - t0,
@@ -105,8 +118,9 @@ class FittingMixin:
             head_positives=int(y.sum()),
             candidate_recall=cand_recall,
             timings={
+                **self._timings,
                 "prepare": t1 - t0,
-                "ease_tune": t2 - t1,
+                "collaborative": t2 - t1,
                 "towers_a": t3 - t2,
                 "head": t4 - t3,
                 "refit": t5 - t4,
@@ -205,26 +219,37 @@ class FittingMixin:
             out[self._users.get(u)] = np.unique(self._items.lookup(g))
         return out
 
-    def _fit_ease(
+    def _fit_collaborative(
         self, data: InteractionData, truth: dict[int, np.ndarray] | None, lam: float | None = None
     ) -> float:
-        """Fit sparsified EASE; with ``truth`` pick lambda by NDCG@10 on the inner hold-out."""
+        """Histories, popularity, item-kNN, ALS and sparsified EASE; with ``truth`` EASE's
+        lambda is picked by NDCG@10 on the inner hold-out. Returns lambda."""
         cfg = self.config
         xb = collab.binarize(data.positives)
         self._hist = data.positives.tocsr()
         self._pop = np.asarray(xb.sum(axis=0)).ravel().astype(np.float32)
+        steps = 2 + (1 if lam is not None else len(cfg.ease_lambdas))
+        self._on_progress("item-item models", 0, steps)
+        t0 = time.perf_counter()
         # A second item-item view (shrunk cosine) disagrees with EASE often enough to help the head.
         self._knn = collab.cosine_knn(xb, cfg.knn_neighbours, cfg.knn_shrink)
+        self._on_progress("item-item models", 1, steps)
+        t1 = time.perf_counter()
         self._fit_als(data)
+        self._on_progress("item-item models", 2, steps)
+        t2 = time.perf_counter()
+        self._timings.update(knn=t1 - t0, als=t2 - t1)
         if lam is not None:
             self._ease = collab.ease_sparse(
                 xb, lam, cfg.ease_min_count, cfg.ease_max_items, cfg.ease_topk
             )
+            self._on_progress("item-item models", steps, steps)
             return lam
         users = np.array(sorted(truth))[:2000]
         best, best_lam, best_b = -1.0, cfg.ease_lambdas[0], None
-        for lam_i in cfg.ease_lambdas:
+        for n, lam_i in enumerate(cfg.ease_lambdas):
             b = collab.ease_sparse(xb, lam_i, cfg.ease_min_count, cfg.ease_max_items, cfg.ease_topk)
+            self._on_progress("item-item models", 3 + n, steps)
             # Scores only exist on EASE's own items (a few thousand of a million): a dense
             # users x catalog matrix would take gigabytes.
             cols = np.unique(b.indices)
@@ -308,6 +333,7 @@ class FittingMixin:
             ctx_ids,
             table,
             epochs=epochs,
+            on_epoch=lambda done, total: self._on_progress("towers (epochs)", done, total),
         )
         cold = self._pop == 0
         item_emb = tw.item_emb.copy()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import shutil
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
@@ -35,6 +36,31 @@ CONTEXT_KEYS = ("mood", "activity", "time_of_day")
 def _progress(cb: Progress, stage: str, done: int, total: int) -> None:
     if cb is not None:
         cb(stage, done, total)
+
+
+PROGRESS_SECONDS = 2.0  # how often a training run writes its progress to its version row
+
+
+def _recording_progress(version_id: Any, forward: Progress) -> Progress:
+    """A progress callback that also keeps the version row's `progress` current (stage, share
+    done, an ETA from the stage's pace so far), at most every PROGRESS_SECONDS."""
+    state = {"stage": None, "since": 0.0, "written": 0.0}
+
+    def record(stage: str, done: int, total: int) -> None:
+        _progress(forward, stage, done, total)
+        now = time.monotonic()
+        if stage != state["stage"]:
+            state.update(stage=stage, since=now, written=0.0)
+        if now - state["written"] < PROGRESS_SECONDS and 0 < done < total:
+            return
+        elapsed = now - state["since"]
+        eta = round(elapsed / done * (total - done), 1) if 0 < done < total else None
+        ModelVersion.objects.filter(pk=version_id).update(progress={
+            "stage": stage, "done": done, "total": total, "eta_seconds": eta,
+            "at": timezone.now().isoformat()})
+        state["written"] = now
+
+    return record
 
 
 def training_data_load(*, until, on_progress: Progress = None) -> tuple[Any, Any]:
@@ -113,6 +139,7 @@ def model_train(
                 "head_epochs": epochs or settings.RECO_TRAIN_EPOCHS, "seed": 0,
                 **(config or {})}
     version = ModelVersion.objects.create(config=cfg_dict, trained_until=until)
+    on_progress = _recording_progress(version.pk, on_progress)
     try:
         inter, features = training_data_load(until=until, on_progress=on_progress)
         positives = inter[inter["type"].isin(("like", "add", "play"))]
@@ -123,9 +150,7 @@ def model_train(
         stats: dict[str, Any] = {}
         train_pos, test = holdout_split(positives, holdout, seed=cfg.seed)
         train = inter.drop(index=test.index)
-        _progress(on_progress, "fit (evaluation split)", 0, 1)
-        model = HybridRecommender(cfg).fit(train, item_features=features)
-        _progress(on_progress, "fit (evaluation split)", 1, 1)
+        model = HybridRecommender(cfg).fit(train, item_features=features, on_progress=on_progress)
         catalog = len(features) if features is not None else inter["item_id"].nunique()
         metrics = _evaluate(model, test, catalog)
         pop = PopularityRecommender().fit(train)
@@ -136,9 +161,8 @@ def model_train(
             truth, catalog)["ndcg@10"]
         stats["fit_eval"] = model.report.__dict__
         if refit:
-            _progress(on_progress, "fit (all data)", 0, 1)
-            model = HybridRecommender(cfg).fit(inter, item_features=features)
-            _progress(on_progress, "fit (all data)", 1, 1)
+            model = HybridRecommender(cfg).fit(inter, item_features=features,
+                                               on_progress=on_progress)
             stats["fit_all"] = model.report.__dict__
         else:
             # A second TensorFlow fit doubles the cost; folding the held-out interactions back
@@ -159,7 +183,10 @@ def model_train(
         version.trained_on_users = int(inter["user_id"].nunique())
         version.trained_on_tracks = int(catalog)
         version.status = ModelVersion.Status.READY
-        version.save()
+        # Not `progress`: the run keeps it current in the row, this copy of the row is stale.
+        version.save(update_fields=["artifact_path", "metrics", "training_stats",
+                                    "trained_on_interactions", "trained_on_users",
+                                    "trained_on_tracks", "status"])
     except BaseException as exc:
         ModelVersion.objects.filter(pk=version.pk).update(
             status=ModelVersion.Status.FAILED, error=f"{type(exc).__name__}: {exc}"[:2000])

@@ -197,3 +197,25 @@ def test_admin_lists_versions_and_activates(admin_client, django_capture_on_comm
                           {"action": "roll_back", "_selected_action": [str(v2.pk)]})
     v1.refresh_from_db()
     assert v1.is_active
+
+
+def test_training_reports_its_progress_and_records_it_on_the_version(client):
+    """Stages reach the caller (progress bars, Celery state) and the version row (the staff
+    model page), with an ETA while a stage runs."""
+    tracks = make_catalog(per_genre=8)
+    make_listeners(tracks)
+    seen = []
+    version = training.model_train(epochs=2, on_progress=lambda *a: seen.append(a))
+    stages = {s for s, _, _ in seen}
+    assert {"prepare", "item-item models", "towers (epochs)", "re-ranker"} <= stages
+    assert ("towers (epochs)", 1, 2) in seen
+    assert version.progress["done"] == version.progress["total"] > 0
+
+    staff = UserFactory(is_staff=True)
+    running = ModelVersion.objects.create(progress={
+        "stage": "towers (epochs)", "done": 3, "total": 10, "eta_seconds": 420.0,
+        "at": "2026-12-01T06:00:00+00:00"})
+    client.force_login(staff)
+    page = client.get("/staff/model").content.decode()
+    assert "Training now" in page and str(running.pk) in page
+    assert "3 of 10" in page and "about 7 min left" in page
