@@ -62,6 +62,7 @@ class ModelConfig:
     ease_lambdas: tuple[float, ...] = (80.0, 250.0)
     ease_min_count: int = 2
     ease_max_items: int = 12_000
+    ease_tune_items: int = 4_000  # lambda is picked on this many of the most popular items
     ease_topk: int = 256
     knn_neighbours: int = 200
     als_factors: int = 32  # 0 disables the ALS feature

@@ -228,7 +228,7 @@ class FittingMixin:
         xb = collab.binarize(data.positives)
         self._hist = data.positives.tocsr()
         self._pop = np.asarray(xb.sum(axis=0)).ravel().astype(np.float32)
-        steps = 2 + (1 if lam is not None else len(cfg.ease_lambdas))
+        steps = 2 + (1 if lam is not None else len(cfg.ease_lambdas) + 1)
         self._on_progress("item-item models", 0, steps)
         t0 = time.perf_counter()
         # A second item-item view (shrunk cosine) disagrees with EASE often enough to help the head.
@@ -247,8 +247,12 @@ class FittingMixin:
             return lam
         users = np.array(sorted(truth))[:2000]
         best, best_lam, best_b = -1.0, cfg.ease_lambdas[0], None
+        # Lambda is tuned on the most popular ease_tune_items items (a dense inverse costs n^3;
+        # lambda is on the scale of co-occurrence counts, not of the item count, so it carries
+        # over), then the chosen one is fitted once over all of EASE's items.
+        tune_items = min(cfg.ease_tune_items, cfg.ease_max_items)
         for n, lam_i in enumerate(cfg.ease_lambdas):
-            b = collab.ease_sparse(xb, lam_i, cfg.ease_min_count, cfg.ease_max_items, cfg.ease_topk)
+            b = collab.ease_sparse(xb, lam_i, cfg.ease_min_count, tune_items, cfg.ease_topk)
             self._on_progress("item-item models", 3 + n, steps)
             # Scores only exist on EASE's own items (a few thousand of a million): a dense
             # users x catalog matrix would take gigabytes.
@@ -264,7 +268,12 @@ class FittingMixin:
                 nd += gains.sum() / ideal
             if nd > best:
                 best, best_lam, best_b = nd, lam_i, b
+        eligible = int((np.asarray(xb.sum(axis=0)).ravel() >= cfg.ease_min_count).sum())
+        if min(eligible, cfg.ease_max_items) > tune_items:
+            best_b = collab.ease_sparse(xb, best_lam, cfg.ease_min_count, cfg.ease_max_items,
+                                        cfg.ease_topk)
         self._ease = best_b
+        self._on_progress("item-item models", steps, steps)
         return float(best_lam)
 
     def _fit_als(self, data: InteractionData) -> None:
