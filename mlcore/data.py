@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -113,6 +114,114 @@ class IdIndex:
 
     def lookup(self, keys: Iterable[object]) -> np.ndarray:
         return np.fromiter((self._pos.get(str(k), -1) for k in keys), dtype=np.int64)
+
+    def names(self, idx: np.ndarray) -> np.ndarray:
+        """Ids at the given positions (any shape), as an array of str."""
+        if getattr(self, "_names", None) is None or len(self._names) != len(self.ids):
+            self._names = np.array(self.ids, dtype=object)
+        return self._names[idx]
+
+    def save(self, directory: Path, stem: str) -> None:
+        """As arrays a loaded model maps instead of parsing (see ``IdArray``)."""
+        keys = np.array([k.encode() for k in self.ids], dtype=bytes) if self.ids else np.zeros(
+            0, "S1")
+        order = np.argsort(keys, kind="stable")
+        np.save(directory / f"{stem}_ids.npy", keys)
+        np.save(directory / f"{stem}_order.npy", order)
+        np.save(directory / f"{stem}_sorted.npy", keys[order])
+
+
+class _IdView(Sequence[str]):
+    """``IdArray.ids``: decodes one id at a time instead of materialising a million strings."""
+
+    def __init__(self, owner: IdArray) -> None:
+        self._owner = owner
+
+    def __len__(self) -> int:
+        return len(self._owner)
+
+    def __getitem__(self, i):  # noqa: ANN001, ANN204 - int or slice, as a list takes
+        if isinstance(i, slice):
+            return self._owner.names(np.arange(*i.indices(len(self)))).tolist()
+        return str(self._owner.names(np.asarray(i)))
+
+    def __iter__(self):  # noqa: ANN204
+        for s in range(0, len(self), 65536):  # decoded a block at a time
+            yield from self[s : s + 65536]
+
+
+class IdArray:
+    """The ids of a saved model as memory-mapped arrays: a catalog of a million ids costs no
+    Python objects and is shared between processes through the page cache.
+
+    Lookups binary-search a sorted copy; ids added after loading (users folded in) live in a
+    small dict beside, with the positions after the saved ones.
+    """
+
+    def __init__(self, keys: np.ndarray, order: np.ndarray, sorted_keys: np.ndarray) -> None:
+        self._keys, self._order, self._sorted = keys, order, sorted_keys
+        self._extra = IdIndex()
+
+    @classmethod
+    def load(cls, directory: Path, stem: str, mmap: bool = True) -> IdArray:
+        mode = "r" if mmap else None
+        return cls(*(np.load(directory / f"{stem}_{part}.npy", mmap_mode=mode)
+                     for part in ("ids", "order", "sorted")))
+
+    @property
+    def ids(self) -> _IdView:
+        return _IdView(self)
+
+    def __len__(self) -> int:
+        return len(self._keys) + len(self._extra)
+
+    def __contains__(self, key: object) -> bool:
+        return self.get(key) >= 0
+
+    def _base(self, encoded: np.ndarray) -> np.ndarray:
+        """Positions of encoded keys among the saved ids, -1 where absent."""
+        n = len(self._sorted)
+        if n == 0:
+            return np.full(encoded.shape, -1, np.int64)
+        width = self._sorted.dtype.itemsize
+        fits = np.char.str_len(encoded) <= width if encoded.dtype.itemsize > width else True
+        cut = encoded.astype(self._sorted.dtype)
+        pos = np.searchsorted(self._sorted, cut).clip(0, n - 1)
+        hit = (np.asarray(self._sorted[pos]) == cut) & fits
+        return np.where(hit, np.asarray(self._order[pos]), -1).astype(np.int64)
+
+    def get(self, key: object, default: int = -1) -> int:
+        found = int(self._base(np.array([str(key).encode()]))[0])
+        if found >= 0:
+            return found
+        extra = self._extra.get(key)
+        return len(self._keys) + extra if extra >= 0 else default
+
+    def lookup(self, keys: Iterable[object]) -> np.ndarray:
+        keys = [str(k) for k in keys]
+        if not keys:
+            return np.empty(0, np.int64)
+        out = self._base(np.array([k.encode() for k in keys]))
+        if len(self._extra):
+            extra = self._extra.lookup(keys)
+            out = np.where((out < 0) & (extra >= 0), len(self._keys) + extra, out)
+        return out
+
+    def add(self, key: str) -> int:
+        found = self.get(key)
+        return found if found >= 0 else len(self._keys) + self._extra.add(str(key))
+
+    def names(self, idx: np.ndarray) -> np.ndarray:
+        idx = np.asarray(idx)
+        base = len(self._keys)
+        raw = np.asarray(self._keys[np.where(idx < base, idx, 0)])
+        out = np.char.decode(raw, "utf-8").astype(object)
+        if len(self._extra) and (idx >= base).any():
+            out[idx >= base] = self._extra.names(idx[idx >= base] - base)
+        return out
+
+    def save(self, directory: Path, stem: str) -> None:
+        IdIndex.from_ids(list(self.ids)).save(directory, stem)
 
 
 @dataclass

@@ -154,24 +154,27 @@ class VectorIndex:
         ids[~np.isfinite(sc)] = -1
         return ids, sc
 
-    def save(self, directory: str | os.PathLike[str]) -> None:
+    def save(self, directory: str | os.PathLike[str], name: str = "item") -> None:
         d = Path(directory)
-        np.save(d / "item_vectors.npy", self.vectors)
+        np.save(d / f"{name}_vectors.npy", self.vectors)
         if self.kind == "hnsw":
             import faiss  # noqa: PLC0415
 
-            faiss.write_index(self._faiss, str(d / "item_index.faiss"))
+            faiss.write_index(self._faiss, str(d / f"{name}_index.faiss"))
 
     @classmethod
-    def load(cls, directory: str | os.PathLike[str], mmap: bool = True) -> VectorIndex:
+    def load(cls, directory: str | os.PathLike[str], name: str = "item", mmap: bool = True
+             ) -> VectorIndex:
+        """Vectors memory-mapped; an HNSW index with its vector storage mapped too (faiss's
+        IO_FLAG_MMAP_IFC), so only the graph is the process's own memory."""
         d = Path(directory)
-        vectors = np.load(d / "item_vectors.npy", mmap_mode="r" if mmap else None)
-        path = d / "item_index.faiss"
+        vectors = np.load(d / f"{name}_vectors.npy", mmap_mode="r" if mmap else None)
+        path = d / f"{name}_index.faiss"
         if path.exists():
             import faiss  # noqa: PLC0415
 
             idx = cls(vectors, kind="hnsw")
-            idx._faiss = faiss.read_index(str(path))
+            idx._faiss = faiss.read_index(str(path), faiss.IO_FLAG_MMAP_IFC if mmap else 0)
             return idx
         return cls(vectors, kind="exact")
 

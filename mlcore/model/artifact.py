@@ -15,7 +15,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..context import CONTEXT_DIM
-from ..data import IdIndex
+from ..data import IdArray, IdIndex
 from ..errors import (
     InvalidInputError,
 )
@@ -78,7 +78,11 @@ class ArtifactMixin:
         return m
 
     def save(self, path: str | os.PathLike[str]) -> None:
-        """Atomic: write a temp dir next to ``path``, fsync, then rename into place."""
+        """Atomic: write a temp dir next to ``path``, fsync, then rename into place.
+
+        Everything a server reads is a plain ``.npy`` (ids, vectors, each sparse matrix as its
+        three arrays) or a faiss index, so ``load`` maps it instead of parsing it.
+        """
         self._check()
         import pickle  # noqa: PLC0415
 
@@ -87,8 +91,7 @@ class ArtifactMixin:
         tmp = target.parent / f".{target.name}.tmp-{uuid.uuid4().hex}"
         tmp.mkdir()
         try:
-            users = list(self._users.ids)
-            n_u = len(users)
+            n_u = len(self._users)
             uvec = np.zeros((n_u, self._user_vec.shape[1]), np.float32)
             uvec[: len(self._user_vec)] = self._user_vec
             # Assemble in COO: a LIL/dense detour costs minutes and GBs on 1M-item catalogs.
@@ -106,6 +109,15 @@ class ArtifactMixin:
             )
             for u, vec in self._overlay_vec.items():
                 uvec[u] = vec
+            arrays: dict[str, np.ndarray] = {
+                "pop": self._pop,
+                "group": self._group,
+                "ctx_proj": self._ctx_proj,
+                "feat_mean": self._feat_mean,
+                "feat_std": self._feat_std,
+                "fold_gram": self._fold["gram"],
+                "fold_neg_rhs": self._fold["neg_rhs"],
+            }
             if self._als_user is not None:
                 # Folded-in users are materialised so a reload serves them without re-solving.
                 als = np.zeros((n_u, self._als_user.shape[1]), np.float32)
@@ -118,31 +130,27 @@ class ArtifactMixin:
                     als[u] = a
                 np.save(tmp / "als_user.npy", als)
                 np.save(tmp / "als_item.npy", np.asarray(self._als_item))
-            self._index.save(tmp)
+                arrays["als_gram"] = self._als_gram
+            self._users.save(tmp, "user")
+            self._items.save(tmp, "item")
+            self._index.save(tmp, "item")
+            content_index = self._content_index or VectorIndex(np.asarray(self._content))
+            content_index.save(tmp, "content")
+            np.save(tmp / "has_content.npy", np.asarray(self._has_content))
             np.save(tmp / "user_vectors.npy", uvec)
-            np.save(tmp / "content.npy", np.asarray(self._content))
-            sp.save_npz(tmp / "history.npz", hist.tocsr())
-            if self._ease is not None:
-                sp.save_npz(tmp / "ease.npz", self._ease.tocsr())
-            if self._knn is not None:
-                sp.save_npz(tmp / "knn.npz", self._knn.tocsr())
-            arrays: dict[str, np.ndarray] = {
-                "pop": self._pop,
-                "group": self._group,
-                "ctx_proj": self._ctx_proj,
-                "feat_mean": self._feat_mean,
-                "feat_std": self._feat_std,
-                "fold_gram": self._fold["gram"],
-                "fold_neg_rhs": self._fold["neg_rhs"],
-            }
+            _save_csr(tmp, "history", hist)
+            for name, matrix in (("ease", self._ease), ("knn", self._knn)):
+                if matrix is not None:
+                    _save_csr(tmp, name, matrix)
             for i, (w, b) in enumerate(self._head or []):
                 arrays[f"head_w{i}"], arrays[f"head_b{i}"] = w, b
             np.savez(tmp / "arrays.npz", **arrays)
             meta = {
                 "format_version": FORMAT_VERSION,
                 "config": asdict(self.config),
-                "user_ids": users,
-                "item_ids": list(self._items.ids),
+                "users": n_u,
+                "items": len(self._items),
+                "content_index": self._content_index is not None,
                 "head_layers": len(self._head or []),
                 "fold": {k: self._fold[k] for k in ("pos", "neg", "alpha_scale")},
                 "report": asdict(self.report),
@@ -169,37 +177,41 @@ class ArtifactMixin:
 
     @classmethod
     def load(cls, path: str | os.PathLike[str], mmap: bool = True) -> HybridRecommender:
-        """Load for serving: numpy/scipy only; big arrays memory-mapped, shared via page cache."""
+        """Load for serving: numpy/scipy/faiss only, no TensorFlow. Every array is memory-mapped
+        (``mmap``): the page cache holds one copy for all the server's processes, and loading
+        reads almost nothing."""
         p = Path(path)
         if not (p / "meta.json").exists():
             raise FileNotFoundError(f"no mlcore model at {p}")
         meta = json.loads((p / "meta.json").read_text())
         if meta.get("format_version") != FORMAT_VERSION:
-            raise InvalidInputError(f"unsupported model format {meta.get('format_version')}")
+            raise InvalidInputError(
+                f"model format {meta.get('format_version')} at {p}; this release reads format "
+                f"{FORMAT_VERSION}: train a new version (train_model)")
         m = cls(ModelConfig.from_dict(meta["config"]))
-        m._users = IdIndex.from_ids(meta["user_ids"])
-        m._items = IdIndex.from_ids(meta["item_ids"])
         mode = "r" if mmap else None
-        m._index = VectorIndex.load(p, mmap=mmap)
+        m._users = IdArray.load(p, "user", mmap=mmap)
+        m._items = IdArray.load(p, "item", mmap=mmap)
+        m._index = VectorIndex.load(p, "item", mmap=mmap)
         m._item_vec = m._index.vectors
+        content = VectorIndex.load(p, "content", mmap=mmap)
+        m._content = content.vectors
+        m._content_index = content if meta["content_index"] else None
+        m._has_content = np.load(p / "has_content.npy", mmap_mode=mode)
         m._user_vec = np.load(p / "user_vectors.npy", mmap_mode=mode)
-        m._content = np.load(p / "content.npy", mmap_mode=mode)
-        m._has_content = np.linalg.norm(m._content, axis=1) > 0
-        if m._has_content.any():
-            m._content_index = VectorIndex.build(m._content, exact_max=m.config.exact_max_items)
-        m._hist = sp.load_npz(p / "history.npz").tocsr()
-        m._ease = sp.load_npz(p / "ease.npz").tocsr() if (p / "ease.npz").exists() else None
-        m._knn = sp.load_npz(p / "knn.npz").tocsr() if (p / "knn.npz").exists() else None
-        if (p / "als_item.npy").exists():
-            m._als_user = np.load(p / "als_user.npy", mmap_mode=mode)
-            m._als_item = np.load(p / "als_item.npy", mmap_mode=mode)
-            m._als_gram = (np.asarray(m._als_item).T @ m._als_item).astype(np.float64)
+        m._hist = _load_csr(p, "history", mode)
+        m._ease = _load_csr(p, "ease", mode) if (p / "ease_data.npy").exists() else None
+        m._knn = _load_csr(p, "knn", mode) if (p / "knn_data.npy").exists() else None
         with np.load(p / "arrays.npz") as a:
             m._pop, m._group, m._ctx_proj = a["pop"], a["group"], a["ctx_proj"]
             m._feat_mean, m._feat_std = a["feat_mean"], a["feat_std"]
             m._fold = {"gram": a["fold_gram"], "neg_rhs": a["fold_neg_rhs"], **meta["fold"]}
             n = meta["head_layers"]
             m._head = [(a[f"head_w{i}"], a[f"head_b{i}"]) for i in range(n)] or None
+            if (p / "als_item.npy").exists():
+                m._als_user = np.load(p / "als_user.npy", mmap_mode=mode)
+                m._als_item = np.load(p / "als_item.npy", mmap_mode=mode)
+                m._als_gram = a["als_gram"]
         m.report = FitReport(**meta.get("report", {}))
         m._path = p if (p / "features.pkl").exists() else None
         m._fitted = True
@@ -212,6 +224,24 @@ class ArtifactMixin:
         with open(path / "features.pkl", "rb") as fh:
             d = pickle.load(fh)  # noqa: S301 - our own file from a caller-trusted path
         self._featurizer, self._raw_features = d["featurizer"], d["raw"]
+
+
+def _save_csr(directory: Path, name: str, matrix: sp.spmatrix) -> None:
+    m = sp.csr_matrix(matrix)
+    m.sort_indices()
+    for part in ("data", "indices", "indptr"):
+        np.save(directory / f"{name}_{part}.npy", getattr(m, part))
+    np.save(directory / f"{name}_shape.npy", np.array(m.shape, np.int64))
+
+
+def _load_csr(directory: Path, name: str, mode: str | None) -> sp.csr_matrix:
+    """A CSR matrix over memory-mapped arrays (scipy keeps them: no copy)."""
+    parts = [np.load(directory / f"{name}_{part}.npy", mmap_mode=mode)
+             for part in ("data", "indices", "indptr")]
+    shape = tuple(int(v) for v in np.load(directory / f"{name}_shape.npy"))
+    m = sp.csr_matrix(tuple(parts), shape=shape, copy=False)
+    m.has_sorted_indices = True
+    return m
 
 
 def _fsync_dir(path: Path) -> None:

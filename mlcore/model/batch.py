@@ -187,8 +187,7 @@ class BatchMixin:
                ) -> dict[str, list[tuple[Any, ...]]]:
         """Rows of item indices -> {user id: [(item id, score[, because])]}."""
         n_users = len(plan.user_ids)
-        names = self._item_names()
-        cols = [names[top].tolist(), top_sc.tolist()]
+        cols = [self._items.names(top).tolist(), top_sc.tolist()]
         if plan.explain:
             why = self._because_matrix(np.where(np.arange(top.shape[1]) < counts[:, None], top, -1),
                                        plan.h_rows, plan.h_cols, plan.h_w, n_users)
@@ -227,9 +226,3 @@ class BatchMixin:
         top[:, : order.shape[1]] = np.take_along_axis(ids, order, axis=1)
         top_sc[:, : order.shape[1]] = np.take_along_axis(sc, order, axis=1)
         return top, top_sc, counts
-
-    def _item_names(self) -> np.ndarray:
-        """Item ids as an object array, so that a matrix of indices maps to ids in one step."""
-        if getattr(self, "_names", None) is None or len(self._names) != len(self._items):
-            self._names = np.array(self._items.ids, dtype=object)
-        return self._names

@@ -10,7 +10,7 @@ import numpy as np
 
 from ..retrieval import EXACT_MAX_ITEMS
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: ids, vectors and sparse matrices as memory-mappable arrays
 GROUP_CANDIDATES = ("artist", "track_artist", "artist_id")
 CONTEXT_COLUMNS = ("mood", "activity", "timeOfDay", "time_of_day")
 N_FEATURES = 20

@@ -73,6 +73,6 @@ class ExplainMixin:
         sim[np.broadcast_to((hist < 0)[:, None, :], sim.shape)] = -np.inf
         best = sim.argmax(axis=2)
         best_sim = np.take_along_axis(sim, best[..., None], axis=2)[..., 0]
-        named = self._item_names()[np.take_along_axis(hist, best, axis=1)]
+        named = self._items.names(np.take_along_axis(hist, best, axis=1))
         ok = (best_sim >= min_similarity) & (rec >= 0)
         return np.where(ok, named, None).tolist()

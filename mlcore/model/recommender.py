@@ -119,11 +119,15 @@ class HybridRecommender(
 
     @property
     def item_ids(self) -> list[str]:
-        return list(self._items.ids)
+        return self._items.names(np.arange(len(self._items))).tolist()
 
     @property
     def user_ids(self) -> list[str]:
-        return list(self._users.ids)
+        return self._users.names(np.arange(len(self._users))).tolist()
+
+    @property
+    def item_count(self) -> int:
+        return len(self._items)
 
     @property
     def retrieval_index(self) -> VectorIndex:

@@ -270,7 +270,7 @@ def model_evaluate(*, version: ModelVersion | None = None, holdout: float = 0.2)
         model.fold_in(uid, [{"user_id": uid, "item_id": i, "type": "like"} for i in items],
                       replace=True)
         recs[uid] = [i for i, _ in model.recommend(uid, k=20)]
-    live = evaluate_lists(recs, truth, len(model.item_ids))
+    live = evaluate_lists(recs, truth, model.item_count)
     return {"version": str(version.pk), "stored": version.metrics, "leave_out": live}
 
 
