@@ -405,6 +405,8 @@ RECO_POOL_LOCAL_SECONDS = env.int("RECO_POOL_LOCAL_SECONDS", default=30)
 RECO_TRAIN_EPOCHS = env.int("RECO_TRAIN_EPOCHS", default=3)
 # Refit on all data after evaluating (a second fit); off: fold the hold-out into the model.
 RECO_TRAIN_REFIT = env.bool("RECO_TRAIN_REFIT", default=False)
+# Users whose held-out interactions evaluate a new version (all users when there are fewer).
+RECO_EVAL_USERS = env.int("RECO_EVAL_USERS", default=10_000)
 # A new version is activated only if its NDCG@10 >= active's x (1 - tolerance).
 RECO_ACTIVATION_TOLERANCE = env.float("RECO_ACTIVATION_TOLERANCE", default=0.05)
 # recommend_batch precomputes users with interactions in the last N days.

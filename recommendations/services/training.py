@@ -63,53 +63,63 @@ def _recording_progress(version_id: Any, forward: Progress) -> Progress:
     return record
 
 
+def _frame(qs, fields: tuple[str, ...], names: list[str], *, stage: str,
+           on_progress: Progress, chunk: int = 100_000) -> Any:
+    """A query's rows as a DataFrame built a chunk at a time: no Python object per row is
+    kept beyond its chunk (millions of interactions, a million tracks)."""
+    import pandas as pd  # noqa: PLC0415
+
+    total = qs.count()
+    parts, buf = [], []
+    for row in qs.values_list(*fields).iterator(chunk_size=chunk):
+        buf.append(row)
+        if len(buf) == chunk:
+            parts.append(pd.DataFrame(buf, columns=names))
+            buf = []
+            _progress(on_progress, stage, len(parts) * chunk, total)
+    parts.append(pd.DataFrame(buf, columns=names))
+    _progress(on_progress, stage, total, total)
+    return pd.concat(parts, ignore_index=True)
+
+
 def training_data_load(*, until, on_progress: Progress = None) -> tuple[Any, Any]:
-    """(interactions frame, item features frame) from the database, for mlcore."""
+    """(interactions frame, item features frame) from the database, for mlcore.
+
+    Context values and audio features are read as JSON keys by the database; ids become
+    strings once per distinct id, not once per row.
+    """
     import pandas as pd  # noqa: PLC0415
 
     from mlcore.context import CONTEXT_VOCAB  # noqa: PLC0415
     from playlists.models import Track  # noqa: PLC0415
 
-    vocab = {"mood": set(CONTEXT_VOCAB["mood"]), "activity": set(CONTEXT_VOCAB["activity"]),
-             "time_of_day": set(CONTEXT_VOCAB["timeOfDay"])}
-    qs = Interaction.objects.filter(created_at__lte=until)
-    total = qs.count()
-    records = []
-    for n, (uid, tid, ty, ctx) in enumerate(
-            qs.values_list("user_id", "track_id", "type", "context").iterator(chunk_size=20_000)):
-        rec = {"user_id": str(uid), "item_id": str(tid), "type": ty}
-        ctx = ctx if isinstance(ctx, dict) else {}
-        for key in CONTEXT_KEYS:
-            v = ctx.get(key)
-            # Playlist contexts are stored leniently: only vocabulary values reach the model.
-            rec[key] = v if isinstance(v, str) and v in vocab[key] else None
-        records.append(rec)
-        if n % 20_000 == 0:
-            _progress(on_progress, "interactions", n, total)
-    _progress(on_progress, "interactions", total, total)
-    inter = pd.DataFrame(records, columns=["user_id", "item_id", "type", *CONTEXT_KEYS])
+    vocab = {"mood": CONTEXT_VOCAB["mood"], "activity": CONTEXT_VOCAB["activity"],
+             "time_of_day": CONTEXT_VOCAB["timeOfDay"]}
+    inter = _frame(Interaction.objects.filter(created_at__lte=until).order_by(),
+                   ("user_id", "track_id", "type", *(f"context__{k}" for k in CONTEXT_KEYS)),
+                   ["user_id", "item_id", "type", *CONTEXT_KEYS],
+                   stage="interactions", on_progress=on_progress)
+    for col in ("user_id", "item_id"):
+        codes, uniques = pd.factorize(inter[col])
+        inter[col] = pd.Categorical.from_codes(codes, [str(u) for u in uniques]).astype(str)
     for key in CONTEXT_KEYS:
+        # Playlist contexts are stored leniently: only vocabulary values reach the model.
+        values = inter[key].where(inter[key].isin(vocab[key]))
+        inter[key] = values.astype(object).where(values.notna(), None)
         if inter[key].isna().all():
             inter = inter.drop(columns=[key])
-    n_tracks = Track.objects.count()
-    feats = []
-    for n, (tid, artist, genre, f, meta) in enumerate(
-            Track.objects.values_list("id", "artist", "genre", "features", "metadata")
-            .iterator(chunk_size=20_000)):
-        f = f if isinstance(f, dict) else {}
-        row = {c: f.get(c) for c in FEATURE_COLUMNS}
-        pop = (meta or {}).get("popularity") if isinstance(meta, dict) else None
-        row.update(item_id=str(tid), artist=artist, genre=genre or None,
-                   popularity=pop if isinstance(pop, (int, float)) else None)
-        feats.append(row)
-        if n % 50_000 == 0:
-            _progress(on_progress, "catalog", n, n_tracks)
-    _progress(on_progress, "catalog", n_tracks, n_tracks)
-    features = pd.DataFrame(feats).set_index("item_id") if feats else None
-    if features is not None:
-        for c in (*FEATURE_COLUMNS, "popularity"):
-            features[c] = pd.to_numeric(features[c], errors="coerce")
-    return inter, features
+    features = _frame(Track.objects.order_by(),
+                      ("id", "artist", "genre", *(f"features__{c}" for c in FEATURE_COLUMNS),
+                       "metadata__popularity"),
+                      ["item_id", "artist", "genre", *FEATURE_COLUMNS, "popularity"],
+                      stage="catalog", on_progress=on_progress)
+    if features.empty:
+        return inter, None
+    features["item_id"] = features["item_id"].map(str)
+    features["genre"] = features["genre"].where(features["genre"] != "", None)
+    for c in (*FEATURE_COLUMNS, "popularity"):
+        features[c] = pd.to_numeric(features[c], errors="coerce")
+    return inter, features.set_index("item_id")
 
 
 def _evaluate(model: Any, test: Any, catalog: int, k: int = 20) -> dict[str, float]:
@@ -127,6 +137,8 @@ def model_train(
     activate: bool = True, on_progress: Progress = None, config: dict[str, Any] | None = None,
 ) -> ModelVersion:
     """Fit, evaluate on a hold-out, save atomically, record a version, activate if not worse."""
+    import numpy as np  # noqa: PLC0415
+
     from mlcore import HybridRecommender, ModelConfig  # noqa: PLC0415
     from mlcore.baselines import PopularityRecommender  # noqa: PLC0415
     from mlcore.metrics import evaluate_lists  # noqa: PLC0415
@@ -148,7 +160,14 @@ def model_train(
                                    code="not_enough_data", status=409)
         cfg = ModelConfig.from_dict(cfg_dict)
         stats: dict[str, Any] = {}
-        train_pos, test = holdout_split(positives, holdout, seed=cfg.seed)
+        # The evaluation holds out part of the history of at most RECO_EVAL_USERS users: enough
+        # for stable metrics, and the model is trained on everything else.
+        users = np.sort(positives["user_id"].unique())
+        if len(users) > settings.RECO_EVAL_USERS:
+            rng = np.random.default_rng(cfg.seed)
+            users = rng.choice(users, settings.RECO_EVAL_USERS, replace=False)
+        _, test = holdout_split(positives[positives["user_id"].isin(users)], holdout,
+                                seed=cfg.seed)
         train = inter.drop(index=test.index)
         model = HybridRecommender(cfg).fit(train, item_features=features, on_progress=on_progress)
         catalog = len(features) if features is not None else inter["item_id"].nunique()
@@ -167,9 +186,9 @@ def model_train(
         else:
             # A second TensorFlow fit doubles the cost; folding the held-out interactions back
             # in (one small solve per user) gives every user their full history instead.
-            held = test.groupby("user_id")
+            held = test.groupby("user_id", observed=True)
             for n, (uid, rows) in enumerate(held):
-                model.fold_in(uid, rows[["user_id", "item_id", "type"]])
+                model.fold_in(uid, rows[["item_id", "type"]].to_dict("records"))
                 if n % 1000 == 0:
                     _progress(on_progress, "fold in hold-out", n, held.ngroups)
             _progress(on_progress, "fold in hold-out", held.ngroups, held.ngroups)
