@@ -416,5 +416,7 @@ RECO_BATCH_ACTIVE_DAYS = env.int("RECO_BATCH_ACTIVE_DAYS", default=7)
 RECO_BATCH_EF_SEARCH = env.int("RECO_BATCH_EF_SEARCH", default=32)
 # Chunks recommend_batch works on at once (threads; one per core is the sweet spot).
 RECO_BATCH_THREADS = env.int("RECO_BATCH_THREADS", default=2)
+# Users per chunk task of the hourly batch (each chunk goes to whichever worker is free).
+RECO_BATCH_CHUNK_USERS = env.int("RECO_BATCH_CHUNK_USERS", default=5000)
 # Seconds a web process reuses a track's rendered JSON before reading the row again.
 RECO_FRAGMENT_SECONDS = env.int("RECO_FRAGMENT_SECONDS", default=300)

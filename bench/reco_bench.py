@@ -195,14 +195,14 @@ def recent_activity(args) -> None:
 def run_batch(args) -> list[str]:
     from django.contrib.auth import get_user_model
 
-    from recommendations.services import serving, training
+    from recommendations.services import batch, serving
 
     serving.serving_unload()
     t0 = time.monotonic()
     serving.served_model()
     print(f"batch: model load (mmap) {time.monotonic() - t0:.2f} s", flush=True)
     t0 = time.monotonic()
-    done = training.recommend_batch(days=30, chunk=args.batch_chunk)
+    done = batch.recommend_batch(days=30, chunk=args.batch_chunk)
     secs = time.monotonic() - t0
     print(f"BATCH: {done:,} users in {secs:.1f} s = {done / secs:,.0f} users/s "
           "(active-user query, catch-up of recent interactions, dislikes, vectorised model "

@@ -2,7 +2,7 @@ from django.contrib import admin, messages
 
 from audotics.exceptions import ApplicationError
 
-from .models import Interaction, ModelVersion
+from .models import BatchChunk, BatchRun, Interaction, ModelVersion
 
 
 @admin.register(Interaction)
@@ -58,3 +58,21 @@ class ModelVersionAdmin(admin.ModelAdmin):
             self.message_user(request, exc.message, messages.ERROR)
             return
         self.message_user(request, f"Rolled back: version {v.pk} is active again.")
+
+
+class BatchChunkInline(admin.TabularInline):
+    model = BatchChunk
+    extra = 0
+    can_delete = False
+    readonly_fields = ("index", "worker", "users", "lists", "attempts", "seconds", "finished_at")
+
+
+@admin.register(BatchRun)
+class BatchRunAdmin(admin.ModelAdmin):
+    list_display = ("started_at", "finished_at", "model_version", "users_total", "users_done",
+                    "chunks_total", "chunks_done")
+    readonly_fields = [f.name for f in BatchRun._meta.fields]
+    inlines = [BatchChunkInline]
+
+    def has_add_permission(self, request):
+        return False  # runs come from the batch job only

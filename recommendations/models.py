@@ -85,3 +85,41 @@ class ModelVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.id} ({self.status})"
+
+
+class BatchRun(models.Model):
+    """One hourly precompute of every active user's list, split into chunk tasks that any
+    number of workers take (see services/batch.py); its progress is counted from its chunks."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    started_at = models.DateTimeField(default=timezone.now, db_index=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    model_version = models.CharField(max_length=64, blank=True)
+    list_length = models.PositiveIntegerField(default=20)
+    users_total = models.PositiveIntegerField(default=0)
+    chunks_total = models.PositiveIntegerField(default=0)
+    chunks_done = models.PositiveIntegerField(default=0)
+    users_done = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        return f"batch {self.started_at:%Y-%m-%d %H:%M} ({self.chunks_done}/{self.chunks_total})"
+
+
+class BatchChunk(models.Model):
+    """A chunk of a batch run as a worker finished it; one row per chunk however often it ran."""
+
+    run = models.ForeignKey(BatchRun, on_delete=models.CASCADE, related_name="chunks")
+    index = models.PositiveIntegerField()
+    worker = models.CharField(max_length=200, blank=True)
+    users = models.PositiveIntegerField(default=0)
+    lists = models.PositiveIntegerField(default=0)
+    attempts = models.PositiveIntegerField(default=1)
+    seconds = models.FloatField(default=0.0)
+    finished_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["run", "index"]
+        constraints = [models.UniqueConstraint(fields=["run", "index"], name="batchchunk_once")]

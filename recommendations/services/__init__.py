@@ -2,9 +2,10 @@
 
 Submodules: `imports` (interaction imports), `interactions` (recording + fold-in), `serving`
 (the loaded model), `ranking` (profiles, fallback, reasons, cache), `recommend` (personal,
-generated and continued lists), `training` (train/evaluate/activate/batch jobs) and
-`context_targets` (mood/activity audio-feature targets).
+generated and continued lists), `training` (train/evaluate/activate), `batch` (the hourly
+precompute, in process or as chunk tasks) and `context_targets` (mood/activity targets).
 """
+from .batch import batch_run_start, recommend_batch
 from .interactions import MAX_BATCH, interactions_record, user_interactions_apply
 from .recommend import (
     playlist_generate,
@@ -19,11 +20,10 @@ from .training import (
     model_train,
     model_version_activate,
     model_version_rollback,
-    recommend_batch,
 )
 
 __all__ = [
-    "MAX_BATCH", "interactions_record", "model_evaluate", "model_train",
+    "MAX_BATCH", "batch_run_start", "interactions_record", "model_evaluate", "model_train",
     "model_version_activate", "model_version_rollback", "playlist_generate",
     "playlist_generate_render", "playlist_recommendations", "recommend_batch",
     "recommendation_list_for_user",

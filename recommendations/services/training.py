@@ -10,14 +10,11 @@ import logging
 import shutil
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from audotics.exceptions import ApplicationError
@@ -33,7 +30,7 @@ FEATURE_COLUMNS = ("danceability", "energy", "valence", "acousticness", "instrum
 CONTEXT_KEYS = ("mood", "activity", "time_of_day")
 
 
-def _progress(cb: Progress, stage: str, done: int, total: int) -> None:
+def progress_step(cb: Progress, stage: str, done: int, total: int) -> None:
     if cb is not None:
         cb(stage, done, total)
 
@@ -47,7 +44,7 @@ def _recording_progress(version_id: Any, forward: Progress) -> Progress:
     state = {"stage": None, "since": 0.0, "written": 0.0}
 
     def record(stage: str, done: int, total: int) -> None:
-        _progress(forward, stage, done, total)
+        progress_step(forward, stage, done, total)
         now = time.monotonic()
         if stage != state["stage"]:
             state.update(stage=stage, since=now, written=0.0)
@@ -76,9 +73,9 @@ def _frame(qs, fields: tuple[str, ...], names: list[str], *, stage: str,
         if len(buf) == chunk:
             parts.append(pd.DataFrame(buf, columns=names))
             buf = []
-            _progress(on_progress, stage, len(parts) * chunk, total)
+            progress_step(on_progress, stage, len(parts) * chunk, total)
     parts.append(pd.DataFrame(buf, columns=names))
-    _progress(on_progress, stage, total, total)
+    progress_step(on_progress, stage, total, total)
     return pd.concat(parts, ignore_index=True)
 
 
@@ -190,8 +187,8 @@ def model_train(
             for n, (uid, rows) in enumerate(held):
                 model.fold_in(uid, rows[["item_id", "type"]].to_dict("records"))
                 if n % 1000 == 0:
-                    _progress(on_progress, "fold in hold-out", n, held.ngroups)
-            _progress(on_progress, "fold in hold-out", held.ngroups, held.ngroups)
+                    progress_step(on_progress, "fold in hold-out", n, held.ngroups)
+            progress_step(on_progress, "fold in hold-out", held.ngroups, held.ngroups)
             stats["holdout_folded_in_users"] = int(held.ngroups)
         path = Path(settings.MODEL_DIR) / str(version.pk)
         model.save(path)  # atomic: a killed worker never leaves a half-written artifact here
@@ -291,58 +288,6 @@ def model_evaluate(*, version: ModelVersion | None = None, holdout: float = 0.2)
         recs[uid] = [i for i, _ in model.recommend(uid, k=20)]
     live = evaluate_lists(recs, truth, model.item_count)
     return {"version": str(version.pk), "stored": version.metrics, "leave_out": live}
-
-
-def active_user_ids(*, days: int) -> list[str]:
-    """Ids of active users with an interaction in the last `days` days."""
-    since = timezone.now() - timedelta(days=days)
-    ids = (Interaction.objects.filter(created_at__gte=since)
-           .values_list("user_id", flat=True).distinct())
-    return [str(u) for u in get_user_model().objects.filter(pk__in=ids, is_active=True)
-            .values_list("id", flat=True)]
-
-
-def recommend_batch(*, days: int | None = None, limit: int = 20, chunk: int = 2000,
-                    on_progress: Progress = None) -> int:
-    """Precompute the default list of every active user into the result cache."""
-    from mlcore import search_threads  # noqa: PLC0415
-
-    from .recommend import (  # noqa: PLC0415
-        disliked_by_user,
-        recommendations_precompute_model,
-        recommendations_precompute_per_user,
-    )
-
-    users = active_user_ids(days=days or settings.RECO_BATCH_ACTIVE_DAYS)
-    # Once per run rather than per chunk: the model catches up on everything since its cutoff,
-    # and every dislike is read (both through indexes on created_at / dislikes).
-    served = serving.served_model()
-    if served is not None:
-        serving.users_catch_up(served, user_ids=None)
-    disliked = disliked_by_user()
-    threads = max(1, settings.RECO_BATCH_THREADS)
-
-    def from_model(part: list[str]) -> tuple[int, list[str]]:
-        if threads > 1:
-            search_threads(1)  # the threads share the cores; one search each
-        try:
-            return recommendations_precompute_model(user_ids=part, limit=limit,
-                                                    disliked=disliked)
-        finally:
-            # The active-version check reads the database if the cache has lost its copy.
-            connection.close()
-
-    # Two chunks in flight: while one thread is in the index search (faiss releases the GIL)
-    # or waits on Redis, the other turns its results into lists. The threads touch only the
-    # model and the cache; users the model cannot serve take the per-user path (database,
-    # fallback) here in the calling thread.
-    done = 0
-    parts = [users[start:start + chunk] for start in range(0, len(users), chunk)]
-    with ThreadPoolExecutor(max_workers=threads) as pool:
-        for stored, rest in pool.map(from_model, parts):
-            done += stored + recommendations_precompute_per_user(user_ids=rest, limit=limit)
-            _progress(on_progress, "users", done, len(users))
-    return done
 
 
 def model_artifacts_prune(*, keep: int = 5) -> int:

@@ -40,29 +40,57 @@ def _database_url() -> str:
     return f"postgres://{auth}{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{db['NAME']}"
 
 
-@pytest.fixture
-def worker(tmp_path):
-    """`celery -A audotics worker --pool=solo` on a queue of its own, same DB, Redis and home."""
-    queue = f"reco-test-{uuid.uuid4().hex[:8]}"
-    env = dict(os.environ, DATABASE_URL=_database_url(), AUDOTICS_HOME=str(tmp_path),
+def _start_worker(queue: str, home: Path, name: str) -> subprocess.Popen:
+    """`celery -A audotics worker --pool=solo` named `name`, on `queue`, same DB and Redis."""
+    env = dict(os.environ, DATABASE_URL=_database_url(), AUDOTICS_HOME=str(home),
                RECO_TRAIN_EPOCHS="1", PYTHONPATH=str(ROOT))
     env.pop("AUDOTICS_REQUIRE_SERVICES", None)
-    with open(tmp_path / "worker.log", "w") as log:  # the worker keeps its own descriptor
-        proc = subprocess.Popen(
+    with open(home / f"{name}.log", "w") as log:  # the worker keeps its own descriptor
+        return subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "audotics", "worker", "--pool=solo",
-             "--concurrency=1", "-Q", queue, "--loglevel=INFO", "--without-gossip",
-             "--without-mingle", "--without-heartbeat"],
+             "--concurrency=1", "-Q", queue, "-n", f"{name}@%h", "--loglevel=INFO",
+             "--without-gossip", "--without-mingle", "--without-heartbeat"],
             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=3)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
+@pytest.fixture
+def worker(tmp_path):
+    """One worker on a queue of its own."""
+    queue = f"reco-test-{uuid.uuid4().hex[:8]}"
+    proc = _start_worker(queue, tmp_path, "worker")
     try:
         yield queue, tmp_path
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=3)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-        log.close()
+        _stop(proc)
+
+
+@pytest.fixture
+def two_workers(tmp_path):
+    """Two worker processes sharing one queue, ready before the test sends anything."""
+    from audotics.celery import app
+
+    queue = f"reco-test-{uuid.uuid4().hex[:8]}"
+    procs = [_start_worker(queue, tmp_path, name) for name in ("w1", "w2")]
+    try:
+        deadline = time.monotonic() + 60
+        names: set[str] = set()
+        while len(names) < 2 and time.monotonic() < deadline:
+            replies = app.control.ping(timeout=1.0) or []
+            names = {n.split("@")[0] for r in replies for n in r} & {"w1", "w2"}
+        assert names == {"w1", "w2"}, "workers did not start"
+        yield queue, tmp_path
+    finally:
+        for proc in procs:
+            _stop(proc)
 
 
 def test_worker_trains_and_api_serves_the_new_version(worker):
@@ -90,3 +118,37 @@ def test_worker_trains_and_api_serves_the_new_version(worker):
     assert body["modelVersion"] == version_id
     assert len(body["tracks"]) == 10
     assert time.monotonic() - started < 90
+
+
+def test_two_workers_share_one_batch_run_and_every_user_gets_one_list(two_workers):
+    """The hourly batch as chunk tasks: both workers take chunks, every active user is in
+    exactly one chunk and gets a list, the run counts its progress and finishes."""
+    from django.core.cache import cache
+
+    from recommendations.models import BatchChunk, BatchRun
+    from recommendations.services import batch
+    from tests.recommendations.conftest import install_embedding_model
+
+    queue, home = two_workers
+    settings.MODEL_DIR = home / "models"
+    tracks = make_catalog(per_genre=6)
+    users = make_listeners(tracks, n_users=24, per_user=5)
+    install_embedding_model(tracks, users)
+    run = batch.batch_run_start(chunk=2, queue=queue)  # no transaction here: sent at once
+    deadline = time.monotonic() + 80
+    while time.monotonic() < deadline:
+        run.refresh_from_db()
+        if run.finished_at:
+            break
+        time.sleep(0.2)
+    if not run.finished_at:
+        print((home / "w1.log").read_text()[-3000:], (home / "w2.log").read_text()[-3000:])
+    assert run.finished_at is not None
+    chunks = list(BatchChunk.objects.filter(run=run))
+    assert len(chunks) == run.chunks_total == 12
+    assert {c.worker.split("@")[0] for c in chunks} == {"w1", "w2"}
+    assert (run.users_done, run.chunks_done) == (24, 12) == (run.users_total, run.chunks_total)
+    keys = [k for k in cache.keys("reco:u:*")]
+    per_user = {str(u.pk): [k for k in keys if k.startswith(f"reco:u:{u.pk}:")] for u in users}
+    assert all(len(v) == 1 for v in per_user.values()), per_user
+    assert BatchRun.objects.count() == 1

@@ -3,7 +3,7 @@ import sys
 
 from django.core.management.base import BaseCommand
 
-from recommendations.services import training
+from recommendations.services import batch
 
 from ._progress import TqdmProgress
 
@@ -18,7 +18,7 @@ class Command(BaseCommand):
     def handle(self, *args, days, limit, **options):
         progress = TqdmProgress(sys.stderr)
         try:
-            n = training.recommend_batch(days=days, limit=limit, on_progress=progress)
+            n = batch.recommend_batch(days=days, limit=limit, on_progress=progress)
         finally:
             progress.close()
         self.stdout.write(f"precomputed {n} users")
