@@ -6,6 +6,7 @@ Every path works without a trained model (popularity/content fallback) and with 
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from typing import Any
 
 import numpy as np
@@ -28,8 +29,8 @@ from .ranking import Profile
 logger = logging.getLogger(__name__)
 
 MAX_LIMIT = 100
-STRATEGY = "average_with_least_misery"
-LEAST_MISERY_FLOOR = 0.2  # a member's percentile below this vetoes a candidate
+STRATEGY = "fair_share"
+MEMBER_WEIGHT = 0.7  # in a member's turn: their own percentile vs the playlist's continuation
 
 
 # ---------------------------------------------------------------------------- personal
@@ -503,6 +504,33 @@ def _save_playlist(*, user, name: str | None, ctx: dict[str, str],
 # ---------------------------------------------------------------------------- continuation
 
 
+def _fair_share(cand: list[dict[str, Any]], pct: list[list[float]], cont: list[float], *,
+                limit: int) -> list[tuple[dict[str, Any], float]]:
+    """Members take turns (fewest picks first) taking the candidate they rank best."""
+    cap = ranking.artist_cap(limit)
+    per_artist: Counter[str] = Counter()
+    taken: set[int] = set()
+    turns = [0] * len(pct)
+    out: list[tuple[dict[str, Any], float]] = []
+    while len(out) < min(limit, len(cand)):
+        m = min(range(len(pct)), key=lambda j: (turns[j], j))
+        best, best_score = -1, -1.0
+        for i in range(len(cand)):
+            if i in taken or per_artist[cand[i]["artist"]] >= cap:
+                continue
+            score = MEMBER_WEIGHT * pct[m][i] + (1 - MEMBER_WEIGHT) * cont[i]
+            if score > best_score:
+                best, best_score = i, score
+        if best < 0:  # every artist at its cap: a full list beats an empty one
+            cap += 1
+            continue
+        taken.add(best)
+        turns[m] += 1
+        per_artist[cand[best]["artist"]] += 1
+        out.append((cand[best], sum(p[best] for p in pct) / len(pct)))
+    return out
+
+
 def _percentiles(values: list[float]) -> list[float]:
     """Rank of each value within the list, 0 (worst) .. 1 (best)."""
     n = len(values)
@@ -534,12 +562,16 @@ def _member_scores(served: serving.Served | None, profile: Profile,
 
 
 def playlist_recommendations(*, playlist_id: Any, user, limit: int = 20) -> dict[str, Any]:
-    """`GET /api/playlists/{id}/recommendations`: continue the playlist, balanced for groups.
+    """`GET /api/playlists/{id}/recommendations`: continue the playlist, fair to every member.
 
-    Strategy "average_with_least_misery": each member's scores become percentiles within the
-    candidates; candidates any member ranks below LEAST_MISERY_FLOOR are dropped (the floor is
-    halved until enough survive), the rest rank by the members' mean percentile plus the
-    continuation score. tasteMatch = 100 x a member's mean percentile over the chosen tracks.
+    Candidates: the playlist's continuation plus each member's own top picks (so a playlist
+    of one member's genre cannot decide the list for everyone). Each member's scores become
+    percentiles within the candidates. Strategy "fair_share": members take turns, each turn
+    the member with the fewest picks takes the candidate they rank best (their percentile,
+    with the continuation score as a tie-breaker), at most `artist_cap` per artist: two
+    members with disjoint tastes get half the list each. tasteMatch = 100 x a member's mean
+    percentile over the chosen tracks: what the list is worth to them, not a flattering
+    average.
     """
     from playlists import selectors as playlist_selectors  # noqa: PLC0415
 
@@ -575,8 +607,26 @@ def playlist_recommendations(*, playlist_id: Any, user, limit: int = 20) -> dict
                                                    exclude=[])
             except MlcoreError:
                 logger.warning("continue_sequence failed", exc_info=True)
-    rows_by_id = ranking.tracks_fetch([i for i, _ in cont])
+    own: list[str] = []
+    if len(members) > 1:
+        # Each member's own top picks join the pool (the model's, else their fallback).
+        for m in members:
+            prof = profiles[str(m.pk)]
+            picks = _model_candidates(served, prof, k=limit * 3, context=ctx,
+                                      exclude=in_playlist | prof.disliked)
+            if picks:
+                own += [i for i, _ in picks]
+            else:
+                pool = ranking.fallback_candidates(prof)
+                best = np.argsort(-ranking.fallback_scores(pool, prof, None), kind="stable")
+                own += [pool[i]["id"] for i in best[: limit * 3]]
+    rows_by_id = ranking.tracks_fetch([i for i, _ in cont] + own)
     cand = [rows_by_id[i] for i, _ in cont if i in rows_by_id and i not in in_playlist]
+    seen_ids = {r["id"] for r in cand}
+    for i in own:
+        if i in rows_by_id and i not in in_playlist and i not in seen_ids:
+            cand.append(rows_by_id[i])
+            seen_ids.add(i)
     cont_score = dict(zip([i for i, _ in cont], ranking.minmax([s for _, s in cont]), strict=False))
     # The playlist itself is a taste profile: its genres and energy drive the fallback.
     pl_profile = Profile(user_id=str(playlist.pk))
@@ -596,20 +646,15 @@ def playlist_recommendations(*, playlist_id: Any, user, limit: int = 20) -> dict
 
     member_pct = {str(m.pk): _percentiles(_member_scores(served, profiles[str(m.pk)], cand))
                   for m in members}
-    n = len(cand)
-    floor = LEAST_MISERY_FLOOR if len(members) > 1 else 0.0
-    keep = list(range(n))
-    while floor > 0.01:
-        keep = [i for i in range(n) if min(p[i] for p in member_pct.values()) >= floor]
-        if len(keep) >= min(limit, n):
-            break
-        floor /= 2
+    cont_of = [cont_score.get(r["id"], 0.0) for r in cand]
+    if len(members) > 1:
+        picked = _fair_share(cand, [member_pct[str(m.pk)] for m in members], cont_of,
+                             limit=limit)
     else:
-        keep = list(range(n))
-    mean = {i: sum(p[i] for p in member_pct.values()) / len(members) for i in keep}
-    ranked = sorted(((cand[i], 0.5 * mean[i] + 0.5 * cont_score.get(cand[i]["id"], 0.0))
-                     for i in keep), key=lambda p: -p[1])
-    picked = ranking.diversify(ranked, limit=limit, diversity=True)
+        mean = member_pct[str(members[0].pk)]
+        ranked = sorted(((cand[i], 0.5 * mean[i] + 0.5 * cont_of[i]) for i in range(len(cand))),
+                        key=lambda p: -p[1])
+        picked = ranking.diversify(ranked, limit=limit, diversity=True)
     index_of = {r["id"]: i for i, r in enumerate(cand)}
     tracks = [ranking.track_payload(row, score, ranking.reason_for(row, pl_profile))
               for row, score in picked]

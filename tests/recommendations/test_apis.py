@@ -338,7 +338,7 @@ def test_collaborative_playlist_balances_members(logged_in_api_client):
     r = logged_in_api_client.get(f"/api/playlists/{playlist.pk}/recommendations?limit=10")
     assert r.status_code == 200
     body = r.json()
-    assert body["strategy"] == "average_with_least_misery"
+    assert body["strategy"] == "fair_share"
     members = {m["username"]: m["tasteMatch"] for m in body["members"]}
     assert set(members) == {owner.username, friend.username}
     assert all(0 <= v <= 100 for v in members.values())
@@ -348,6 +348,35 @@ def test_collaborative_playlist_balances_members(logged_in_api_client):
     friend_client = APIClient()
     friend_client.force_authenticate(user=friend)
     assert friend_client.get(f"/api/playlists/{playlist.pk}/recommendations").status_code == 200
+
+
+def test_group_suggestions_serve_members_with_disjoint_tastes(logged_in_api_client):
+    """One member only likes rap, the other only latin, and the playlist so far is rap: each
+    still gets a fair share of the suggestions, and tasteMatch says how much each list is
+    worth to each (neither 100 nor the requester's alone)."""
+    tracks = make_catalog()
+    owner = logged_in_api_client.user
+    friend = UserFactory()
+    by_genre = {}
+    for t in tracks:
+        by_genre.setdefault(t.genre, []).append(t)
+    for t in by_genre["rap"][:6]:
+        InteractionFactory(user=owner, track=t, type="like")
+    for t in by_genre["latin"][:6]:
+        InteractionFactory(user=friend, track=t, type="like")
+    install_embedding_model(tracks, [owner, friend],
+                            user_genres={owner.pk: "rap", friend.pk: "latin"})
+    playlist = PlaylistFactory(owner=owner, is_collaborative=True)
+    CollaboratorFactory(playlist=playlist, user=friend)
+    for pos, t in enumerate(by_genre["rap"][6:9]):
+        PlaylistTrackFactory(playlist=playlist, track=t, position=pos)
+    body = logged_in_api_client.get(
+        f"/api/playlists/{playlist.pk}/recommendations?limit=10").json()
+    genres = [t["metadata"]["genres"][0] for t in body["tracks"]]
+    assert len(genres) == 10
+    assert genres.count("rap") >= 4 and genres.count("latin") >= 4, genres
+    match = {m["username"]: m["tasteMatch"] for m in body["members"]}
+    assert 50 <= match[owner.username] < 100 and 50 <= match[friend.username] < 100, match
 
 
 def _bearer(user) -> APIClient:
