@@ -80,13 +80,15 @@ def recommend_batch(*, days: int | None = None, limit: int = 20, chunk: int = 20
 
 
 def batch_run_start(*, days: int | None = None, limit: int = 20, chunk: int | None = None,
-                    queue: str | None = None) -> BatchRun:
-    """Record a run and send its chunk tasks (after the commit, so workers see the run)."""
+                    queue: str | None = None, user_ids: list[str] | None = None) -> BatchRun:
+    """Record a run and send its chunk tasks (after the commit, so workers see the run);
+    `user_ids` instead of the users active in the last `days` days."""
     from celery import chord  # noqa: PLC0415
 
     from .. import tasks  # noqa: PLC0415
 
-    users = active_user_ids(days=days or settings.RECO_BATCH_ACTIVE_DAYS)
+    users = (user_ids if user_ids is not None
+             else active_user_ids(days=days or settings.RECO_BATCH_ACTIVE_DAYS))
     size = chunk or settings.RECO_BATCH_CHUNK_USERS
     parts = [users[s : s + size] for s in range(0, len(users), size)]
     active = serving.active_version()
