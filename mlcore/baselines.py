@@ -88,6 +88,24 @@ class PopularityRecommender(BaseRecommender):
     def _scores(self, rows: np.ndarray) -> np.ndarray:
         return np.tile(self._pop, (len(rows), 1))
 
+    def recommend_batch(
+        self, user_ids: Sequence[str], k: int = 20, exclude_seen: bool = True, batch: int = 256
+    ) -> dict[str, list[tuple[str, float]]]:
+        """Everyone shares one ranking: walk it once per user past what they have seen,
+        instead of scoring the whole catalog per user (gigabytes at a million items)."""
+        user_ids = [str(u) for u in user_ids]
+        rows = self._rows(user_ids)
+        order = np.argsort(-self._pop, kind="stable")
+        items = self._data.items.ids
+        out: dict[str, list[tuple[str, float]]] = {}
+        for u, r in zip(user_ids, rows, strict=True):
+            seen = self._x.indices[self._x.indptr[r] : self._x.indptr[r + 1]]
+            head = order[: k + (len(seen) if exclude_seen else 0)]
+            if exclude_seen:
+                head = head[~np.isin(head, seen)]
+            out[u] = [(items[i], float(self._pop[i])) for i in head[:k]]
+        return out
+
 
 class ItemKNNRecommender(BaseRecommender):
     """Item-based kNN with shrunk cosine similarity."""
