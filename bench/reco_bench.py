@@ -42,6 +42,10 @@ sys.path.insert(0, str(ROOT))
 
 from bench.common import wait_for_health  # noqa: E402
 
+# Whose lists the benchmark asks for: its own `bench<n>` users, or (--user-prefix listener) the
+# listeners `seed_demo --listeners` made for a model that `train_model` trained.
+USER_PREFIX = {"value": "bench"}
+
 
 def setup_data(args) -> None:
     import numpy as np
@@ -180,7 +184,7 @@ def recent_activity(args) -> None:
     from recommendations.models import Interaction
 
     rng = np.random.default_rng(11)
-    users = list(get_user_model().objects.filter(username__startswith="bench")
+    users = list(get_user_model().objects.filter(username__startswith=USER_PREFIX["value"])
                  .values_list("id", flat=True))
     picked = rng.choice(len(users), size=int(len(users) * args.recent_share), replace=False)
     tracks = list(Track.objects.order_by()[:5000].values_list("id", flat=True))
@@ -207,7 +211,7 @@ def run_batch(args) -> list[str]:
     print(f"BATCH: {done:,} users in {secs:.1f} s = {done / secs:,.0f} users/s "
           "(active-user query, catch-up of recent interactions, dislikes, vectorised model "
           "top-k with artist cap, reasons, cache write)", flush=True)
-    users = list(get_user_model().objects.filter(username__startswith="bench")
+    users = list(get_user_model().objects.filter(username__startswith=USER_PREFIX["value"])
                  .order_by("username").values_list("id", flat=True)[: args.batch_users])
     return [str(u) for u in users]
 
@@ -258,7 +262,7 @@ def run_api(args, warm_users: list[str]) -> None:
         cwd=ROOT, env=env)
     try:
         wait_for_health(f"http://127.0.0.1:{args.port}", tries=240)
-        users = list(get_user_model().objects.filter(username__startswith="bench")
+        users = list(get_user_model().objects.filter(username__startswith=USER_PREFIX["value"])
                      .values_list("id", flat=True))
         random.seed(3)
         warm_set = set(warm_users)
@@ -326,7 +330,7 @@ def profile_misses(n: int = 200) -> None:
 
     from recommendations.services import recommend, serving
 
-    users = list(get_user_model().objects.filter(username__startswith="bench")
+    users = list(get_user_model().objects.filter(username__startswith=USER_PREFIX["value"])
                  .order_by("-username").only("id", "preferences", "is_staff")[: n + 20])
     serving.served_model()
     for u in users[:20]:
@@ -375,11 +379,15 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--port", type=int, default=8791)
     ap.add_argument("--keep", action="store_true", help="reuse the database and model")
+    ap.add_argument("--user-prefix", default="bench",
+                    help="usernames to ask for (listener: a seed_demo --listeners database whose "
+                         "active model train_model trained; use with --keep)")
     ap.add_argument("--skip-api", action="store_true")
     ap.add_argument("--only-profile", action="store_true")
     ap.add_argument("--rebuild-model", action="store_true")
     ap.add_argument("--setup-only", action="store_true", help="stop after the data and model")
     args = ap.parse_args()
+    USER_PREFIX["value"] = args.user_prefix
     url = os.environ.get("DATABASE_URL", "")
     if not url.startswith("postgres") or not os.environ.get("REDIS_URL"):
         sys.exit("set DATABASE_URL (PostgreSQL; dropped and recreated) and REDIS_URL")
