@@ -44,7 +44,13 @@ def main() -> None:
     ap.add_argument("--ef-construction", type=int, default=64)
     ap.add_argument("--ef-search", default="96,192,320", help="comma list, measured in turn")
     ap.add_argument("--threads", type=int, default=1, help="faiss threads per query (web worker)")
+    ap.add_argument("--artifact", default=None,
+                    help="a trained model (MODEL_DIR/<version>): recall of its own HNSW index "
+                         "for its own users' vectors, instead of synthetic vectors")
     args = ap.parse_args()
+    if args.artifact:
+        trained_recall(args)
+        return
 
     import faiss
 
@@ -101,6 +107,35 @@ def main() -> None:
     print(
         f"exact numpy search, for comparison: {(time.perf_counter() - t) / 50 * 1e3:.2f} ms/query"
     )
+
+
+def trained_recall(args) -> None:
+    """Recall@k of a trained model's HNSW index against exact search, per search breadth,
+    with its own (context-free) user vectors as queries."""
+    import faiss
+
+    from mlcore import HybridRecommender
+
+    faiss.omp_set_num_threads(args.threads)
+    model = HybridRecommender.load(args.artifact)
+    index = model.retrieval_index
+    rng = np.random.default_rng(3)
+    rows = rng.choice(len(model._user_vec), size=min(args.queries, len(model._user_vec)),
+                      replace=False)
+    queries = np.asarray(model._user_vec[np.sort(rows)])
+    exact = VectorIndex(index.vectors, kind="exact")
+    print(f"model {args.artifact}: {len(index):,} items, {index.kind}; {len(queries)} user "
+          f"vectors as queries")
+    for ef in [int(e) for e in args.ef_search.split(",")]:
+        index.ef_search = ef
+        lat = []
+        for q in queries:
+            t = time.perf_counter()
+            index.search(q, args.k)
+            lat.append((time.perf_counter() - t) * 1e3)
+        recall = recall_vs_exact(index, queries, k=args.k, exact=exact)
+        print(f"TRAINED efSearch={ef}: recall@{args.k} vs exact={recall:.4f}; search p50 "
+              f"{np.percentile(lat, 50):.3f} ms, p95 {np.percentile(lat, 95):.3f} ms")
 
 
 if __name__ == "__main__":
