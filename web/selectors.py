@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.dateparse import parse_datetime
+
 from playlists.models import FEATURE_RANGES, Track
 
 # Plain-language names for audio features, shown next to the bars.
@@ -97,7 +99,7 @@ def training_progress(*, recent: list[Any]) -> dict[str, Any] | None:
             "percent": round(100 * share), "fill": round(100 * share, 1),
             "eta": None if eta is None else (f"{eta / 60:.0f} min" if eta >= 90 else
                                              f"{eta:.0f} s"),
-            "updated": p.get("at")}
+            "updated": parse_datetime(p["at"]) if isinstance(p.get("at"), str) else None}
 
 
 def metric_bars(*, metrics: dict[str, Any]) -> list[dict[str, Any]]:
