@@ -28,7 +28,7 @@ migrate: install
 ## run: install, migrate, seed a demo catalog and train a first model if there are none, serve
 ## HTTP + WebSocket on $(HOST):$(PORT)
 run: migrate
-	$(BIN)/python manage.py seed_demo --if-empty
+	$(BIN)/python manage.py seed_demo --if-empty --listeners 1000
 	$(BIN)/python manage.py train_model --if-none
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	@echo "Audotics on http://$(HOST):$(PORT)/  (API docs: /api/docs/, admin: /admin/)"
