@@ -293,8 +293,9 @@ def run_api(args, warm_users: list[str]) -> None:
 
             for u in cold:
                 ranking.user_cache_invalidate(user_id=u)
-            _median_runs(f"API personal, cache misses, {args.clients} clients",
-                         [_wrk(args.port, personal(cold[n::args.runs]), connections=args.clients,
+            _median_runs(f"API personal, cache misses, {args.miss_clients} clients",
+                         [_wrk(args.port, personal(cold[n::args.runs]),
+                               connections=args.miss_clients,
                                seconds=args.miss_seconds, distinct=True)
                           for n in range(args.runs)])
         if "generate" in parts:
@@ -367,6 +368,8 @@ def main() -> None:
     ap.add_argument("--cold-users", type=int, default=9000)
     ap.add_argument("--gen-requests", type=int, default=300)
     ap.add_argument("--clients", type=int, default=50)
+    ap.add_argument("--miss-clients", type=int, default=10,
+                    help="connections of the cache-miss runs")
     ap.add_argument("--gen-clients", default="1,4,10",
                     help="connection counts of the generate runs (comma-separated)")
     ap.add_argument("--seconds", type=int, default=20, help="per measured wrk run")
