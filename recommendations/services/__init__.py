@@ -1,16 +1,16 @@
 """Recommendation services, the only adapter between the ORM and mlcore (STYLE.md §3).
 
 Submodules: `imports` (interaction imports), `interactions` (recording + fold-in), `serving`
-(the loaded model), `ranking` (profiles, fallback, reasons, cache), `recommend` (personal,
-generated and continued lists), `training` (train/evaluate/activate), `batch` (the hourly
-precompute, in process or as chunk tasks) and `context_targets` (mood/activity targets).
+(the loaded model), `ranking` (profiles, fallback, reasons, cache), `recommend` (personal
+lists), `generation` (context playlists), `groups` (continuation, fair to every member),
+`training` (train/evaluate/activate), `batch` (the hourly precompute, in process or as chunk
+tasks) and `context_targets` (mood/activity targets).
 """
 from .batch import batch_run_start, recommend_batch
+from .generation import playlist_generate, playlist_generate_render
+from .groups import playlist_recommendations
 from .interactions import MAX_BATCH, interactions_record, user_interactions_apply
 from .recommend import (
-    playlist_generate,
-    playlist_generate_render,
-    playlist_recommendations,
     recommendation_list_for_user,
     recommendations_compute,
     recommendations_precompute,
