@@ -320,17 +320,22 @@ def test_playlist_continuation_excludes_its_tracks(logged_in_api_client):
     assert all(t["metadata"]["genres"] == ["rap"] for t in body["tracks"][:4])
 
 
-def test_collaborative_playlist_balances_members(logged_in_api_client):
+def _two_listeners(owner, owner_genre: str, friend_genre: str):
+    """A catalog by genre, and a friend; each of the two likes six tracks of their genre."""
     tracks = make_catalog()
-    owner = logged_in_api_client.user
     friend = UserFactory()
     by_genre = {}
     for t in tracks:
         by_genre.setdefault(t.genre, []).append(t)
-    for t in by_genre["rock"][:6]:
-        InteractionFactory(user=owner, track=t, type="like")
-    for t in by_genre["edm"][:6]:
-        InteractionFactory(user=friend, track=t, type="like")
+    for user, genre in ((owner, owner_genre), (friend, friend_genre)):
+        for t in by_genre[genre][:6]:
+            InteractionFactory(user=user, track=t, type="like")
+    return tracks, by_genre, friend
+
+
+def test_collaborative_playlist_balances_members(logged_in_api_client):
+    owner = logged_in_api_client.user
+    tracks, by_genre, friend = _two_listeners(owner, "rock", "edm")
     playlist = PlaylistFactory(owner=owner, is_collaborative=True)
     CollaboratorFactory(playlist=playlist, user=friend)
     for pos, t in enumerate([by_genre["rock"][6], by_genre["edm"][6]]):
@@ -354,16 +359,8 @@ def test_group_suggestions_serve_members_with_disjoint_tastes(logged_in_api_clie
     """One member only likes rap, the other only latin, and the playlist so far is rap: each
     still gets a fair share of the suggestions, and tasteMatch says how much each list is
     worth to each (neither 100 nor the requester's alone)."""
-    tracks = make_catalog()
     owner = logged_in_api_client.user
-    friend = UserFactory()
-    by_genre = {}
-    for t in tracks:
-        by_genre.setdefault(t.genre, []).append(t)
-    for t in by_genre["rap"][:6]:
-        InteractionFactory(user=owner, track=t, type="like")
-    for t in by_genre["latin"][:6]:
-        InteractionFactory(user=friend, track=t, type="like")
+    tracks, by_genre, friend = _two_listeners(owner, "rap", "latin")
     install_embedding_model(tracks, [owner, friend],
                             user_genres={owner.pk: "rap", friend.pk: "latin"})
     playlist = PlaylistFactory(owner=owner, is_collaborative=True)
