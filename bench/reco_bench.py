@@ -289,10 +289,10 @@ def run_api(args, warm_users: list[str]) -> None:
             # Cold users, each once: their precomputed lists are dropped first (a new
             # interaction does the same), so every request computes (fold-in catch-up, model,
             # rows) and writes the list.
-            from recommendations.services import ranking
+            from recommendations.services import results_cache
 
             for u in cold:
-                ranking.user_cache_invalidate(user_id=u)
+                results_cache.user_cache_invalidate(user_id=u)
             _median_runs(f"API personal, cache misses, {args.miss_clients} clients",
                          [_wrk(args.port, personal(cold[n::args.runs]),
                                connections=args.miss_clients,

@@ -46,7 +46,7 @@ def main() -> None:
     before = memory()
     from django.contrib.auth import get_user_model
 
-    from recommendations.services import ranking, recommend, serving
+    from recommendations.services import recommend, results_cache, serving
 
     serving.serving_unload()
     t0 = time.perf_counter()
@@ -63,7 +63,7 @@ def main() -> None:
     users = list(get_user_model().objects.filter(username__startswith="listener")
                  .order_by("?").only("id", "preferences", "is_staff", "is_active")[: args.users])
     for u in users:
-        ranking.user_cache_invalidate(user_id=str(u.pk))
+        results_cache.user_cache_invalidate(user_id=str(u.pk))
     times = []
     for u in users:
         s = time.perf_counter()

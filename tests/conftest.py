@@ -55,9 +55,9 @@ def _clear_cache():
         cache.clear()
     # ... nor this process's copies of shared data.
     from playlists import rendering
-    from recommendations.services import ranking
+    from recommendations.services import fallback
 
-    ranking.pools_forget()
+    fallback.pools_forget()
     rendering.fragments_forget()
     yield
 

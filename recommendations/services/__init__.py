@@ -1,7 +1,8 @@
 """Recommendation services, the only adapter between the ORM and mlcore (STYLE.md §3).
 
 Submodules: `imports` (interaction imports), `interactions` (recording + fold-in), `serving`
-(the loaded model), `ranking` (profiles, fallback, reasons, cache), `recommend` (personal
+(the loaded model), `ranking` (context, track rows, profiles, reasons, diversity), `fallback`
+(popularity/content pools and scores), `results_cache` (per-user lists), `recommend` (personal
 lists), `generation` (context playlists), `groups` (continuation, fair to every member),
 `training` (train/evaluate/activate), `batch` (the hourly precompute, in process or as chunk
 tasks) and `context_targets` (mood/activity targets).

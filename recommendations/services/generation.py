@@ -14,7 +14,7 @@ from mlcore import MlcoreError
 from playlists.models import Track
 
 from . import context_targets as ct
-from . import ranking, serving, wire
+from . import fallback, ranking, serving, wire
 from .recommend import MAX_LIMIT
 
 logger = logging.getLogger(__name__)
@@ -143,7 +143,7 @@ def playlist_generate(
         cand.update(rows(qs.filter(pk__in=[i for i, _ in model_recs])))
     for tid, r in rows(qs[:GENERATE_SAMPLE]):
         cand.setdefault(tid, r)
-    for r in ranking.fallback_candidates(profile, extra_genres=set(genres)):
+    for r in fallback.fallback_candidates(profile, extra_genres=set(genres)):
         if (not genres or r.get("genre") in genres) and ranking.in_ranges(r, ranges):
             cand.setdefault(r["id"], r)
     for s in seeds:
@@ -156,8 +156,8 @@ def playlist_generate(
     rows_ = list(cand.values())
     from_model = np.array([model_score.get(r["id"], np.nan) for r in rows_], float)
     personal = np.where(np.isnan(from_model),
-                        0.6 * ranking.fallback_scores(rows_, profile, None), from_model)
-    values = (0.5 * personal + 0.5 * ranking.closeness_scores(rows_, target) if target
+                        0.6 * fallback.fallback_scores(rows_, profile, None), from_model)
+    values = (0.5 * personal + 0.5 * fallback.closeness_scores(rows_, target) if target
               else personal)
     scored = [(rows_[i], float(values[i])) for i in np.argsort(-values, kind="stable")]
     picked = energy_arc(ranking.diversify(scored, limit=length, diversity=True))

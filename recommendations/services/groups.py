@@ -11,7 +11,7 @@ from audotics.exceptions import ApplicationError
 from mlcore import MlcoreError
 from playlists.models import Collaborator, Playlist, PlaylistTrack, Track
 
-from . import ranking, serving
+from . import fallback, ranking, serving
 from .ranking import Profile
 from .recommend import MAX_LIMIT, model_candidates
 
@@ -77,7 +77,7 @@ def _member_scores(served: serving.Served | None, profile: Profile,
         if scores:
             low = min(scores.values())
             return [scores.get(r["id"], low) for r in rows]
-    return ranking.fallback_scores(rows, profile, None).tolist()
+    return fallback.fallback_scores(rows, profile, None).tolist()
 
 
 def playlist_recommendations(*, playlist_id: Any, user, limit: int = 20) -> dict[str, Any]:
@@ -136,8 +136,8 @@ def playlist_recommendations(*, playlist_id: Any, user, limit: int = 20) -> dict
             if picks:
                 own += [i for i, _ in picks]
             else:
-                pool = ranking.fallback_candidates(prof)
-                best = np.argsort(-ranking.fallback_scores(pool, prof, None), kind="stable")
+                pool = fallback.fallback_candidates(prof)
+                best = np.argsort(-fallback.fallback_scores(pool, prof, None), kind="stable")
                 own += [pool[i]["id"] for i in best[: limit * 3]]
     rows_by_id = ranking.tracks_fetch([i for i, _ in cont] + own)
     cand = [rows_by_id[i] for i, _ in cont if i in rows_by_id and i not in in_playlist]
@@ -155,8 +155,8 @@ def playlist_recommendations(*, playlist_id: Any, user, limit: int = 20) -> dict
         for r in Track.objects.filter(pk__in=track_ids[-100:]).values(*ranking.TRACK_FIELDS)]
     if len(cand) < limit * 3:
         have = {r["id"] for r in cand} | in_playlist
-        pool = [r for r in ranking.fallback_candidates(pl_profile) if r["id"] not in have]
-        pool_scores = ranking.fallback_scores(pool, pl_profile, None)
+        pool = [r for r in fallback.fallback_candidates(pl_profile) if r["id"] not in have]
+        pool_scores = fallback.fallback_scores(pool, pl_profile, None)
         for i in np.argsort(-pool_scores, kind="stable")[: limit * 5]:
             cand.append(pool[i])
             cont_score.setdefault(pool[i]["id"], 0.5 * float(pool_scores[i]))

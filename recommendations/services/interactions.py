@@ -10,7 +10,7 @@ from audotics.exceptions import ApplicationError
 from playlists.models import Track
 
 from ..models import Interaction
-from . import ranking, serving
+from . import ranking, results_cache, serving
 
 MAX_BATCH = 500
 
@@ -67,4 +67,4 @@ def user_interactions_apply(*, user_id: str, interactions: list[Interaction]) ->
     if served is not None:
         serving.user_fold_in(served, user_id=user_id,
                              rows=[(i.pk, i.track_id, i.type) for i in interactions])
-    ranking.user_cache_invalidate(user_id=user_id)
+    results_cache.user_cache_invalidate(user_id=user_id)

@@ -20,7 +20,7 @@ from playlists.models import PlaylistTrack
 
 from ..models import Interaction
 from . import context_targets as ct
-from . import ranking, serving, wire
+from . import fallback, ranking, results_cache, serving, wire
 from .ranking import Profile
 
 logger = logging.getLogger(__name__)
@@ -67,8 +67,8 @@ def _rank_for(profile: Profile, *, model_recs: list[tuple[str, float]],
         # Cold users, new tracks or a short model list: popularity and content fill the rest,
         # always below the model's picks.
         skip = used | profile.seen
-        pool = [r for r in ranking.fallback_candidates(profile) if r["id"] not in skip]
-        values = ranking.fallback_scores(pool, profile, target)
+        pool = [r for r in fallback.fallback_candidates(profile) if r["id"] not in skip]
+        values = fallback.fallback_scores(pool, profile, target)
         scored = [(pool[i], float(values[i])) for i in np.argsort(-values, kind="stable")]
         floor = min((s for _, s in ranked), default=1.0)
         top = max((s for _, s in scored), default=1.0) or 1.0
@@ -140,13 +140,13 @@ def recommendation_list_for_user(
                    .values_list("track_id", flat=True)}
         playlist_key = f"{playlist.pk}@{playlist.version}"
     suffix = _suffix(limit=limit, context=ctx, playlist=playlist_key, diversity=diversity)
-    gen, hit = ranking.user_list_get(uid, suffix)
+    gen, hit = results_cache.user_list_get(uid, suffix)
     if hit is None:
         target = _user_row(viewer=viewer, user_id=uid)
         payload = recommendations_compute(users=[target], limit=limit, context=ctx,
                                           exclude=exclude, diversity=diversity)[uid]
         hit = dict(payload, tracks=wire.entries_from_payload(payload["tracks"]))
-        ranking.user_lists_set({uid: hit}, suffix, gens={uid: gen})
+        results_cache.user_lists_set({uid: hit}, suffix, gens={uid: gen})
     return wire.entries_render(hit["tracks"], context=hit["context"],
                                model_version=hit["model_version"], source=hit["source"])
 
@@ -230,7 +230,7 @@ def recommendations_precompute_model(*, user_ids: list[str], limit: int = 20,
     if gens is None:
         return 0, []
     lists = _batch_lists(uids, limit=limit, disliked=disliked)
-    ranking.user_lists_set(lists, _suffix(limit=limit, **DEFAULT_SUFFIX_ARGS), gens=gens)
+    results_cache.user_lists_set(lists, _suffix(limit=limit, **DEFAULT_SUFFIX_ARGS), gens=gens)
     return len(lists), [u for u in uids if u not in lists]
 
 
@@ -244,7 +244,7 @@ def recommendations_precompute_per_user(*, user_ids: list[str], limit: int = 20)
     users = list(get_user_model().objects.filter(pk__in=user_ids).only("id", "preferences"))
     lists = {uid: dict(payload, tracks=wire.entries_from_payload(payload["tracks"]))
              for uid, payload in recommendations_compute(users=users, limit=limit).items()}
-    ranking.user_lists_set(lists, _suffix(limit=limit, **DEFAULT_SUFFIX_ARGS), gens=gens)
+    results_cache.user_lists_set(lists, _suffix(limit=limit, **DEFAULT_SUFFIX_ARGS), gens=gens)
     return len(lists)
 
 
@@ -252,10 +252,10 @@ def _generations(user_ids: list[str]) -> dict[str, str] | None:
     """The users' cache generation tokens, read before their lists are computed (None: no
     cache). A list stored under an older token than the user's current one never serves."""
     try:
-        got = cache.get_many([ranking.gen_key(u) for u in user_ids])
+        got = cache.get_many([results_cache.gen_key(u) for u in user_ids])
     except Exception:  # noqa: BLE001 - nothing can be stored without the cache
         return None
-    return {u: got.get(ranking.gen_key(u), "0") for u in user_ids}
+    return {u: got.get(results_cache.gen_key(u), "0") for u in user_ids}
 
 
 def _batch_lists(uids: list[str], *, limit: int, disliked: dict[str, list[str]] | None,

@@ -405,9 +405,9 @@ def test_a_cached_list_is_served_without_database_queries(user, django_assert_nu
     assert again.json() == first.json()
     # A new interaction invalidates the list: the next answer is computed again.
     InteractionFactory(user=user, track_id=first.json()["tracks"][0]["id"], type="dislike")
-    from recommendations.services import ranking
+    from recommendations.services import results_cache
 
-    ranking.user_cache_invalidate(user_id=str(user.pk))
+    results_cache.user_cache_invalidate(user_id=str(user.pk))
     third = client.get(_url(user) + "?limit=5").json()
     assert first.json()["tracks"][0]["id"] not in [t["id"] for t in third["tracks"]]
 

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from recommendations.services import context_targets as ct
-from recommendations.services import ranking
+from recommendations.services import fallback, ranking
 from tests.recommendations.conftest import make_catalog
 
 pytestmark = pytest.mark.django_db
@@ -43,7 +43,7 @@ def test_fallback_scores_equal_fallback_score(context):
     ):
         target = ct.context_target(ranking.context_parse(context)) if context else None
         expected = [fallback_score(r, profile, target) for r in rows]
-        np.testing.assert_allclose(ranking.fallback_scores(rows, profile, target), expected,
+        np.testing.assert_allclose(fallback.fallback_scores(rows, profile, target), expected,
                                    rtol=1e-12, atol=1e-12)
 
 
@@ -53,5 +53,5 @@ def test_closeness_scores_equal_closeness():
         "id", flat=True)]).values())
     rows[0]["features"] = {"energy": 0.5}  # only some target features known
     for target in ({"energy": 0.8, "tempo": 120.0}, {"valence": 0.2}, {"loudness": -5.0}):
-        np.testing.assert_allclose(ranking.closeness_scores(rows, target),
+        np.testing.assert_allclose(fallback.closeness_scores(rows, target),
                                    [ct.closeness(r["features"], target) for r in rows])
