@@ -418,5 +418,8 @@ RECO_BATCH_EF_SEARCH = env.int("RECO_BATCH_EF_SEARCH", default=32)
 RECO_BATCH_THREADS = env.int("RECO_BATCH_THREADS", default=2)
 # Users per chunk task of the hourly batch (each chunk goes to whichever worker is free).
 RECO_BATCH_CHUNK_USERS = env.int("RECO_BATCH_CHUNK_USERS", default=5000)
+# BLAS/OpenMP threads a chunk task computes with (0: the libraries' default, every core). Set 1
+# when a machine runs one worker process per core, so that they do not oversubscribe it.
+RECO_BATCH_TASK_THREADS = env.int("RECO_BATCH_TASK_THREADS", default=0)
 # Seconds a web process reuses a track's rendered JSON before reading the row again.
 RECO_FRAGMENT_SECONDS = env.int("RECO_FRAGMENT_SECONDS", default=300)

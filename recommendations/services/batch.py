@@ -108,10 +108,13 @@ def batch_chunk_run(*, run_id: Any, index: int, user_ids: list[str], limit: int,
                     worker: str) -> int:
     """One chunk of a run: catch the model up on these users, store their lists, record the
     chunk (once, however often it ran) and the run's progress."""
+    from threadpoolctl import threadpool_limits  # noqa: PLC0415
+
     from .recommend import recommendations_precompute  # noqa: PLC0415
 
     started = time.monotonic()
-    lists = recommendations_precompute(user_ids=user_ids, limit=limit)
+    with threadpool_limits(settings.RECO_BATCH_TASK_THREADS or None):
+        lists = recommendations_precompute(user_ids=user_ids, limit=limit)
     with transaction.atomic():
         chunk, created = BatchChunk.objects.select_for_update().get_or_create(
             run_id=run_id, index=index,
