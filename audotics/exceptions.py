@@ -146,7 +146,7 @@ def exception_handler(exc: Exception, context: dict) -> Response:
 
 # Django's own error views (URLs outside DRF, bodies too large to parse): the envelope for the
 # API and for machines, a plain page for people browsing the UI.
-def _error(request, status: int, code: str, message: str) -> HttpResponse:
+def error_response(request, status: int, code: str, message: str) -> HttpResponse:
     wants_page = not request.path.startswith(("/api/", "/ws/", "/metrics")) and "text/html" in (
         request.headers.get("Accept", "")
     )
@@ -157,27 +157,27 @@ def _error(request, status: int, code: str, message: str) -> HttpResponse:
 
 
 def bad_request(request, exception=None) -> HttpResponse:
-    return _error(request, 400, "bad_request", "Bad request.")
+    return error_response(request, 400, "bad_request", "Bad request.")
 
 
 def permission_denied(request, exception=None) -> HttpResponse:
-    return _error(request, 403, "permission_denied", "You do not have permission to do this.")
+    return error_response(request, 403, "permission_denied", "You do not have permission to do this.")
 
 
 def csrf_failure(request, reason: str = "") -> HttpResponse:
     """CSRF_FAILURE_VIEW: the envelope (403) instead of Django's HTML page on API paths."""
-    return _error(request, 403, "csrf_failed", "CSRF verification failed.")
+    return error_response(request, 403, "csrf_failed", "CSRF verification failed.")
 
 
 def rate_limited(request, exception=None) -> HttpResponse:
     """RATELIMIT_VIEW: a Ratelimited raised outside DRF views answers 429, not 403."""
-    response = _error(request, 429, "rate_limited", "Too many requests; retry later.")
+    response = error_response(request, 429, "rate_limited", "Too many requests; retry later.")
     response["Retry-After"] = "60"
     return response
 
 
 def page_not_found(request, exception=None) -> HttpResponse:
-    return _error(request, 404, "not_found", "Not found.")
+    return error_response(request, 404, "not_found", "Not found.")
 
 
 def server_error(request) -> HttpResponse:
@@ -186,7 +186,7 @@ def server_error(request) -> HttpResponse:
 
     if is_backing_service_error(sys.exc_info()[1]):
         unavailable = ServiceUnavailable()
-        response = _error(request, 503, unavailable.code, unavailable.message)
+        response = error_response(request, 503, unavailable.code, unavailable.message)
         response["Retry-After"] = unavailable.headers["Retry-After"]
         return response
-    return _error(request, 500, "server_error", "Internal server error.")
+    return error_response(request, 500, "server_error", "Internal server error.")

@@ -82,6 +82,8 @@ MIDDLEWARE = [
     # whole stack (ops/middleware.py).
     "ops.middleware.request_id_middleware",
     "ops.middleware.metrics_middleware",
+    # Bodies too large or not UTF-8 are refused here, before a view trips on them.
+    "audotics.middleware.request_body_guard_middleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -249,7 +251,7 @@ METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["djangorestframework_camel_case.render.CamelCaseJSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
-        "djangorestframework_camel_case.parser.CamelCaseJSONParser",
+        "audotics.parsers.StrictJSONParser",
     ],
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework_simplejwt.authentication.JWTAuthentication",

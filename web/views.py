@@ -23,7 +23,8 @@ TIMES_OF_DAY = ["morning", "afternoon", "evening", "night"]
 
 def _next_url(request, default: str = "/playlists") -> str:
     target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(
+    # A path on this site only: redirect() would read anything else ("not-a-url") as a view name.
+    if target.startswith("/") and url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return target

@@ -116,6 +116,10 @@ def batch_chunk_run(*, run_id: Any, index: int, user_ids: list[str], limit: int,
     with threadpool_limits(settings.RECO_BATCH_TASK_THREADS or None):
         lists = recommendations_precompute(user_ids=user_ids, limit=limit)
     with transaction.atomic():
+        # The run's row is locked first: chunks finishing at once on other workers count one
+        # after another, each seeing the others' committed chunks (under READ COMMITTED two
+        # unlocked counts would each miss the other's chunk, and the later write would win).
+        BatchRun.objects.select_for_update().filter(pk=run_id).first()
         chunk, created = BatchChunk.objects.select_for_update().get_or_create(
             run_id=run_id, index=index,
             defaults={"worker": worker, "users": len(user_ids), "lists": lists,
@@ -124,14 +128,19 @@ def batch_chunk_run(*, run_id: Any, index: int, user_ids: list[str], limit: int,
             BatchChunk.objects.filter(pk=chunk.pk).update(
                 worker=worker, lists=lists, attempts=chunk.attempts + 1,
                 seconds=time.monotonic() - started, finished_at=timezone.now())
-        done = BatchChunk.objects.filter(run_id=run_id).aggregate(
-            chunks=Count("id"), users=Sum("users"))
-        BatchRun.objects.filter(pk=run_id).update(chunks_done=done["chunks"],
-                                                  users_done=done["users"] or 0)
+        _progress_count(run_id)
     return lists
 
 
+def _progress_count(run_id: Any, **fields: Any) -> None:
+    done = BatchChunk.objects.filter(run_id=run_id).aggregate(
+        chunks=Count("id"), users=Sum("users"))
+    BatchRun.objects.filter(pk=run_id).update(chunks_done=done["chunks"],
+                                              users_done=done["users"] or 0, **fields)
+
+
 def batch_run_finish(*, run_id: Any) -> BatchRun:
-    """Mark a run finished (the chord's last step)."""
-    BatchRun.objects.filter(pk=run_id).update(finished_at=timezone.now())
+    """Mark a run finished (the chord's last step), its progress counted once more from the
+    chunks, all of them committed by now."""
+    _progress_count(run_id, finished_at=timezone.now())
     return BatchRun.objects.get(pk=run_id)

@@ -46,6 +46,9 @@ def user_create(*, username: str, email: str, password: str) -> User:
         password_validation.validate_password(password, user=user)
     except ValidationError as exc:
         errors["password"] = list(exc.messages)
+    if "\x00" in password:
+        # The API refuses NUL in any string; an account made here could never sign in there.
+        errors["password"] = ["The password cannot contain NUL characters."]
     if errors:
         raise ValidationError(errors)
     user.set_password(password)

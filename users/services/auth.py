@@ -30,7 +30,8 @@ def _user_for_identifier(identifier: str) -> User | None:
 def _password_check(*, request, identifier: str, password: str) -> tuple[User, str]:
     """Apply the login rate limits and check the password; return the user and its limit key."""
     identifier = identifier.strip()
-    user = _user_for_identifier(identifier) if identifier else None
+    # A NUL can be in no username or email (PostgreSQL cannot even compare it): no such account.
+    user = _user_for_identifier(identifier) if identifier and "\x00" not in identifier else None
     identity = f"user:{user.pk}" if user is not None else f"name:{identifier.lower()}"
     ratelimit.login_check(request, identity=identity)
     if user is None:

@@ -1,0 +1,48 @@
+"""Refuses request bodies no view could read, before any view tries: 413 for bodies over
+DATA_UPLOAD_MAX_MEMORY_SIZE and 415 for charsets other than UTF-8. Without this, Django raised
+RequestDataTooBig or LookupError (`charset=rot13`, `hex`, `zlib`...) inside the view: a 400 with a
+security-log traceback, or a 500. The API and the forms speak UTF-8 only (JSON is UTF-8 by RFC
+8259, and browsers send forms in the page's encoding, UTF-8)."""
+from __future__ import annotations
+
+from asgiref.sync import iscoroutinefunction
+from django.conf import settings
+from django.utils.decorators import sync_and_async_middleware
+from django.utils.http import parse_header_parameters
+
+from .exceptions import error_response
+
+UTF8_NAMES = frozenset({"utf-8", "utf8"})
+
+
+def _refusal(request):
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return error_response(request, 400, "bad_request",
+                              "The Content-Length header is not a number.")
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    if limit is not None and length > limit:
+        return error_response(request, 413, "request_too_large",
+                              f"The request body is larger than {limit // (1024 * 1024)} MB.")
+    _, params = parse_header_parameters(request.META.get("CONTENT_TYPE", ""))
+    charset = params.get("charset")
+    if charset is not None and charset.strip().lower() not in UTF8_NAMES:
+        return error_response(request, 415, "unsupported_media_type",
+                              "Send the body encoded as UTF-8 (charset=utf-8).")
+    return None
+
+
+@sync_and_async_middleware
+def request_body_guard_middleware(get_response):
+    if iscoroutinefunction(get_response):
+
+        async def middleware(request):
+            return _refusal(request) or await get_response(request)
+
+    else:
+
+        def middleware(request):
+            return _refusal(request) or get_response(request)
+
+    return middleware
