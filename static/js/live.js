@@ -1,7 +1,9 @@
 // The playlist room over WebSocket (SPEC.md §5): session-cookie auth, SNAPSHOT then versioned
 // events, PING keep-alive, reconnect with capped exponential backoff and jitter.
+// Statuses: connecting, live, lost, reconnecting, restored, offline, and the fatal ones below.
 
 const FATAL = { 4401: "signed_out", 4403: "forbidden", 4404: "gone" };
+const PROBE_MS = 5000; // an open socket that answers no PING within this is dead
 
 export class LiveRoom {
   constructor(playlistId, { onSnapshot, onEvent, onPresence, onStatus }) {
@@ -11,7 +13,20 @@ export class LiveRoom {
     this.ws = null;
     this.stopped = false;
     this.everConnected = false;
-    window.addEventListener("online", () => { if (!this.isOpen()) this.connectNow(); });
+    window.addEventListener("offline", () => this.status("offline"));
+    window.addEventListener("online", () => this.networkBack());
+  }
+
+  status(name, info = {}) { if (!this.stopped) this.handlers.onStatus(name, info); }
+
+  // The network is back. A socket that stayed open through the outage may be dead without
+  // knowing it (no close frame ever came), so it must answer a PING or be replaced.
+  networkBack() {
+    if (!this.isOpen()) { this.connectNow(); return; }
+    this.status("live");
+    const ws = this.ws, asked = Date.now();
+    this.send({ type: "PING" });
+    setTimeout(() => { if (this.ws === ws && this.lastSeen < asked) ws.close(); }, PROBE_MS);
   }
 
   isOpen() { return this.ws && this.ws.readyState === WebSocket.OPEN; }
@@ -21,18 +36,20 @@ export class LiveRoom {
     this.handlers.onStatus(this.everConnected ? "reconnecting" : "connecting", {});
     const ws = new WebSocket(this.url);
     this.ws = ws;
+    let synced = false; // this socket's first SNAPSHOT is the (re)connection; later ones answer RESYNC
     ws.onopen = () => { this.lastSeen = Date.now(); this.startPing(); };
     ws.onmessage = (m) => {
       this.lastSeen = Date.now();
       let frame;
       try { frame = JSON.parse(m.data); } catch { return; }
       if (frame.type === "SNAPSHOT") {
-        const again = this.everConnected;
+        const first = !synced, again = this.everConnected;
+        synced = true;
         this.everConnected = true;
         this.attempt = 0;
         this.handlers.onSnapshot(frame);
         if (frame.presence) this.handlers.onPresence(frame.presence);
-        this.handlers.onStatus(again ? "restored" : "live", {});
+        if (first) this.handlers.onStatus(again ? "restored" : "live", {});
       } else if (frame.type === "PRESENCE") {
         this.handlers.onPresence((frame.data && frame.data.presence) || []);
       } else if (frame.type === "PONG" || frame.type === "ACK") {

@@ -1,5 +1,7 @@
 import { api, get, post, debounce, h, fmtDuration, genreOf, toast } from "./api.js";
 import { LiveRoom } from "./live.js";
+import { Banner } from "./banner.js";
+import { Outbox } from "./outbox.js";
 
 const initial = JSON.parse(document.getElementById("playlist-data").textContent);
 const me = JSON.parse(document.getElementById("me-data").textContent);
@@ -11,12 +13,11 @@ const state = {
   owner: initial.owner,
   isCollaborative: initial.isCollaborative,
 };
-const outbox = []; // writes that failed for lack of network, replayed on reconnect
 
 const list = document.getElementById("tracks");
 const empty = document.getElementById("empty");
 const liveMsg = document.getElementById("live-msg");
-const banner = document.getElementById("conn-banner");
+const banner = new Banner(document.getElementById("conn-banner"));
 
 function announce(text) { liveMsg.textContent = text; }
 
@@ -33,7 +34,7 @@ function row(t, i, n) {
     h("div", { class: "track-main" },
       h("a", { href: `/tracks/${t.id}`, class: "track-title", tabindex: "-1" }, t.title),
       h("span", { class: "track-artist" }, t.artist)),
-    h("span", { class: "added-by small muted" }, `added by ${by}`),
+    h("span", { class: "added-by small muted" }, t.pending ? "not sent yet" : `added by ${by}`),
     h("span", { class: "muted num hide-sm" }, fmtDuration(t.durationMs)),
     h("span", { class: "row-btns" },
       h("button", { type: "button", class: "icon-btn", "aria-label": `Move up: ${t.title}`, disabled: i === 0, dataset: { act: "up" } }, "↑"),
@@ -106,7 +107,10 @@ function applyEvent(ev) {
   const d = ev.data || {};
   const who = ev.userId === me.id ? null : "A collaborator";
   if (ev.type === "TRACK_ADDED") {
-    const incoming = (d.tracks || []).filter((t) => !state.tracks.some((x) => x.id === t.id));
+    // The server's entries replace any shown ahead of its answer (our own add, not sent yet).
+    const incoming = d.tracks || [];
+    const ids = new Set(incoming.map((t) => t.id));
+    state.tracks = state.tracks.filter((t) => !ids.has(t.id));
     const at = Math.min(typeof d.position === "number" ? d.position : state.tracks.length, state.tracks.length);
     state.tracks.splice(at, 0, ...incoming);
     if (who) announce(`${who} added ${incoming.map((t) => t.title).join(", ")}`);
@@ -122,7 +126,7 @@ function applyEvent(ev) {
     }
   } else if (ev.type === "PLAYLIST_UPDATED") {
     if (d.deleted) {
-      showBanner("This playlist was deleted.", "error");
+      banner.set("fatal", "This playlist was deleted. Go back to your playlists.", "error");
       return;
     }
     if (d.name) {
@@ -154,41 +158,61 @@ async function resync() {
   } catch (e) { /* the reconnect will bring a snapshot */ }
 }
 
+// What went wrong with a write the server refused, and what the user can do about it.
+function refusal(e, subject) {
+  if (e.code === "duplicate_track") return `${subject || "That track"} is already in this playlist. Pick another track to add.`;
+  if (e.code === "version_conflict") return "Someone changed the playlist at the same moment. The list is up to date now: try again.";
+  if (e.status === 404) return "This playlist is gone or no longer shared with you. Go back to your playlists.";
+  if (e.code === "too_large") return `${e.message} Remove some tracks first.`;
+  return `Your change was not saved: ${e.message} Try again.`;
+}
+
 // Writes go through REST; the answer (a whole playlist) is applied if it is newer than what
-// the socket already delivered, so both orders of arrival converge.
-async function write(method, path, body, { optimistic } = {}) {
+// the socket already delivered, so both orders of arrival converge. Without network a write
+// waits in the outbox (after any already waiting, to keep their order) and is shown meanwhile.
+async function write(method, path, body, { optimistic, subject } = {}) {
   const before = state.tracks.slice();
   if (optimistic) { optimistic(); render(); }
+  const op = { method, path, body, subject };
+  if (outbox.size) {
+    outbox.push(op);
+    if (navigator.onLine) outbox.flush();
+    return null;
+  }
   try {
     const p = await api(method, path, body);
     applyState(p);
     return p;
   } catch (e) {
-    if (e.code === "network_error") {
-      outbox.push({ method, path, body });
-      showBanner("You are offline. Your change will be sent when the connection is back.", "warn");
-      return null;
-    }
+    if (e.code === "network_error") { outbox.push(op); return null; }
     if (optimistic) { state.tracks = before; render(); }
-    if (e.code === "duplicate_track") toast("That track is already in the playlist.");
-    else toast(e.message, "error");
+    banner.set("notice", refusal(e, subject), "error", { autohide: 10000 });
     resync();
     throw e;
   }
 }
 
-async function flushOutbox() {
-  while (outbox.length) {
-    const op = outbox[0];
-    try {
-      applyState(await api(op.method, op.path, op.body));
-    } catch (e) {
-      if (e.code === "network_error") return;
-      if (e.code !== "duplicate_track") toast(e.message, "error");
+const outbox = new Outbox((op) => api(op.method, op.path, op.body), {
+  onSent: (op, p) => applyState(p),
+  onRejected(op, e) {
+    // Sent before the network went, its answer lost: the track is there, as asked.
+    if (e.code === "duplicate_track") return;
+    banner.set("notice", refusal(e, op.subject), "error", { autohide: 10000 });
+    resync();
+  },
+  onChange(size) {
+    if (!size) {
+      banner.clear("outbox");
+      toast("Your changes are saved.");
+      if (state.tracks.some((t) => t.pending)) resync(); // the server's list, not our guess
+      return;
     }
-    outbox.shift();
-  }
-}
+    const changes = size === 1 ? "1 change" : `${size} changes`;
+    const why = navigator.onLine ? "Cannot reach Audotics" : "You are offline";
+    banner.set("outbox", `${why}: ${changes} will be sent when the connection is back.`, "warn");
+  },
+});
+window.addEventListener("beforeunload", (ev) => { if (outbox.size) ev.preventDefault(); });
 
 function moveTrack(id, to) {
   const from = state.tracks.findIndex((t) => t.id === id);
@@ -212,10 +236,14 @@ function removeTrack(id) {
   }).catch(() => {});
 }
 
+// The playlist service records the `add` interaction: the page posts none of its own.
 function addTrack(track) {
-  return write("PUT", `/api/playlists/${pid}/tracks`, { trackIds: [track.id] }).then((p) => {
-    if (p) { toast(`Added “${track.title}”`); post("/api/interactions", { trackId: track.id, type: "add" }).catch(() => {}); }
-  }).catch(() => {});
+  const subject = `“${track.title}”`;
+  const shown = state.tracks.some((t) => t.id === track.id);
+  return write("PUT", `/api/playlists/${pid}/tracks`, { trackIds: [track.id] }, {
+    subject,
+    optimistic: shown ? null : () => { state.tracks.push({ ...track, addedBy: me, pending: true }); },
+  }).then((p) => { if (p) toast(`Added ${subject}`); }).catch(() => {});
 }
 
 async function removeCollaborator(c) {
@@ -402,14 +430,11 @@ document.getElementById("sugg-load").addEventListener("click", async (ev) => {
 
 // ---------------------------------------------------------------- connection status
 
-let bannerTimer;
-function showBanner(text, kind, { autohide = 0 } = {}) {
-  clearTimeout(bannerTimer);
-  banner.textContent = text;
-  banner.dataset.kind = kind;
-  banner.hidden = false;
-  if (autohide) bannerTimer = setTimeout(() => { banner.hidden = true; }, autohide);
-}
+const FATAL = {
+  signed_out: "Your session ended. Sign in again to keep editing.",
+  forbidden: "You no longer have access to this playlist.",
+  gone: "This playlist no longer exists.",
+};
 
 const room = new LiveRoom(pid, {
   onSnapshot(s) {
@@ -417,26 +442,25 @@ const room = new LiveRoom(pid, {
     state.version = s.version;
     state.tracks = s.tracks;
     render();
-    flushOutbox();
+    outbox.flush();
   },
   onEvent: applyEvent,
   onPresence: renderPresence,
   onStatus(status, info) {
     document.body.dataset.live = status;
-    if (status === "lost") {
-      showBanner(`Connection lost. Reconnecting in ${Math.ceil(info.delay / 1000)} s… Your changes are kept.`, "warn");
+    if (FATAL[status]) {
+      banner.set("fatal", FATAL[status], "error");
+    } else if (status === "lost") {
+      banner.set("connection", `Connection lost. Reconnecting in ${Math.ceil(info.delay / 1000)} s… Your changes are kept.`, "warn");
     } else if (status === "reconnecting") {
-      showBanner("Reconnecting…", "warn");
+      banner.set("connection", "Reconnecting…", "warn");
+    } else if (status === "offline") {
+      banner.set("connection", "You are offline. Changes you make will be sent when the connection is back.", "warn");
     } else if (status === "restored") {
-      showBanner("Reconnected. The playlist is up to date.", "ok", { autohide: 4000 });
+      banner.clear("connection");
+      banner.set("notice", "Reconnected. The playlist is up to date.", "ok", { autohide: 4000 });
     } else if (status === "live") {
-      banner.hidden = true;
-    } else if (status === "signed_out") {
-      showBanner("Your session ended. Sign in again to keep editing.", "error");
-    } else if (status === "forbidden") {
-      showBanner("You no longer have access to this playlist.", "error");
-    } else if (status === "gone") {
-      showBanner("This playlist no longer exists.", "error");
+      banner.clear("connection");
     }
   },
 });

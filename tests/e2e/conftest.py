@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import os
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
 import urllib.request
+import uuid
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -42,13 +44,26 @@ def _manage(env: dict, *args: str) -> None:
 
 
 @pytest.fixture(scope="package")
-def server(tmp_path_factory):
-    """Base URL of a daphne server on the embedded defaults (SQLite, in-memory channel layer)."""
+def server_env(tmp_path_factory) -> dict:
+    """The server's environment: the embedded defaults in a fresh AUDOTICS_HOME."""
     home = tmp_path_factory.mktemp("audotics_home")
     env = {k: v for k, v in os.environ.items()
            if k not in {"DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE", "DEBUG"}}
     env.update(AUDOTICS_HOME=str(home), PYTHONUNBUFFERED="1", LOG_LEVEL="WARNING",
                DJANGO_SUPERUSER_PASSWORD=STAFF[1])
+    return env
+
+
+@pytest.fixture(scope="package")
+def server_home(server_env) -> Path:
+    """Where the server keeps its SQLite file: tests read what it stored there."""
+    return Path(server_env["AUDOTICS_HOME"])
+
+
+@pytest.fixture(scope="package")
+def server(server_env, server_home):
+    """Base URL of a daphne server on the embedded defaults (SQLite, in-memory channel layer)."""
+    env, home = server_env, server_home
     _manage(env, "migrate", "--noinput", "-v", "0")
     _manage(env, "seed_demo", "--tracks", "300", "--users", "2")
     _manage(env, "createsuperuser", "--noinput", "--username", STAFF[0],
@@ -129,9 +144,11 @@ def open_page(server, browser):
     for ctx in contexts:
         ctx.close()
     assert not guard.foreign, f"requests to other hosts: {guard.foreign}"
-    # Expected failures the UI handles itself (4xx answers to fetch) are not console errors.
+    # Expected failures the UI handles itself (4xx answers to fetch, requests made while a test
+    # has the context offline) are not console errors.
     errors = [e for e in guard.errors
-              if not ("Failed to load resource" in e and "status of 4" in e)]
+              if not ("Failed to load resource" in e
+                      and ("status of 4" in e or "net::ERR_INTERNET_DISCONNECTED" in e))]
     assert not errors, "\n".join(errors)
 
 
@@ -149,3 +166,55 @@ def shot(page, name: str) -> None:
     page.evaluate("window.scrollTo(0, 0)")  # a sticky header would otherwise show mid-page
     page.screenshot(path=str(SCREENSHOTS / f"{name}-{size['width']}x{size['height']}.png"),
                     full_page=True)
+
+
+def db_rows(home: Path, sql: str, *params) -> list[tuple]:
+    """Read the live server's SQLite database (read-only: the server owns it)."""
+    with sqlite3.connect(f"file:{home / 'audotics.sqlite3'}?mode=ro", uri=True) as db:
+        return db.execute(sql, params).fetchall()
+
+
+def call_api(page, method: str, path: str, body=None):
+    """The REST API as the page's signed-in user (session cookie + CSRF header); JSON back."""
+    token = next((c["value"] for c in page.context.cookies() if c["name"] == "csrftoken"), "")
+    response = page.request.fetch(path, method=method, data=body,
+                                  headers={"X-CSRFToken": token, "Referer": page.url})
+    assert response.ok, f"{method} {path}: {response.status} {response.text()}"
+    return response.json() if response.status != 204 else None
+
+
+class Listeners:
+    """Fresh accounts made in the server's database, ten at a time: each test that counts what a
+    user did wants one of its own, and sign-up over HTTP is rate limited per IP."""
+
+    def __init__(self, env: dict):
+        self.env = env
+        self.ready: list[str] = []
+
+    def take(self) -> str:
+        if not self.ready:
+            names = [f"e2e_{uuid.uuid4().hex[:10]}" for _ in range(10)]
+            _manage(self.env, "shell", "-c", (
+                "from users.services import user_create\n"
+                f"for name in {names!r}:\n"
+                f"    user_create(username=name, email=name + '@example.com', "
+                f"password={DEMO_PASSWORD!r})"))
+            self.ready = names
+        return self.ready.pop()
+
+
+@pytest.fixture(scope="package")
+def listeners(server, server_env) -> Listeners:
+    return Listeners(server_env)
+
+
+@pytest.fixture
+def new_listener(listeners):
+    """new_listener(page) -> signs a fresh account in on `page`; returns its username."""
+
+    def make(page) -> str:
+        username = listeners.take()
+        sign_in(page, username)
+        return username
+
+    return make
