@@ -54,6 +54,21 @@ export async function api(method, path, body) {
 export const get = (path) => api("GET", path);
 export const post = (path, body) => api("POST", path, body);
 
+// Every item of a paginated list ({count, next, previous, results}), page after page.
+export async function getAll(path) {
+  const items = [];
+  let url = path;
+  while (url) {
+    const page = await get(url);
+    items.push(...(page.results || []));
+    // `next` is an absolute URL; follow its path only, so that a TLS-terminating proxy that
+    // makes it http:// cannot send this page to another origin.
+    const next = page.next ? new URL(page.next, location.href) : null;
+    url = next && next.pathname + next.search;
+  }
+  return items;
+}
+
 export function debounce(fn, ms) {
   let t;
   return (...args) => { clearTimeout(t); t = setTimeout(() => fn(...args), ms); };

@@ -1,4 +1,4 @@
-import { api, get, post, fmtDuration, toast } from "./api.js";
+import { api, getAll, post, fmtDuration, toast } from "./api.js";
 
 const dur = document.getElementById("duration");
 if (dur) dur.textContent = fmtDuration(Number(dur.dataset.ms));
@@ -7,8 +7,7 @@ const form = document.getElementById("add-form");
 if (form) {
   const select = document.getElementById("add-playlist");
   const status = document.getElementById("add-status");
-  get("/api/playlists?page_size=100").then((data) => {
-    const items = data.results || [];
+  getAll("/api/playlists?pageSize=100").then((items) => {
     select.replaceChildren(...items.map((p) => new Option(p.name, p.id)));
     if (!items.length) select.replaceChildren(new Option("No playlists yet", ""));
   }).catch((e) => { status.textContent = e.message; });
