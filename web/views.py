@@ -164,8 +164,12 @@ def playlist(request, playlist_id):
 
 @login_required
 def discover(request):
+    # The options are the vocabulary the recommendation API validates against, and only it.
+    from recommendations.services import context_vocabulary
+
+    vocab = context_vocabulary()
     return render(request, "web/discover.html", {
-        "moods": MOODS, "activities": ACTIVITIES, "times": TIMES_OF_DAY,
+        "moods": vocab["mood"], "activities": vocab["activity"], "times": vocab["time_of_day"],
         "me": {"id": str(request.user.pk), "username": request.user.username},
     })
 

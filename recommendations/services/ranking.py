@@ -46,6 +46,12 @@ def context_parse(raw: dict[str, Any], *, prefix: str | None = None) -> dict[str
     return clean
 
 
+def context_vocabulary() -> dict[str, tuple[str, ...]]:
+    """The moods, activities and times of day that `context_parse` accepts, for forms to offer."""
+    return {"mood": CONTEXT_VOCAB["mood"], "activity": CONTEXT_VOCAB["activity"],
+            "time_of_day": CONTEXT_VOCAB["timeOfDay"]}
+
+
 def context_public(ctx: dict[str, Any]) -> dict[str, Any]:
     """The context echoed in responses (snake_case; the renderer camelCases it)."""
     return {k: ctx.get(k) for k in ("mood", "activity", "time_of_day")}
