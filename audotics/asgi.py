@@ -10,15 +10,16 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "audotics.settings")
 django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
-
-from collaboration.middleware import WebSocketAuthMiddlewareStack  # noqa: E402
+from collaboration.middleware import (  # noqa: E402
+    SameOriginValidator,
+    WebSocketAuthMiddlewareStack,
+)
 from collaboration.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(
+        "websocket": SameOriginValidator(
             WebSocketAuthMiddlewareStack(URLRouter(websocket_urlpatterns))
         ),
     }

@@ -10,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from csp import constants as csp_constants
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -54,7 +55,8 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 INSTALLED_APPS = [
     # daphne first: it makes `runserver` serve ASGI (HTTP + WebSocket).
     "daphne",
-    "django.contrib.admin",
+    # The admin signs in through /signin (password, then the TOTP code) under the login limits.
+    "users.admin_site.AdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -66,6 +68,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "csp",
     "channels",
     "rest_framework_simplejwt.token_blacklist",
     "django_otp",
@@ -85,6 +88,7 @@ MIDDLEWARE = [
     # Bodies too large or not UTF-8 are refused here, before a view trips on them.
     "audotics.middleware.request_body_guard_middleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -332,6 +336,10 @@ FIELD_HMAC_KEY = env.str("FIELD_HMAC_KEY", default="")
 if not FIELD_HMAC_KEY and DEBUG:
     FIELD_HMAC_KEY = _generated_secret("field_hmac_key", lambda: secrets.token_urlsafe(32))
 OTP_TOTP_ISSUER = "Audotics"
+# Staff must turn on two-factor authentication before the admin, the model page and /metrics
+# open to them. On by default in production; STAFF_REQUIRE_TWO_FACTOR=false relaxes it for a
+# first install (the first staff account signs in, then sets up its authenticator).
+STAFF_REQUIRE_TWO_FACTOR = env.bool("STAFF_REQUIRE_TWO_FACTOR", default=not DEBUG)
 
 # SECURITY: production hardening; SSL redirect is opt-in because a proxy usually terminates TLS.
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
@@ -345,6 +353,22 @@ SECURE_HSTS_PRELOAD = not DEBUG
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy (django-csp) on every response: the pages, the admin and the API docs
+# load scripts and styles from this origin only and have no inline script, style or handler.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [csp_constants.SELF],
+        "script-src": [csp_constants.SELF],
+        "style-src": [csp_constants.SELF],
+        "img-src": [csp_constants.SELF, "data:"],
+        "font-src": [csp_constants.SELF],
+        "connect-src": [csp_constants.SELF],
+        "object-src": [csp_constants.NONE],
+        "base-uri": [csp_constants.SELF],
+        "form-action": [csp_constants.SELF],
+        "frame-ancestors": [csp_constants.NONE],
+    }
+}
 SESSION_COOKIE_HTTPONLY = True
 # A refused CSRF check answers with the error envelope on API paths (audotics/exceptions.py).
 CSRF_FAILURE_VIEW = "audotics.exceptions.csrf_failure"

@@ -27,6 +27,13 @@ SENSITIVE_TEXT_RE = re.compile(
 )
 
 
+# Query-string parameters in URLs written to logs (?token=..., &ticket=...): the values of
+# sensitive names are replaced, the rest of the URL stays readable.
+QUERY_PARAM_RE = re.compile(r"([?&]([^=&#\s\"']+)=)([^&#\s\"']+)")
+SENSITIVE_PARAM_RE = re.compile(SENSITIVE_KEY_RE.pattern + r"|jwt|code|sig|key|auth",
+                                re.IGNORECASE)
+
+
 def get_request_id() -> str:
     return request_id_var.get()
 
@@ -50,6 +57,10 @@ def redact(value: Any, _depth: int = 0) -> Any:
 
 
 def redact_text(text: str) -> str:
+    text = QUERY_PARAM_RE.sub(
+        lambda m: m.group(1) + REDACTED if SENSITIVE_PARAM_RE.search(m.group(2)) else m.group(0),
+        text,
+    )
     return SENSITIVE_TEXT_RE.sub(
         lambda m: (m.group(1) + REDACTED) if m.group(1) else REDACTED, text
     )

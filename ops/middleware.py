@@ -1,7 +1,8 @@
-"""Request id and metrics middleware; both run natively under ASGI and WSGI."""
+"""Request id, metrics and access-log middleware; both run natively under ASGI and WSGI."""
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 import uuid
@@ -10,7 +11,11 @@ from asgiref.sync import iscoroutinefunction
 from django.utils.decorators import sync_and_async_middleware
 
 from . import metrics
-from .logging import request_id_var
+from .logging import redact_text, request_id_var
+
+# The access log (one line per HTTP request, query strings redacted): the servers' own access
+# logs are off (daphne -v 0), since they write URLs verbatim, ?token= and all.
+access_logger = logging.getLogger("audotics.access")
 
 HEADER = "X-Request-ID"
 # Accept a caller's id only if it is short and plain: it ends up in every log line.
@@ -55,12 +60,13 @@ def metrics_middleware(get_response):
     """Observes latency by method, route name and status class, and in-flight requests."""
 
     def _finish(request, response, started: float) -> None:
+        seconds = time.perf_counter() - started
         metrics.observe_request(
-            request.method,
-            metrics.route_name(request),
-            response.status_code,
-            time.perf_counter() - started,
+            request.method, metrics.route_name(request), response.status_code, seconds
         )
+        access_logger.info("%s %s %s %.1fms", request.method,
+                           redact_text(request.get_full_path()), response.status_code,
+                           seconds * 1000)
 
     if iscoroutinefunction(get_response):
 

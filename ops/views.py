@@ -6,6 +6,7 @@ from django.conf import settings
 from django.http import HttpResponse, JsonResponse
 
 from audotics.exceptions import error_body
+from users.services import staff_two_factor_missing
 
 from . import metrics
 
@@ -20,7 +21,8 @@ def metrics_view(request):
     sends `Authorization: Bearer <token>` (401 otherwise); without it, non-staff get 404 so
     that the endpoint does not advertise itself."""
     user = getattr(request, "user", None)
-    allowed = bool(user is not None and user.is_authenticated and user.is_staff)
+    allowed = bool(user is not None and user.is_authenticated and user.is_staff
+                   and not staff_two_factor_missing(user=user))
     token = settings.METRICS_TOKEN
     if not allowed and token:
         presented = _bearer(request)

@@ -73,6 +73,13 @@ def _fast_hashers(request, settings):
         settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _staff_two_factor_relaxed(settings):
+    """Production requires 2FA of staff before staff pages open; the tests of those pages are
+    about other things. tests/users/test_admin_sign_in.py turns the rule on and tests it."""
+    settings.STAFF_REQUIRE_TWO_FACTOR = False
+
+
 @pytest.fixture
 def user(db):
     return UserFactory()

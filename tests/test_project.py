@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from django.core.management import call_command
+from django.test import Client
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -100,6 +101,26 @@ def test_unknown_pages_get_html_for_browsers_and_the_envelope_for_the_api(client
     assert b"Back to Audotics" in page.content
     api = client.get("/api/no-such-thing", HTTP_ACCEPT="text/html")
     assert api.status_code == 404 and api.json()["error"]["code"] == "not_found"
+    # Writes to unknown API paths are 404 too, not a CSRF refusal (issue 12, item 5).
+    strict = Client(enforce_csrf_checks=True)
+    for method in ("post", "delete", "put", "patch"):
+        response = getattr(strict, method)("/api/no-such-thing")
+        assert response.status_code == 404, method
+        assert response.json()["error"]["code"] == "not_found"
+
+
+@pytest.mark.django_db
+def test_html_pages_carry_a_strict_content_security_policy(client):
+    """The pages use no inline script or style: the policy allows only this origin's files."""
+    for path in ("/", "/signin", "/signup", "/catalog", "/admin/login/", "/no-such-page"):
+        response = client.get(path, HTTP_ACCEPT="text/html", follow=True)
+        policy = response["Content-Security-Policy"]
+        directives = dict(d.strip().split(" ", 1) for d in policy.split(";") if d.strip())
+        assert directives["default-src"] == "'self'", (path, policy)
+        assert directives["script-src"] == "'self'" and directives["object-src"] == "'none'"
+        assert directives["frame-ancestors"] == "'none'" and directives["base-uri"] == "'self'"
+        assert "unsafe-inline" not in policy and "unsafe-eval" not in policy
+    assert client.get("/api/docs/")["Content-Security-Policy"] == policy
 
 
 def test_web_processes_compute_on_one_thread_per_request(tmp_path):

@@ -88,6 +88,7 @@ class UserCreateApi(APIView):
     def post(self, request):
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
+        ratelimit.signup_check(request)
         user = services.user_create(**serializer.validated_data)
         return _user_response(user, status.HTTP_201_CREATED)
 
@@ -193,16 +194,23 @@ class LogoutApi(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+@_sensitive
 class TwoFactorSetupApi(APIView):
     permission_classes = [IsAuthenticated]
+
+    class InputSerializer(StrictSerializer):
+        password = StrictCharField(max_length=4096, trim_whitespace=False)
 
     class OutputSerializer(serializers.Serializer):
         otpauth_uri = serializers.CharField()
         qr_svg = serializers.CharField()
 
-    @extend_schema(request=None, responses=OutputSerializer)
+    @extend_schema(request=InputSerializer, responses=OutputSerializer)
     def post(self, request):
-        result = services.two_factor_setup(user=request.user)
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        ratelimit.otp_check(request, user_id=str(request.user.pk))  # password guesses too
+        result = services.two_factor_setup(user=request.user, **serializer.validated_data)
         return Response(self.OutputSerializer(result).data)
 
 

@@ -24,6 +24,7 @@ LOGIN_PER_IP = "20/m"
 LOGIN_FAILURES_PER_ACCOUNT = "100/h"
 API_QUOTA = "1000/h"
 OTP_PER_USER = "5/m"
+SIGNUP_PER_IP = "10/h"
 
 
 def client_ip(request: HttpRequest) -> str:
@@ -127,6 +128,18 @@ def otp_check(request, *, user_id: str) -> None:
     """Limit TOTP guesses on the 2FA confirm/disable endpoints (fails closed)."""
     try:
         usage = _usage(request, group="auth.otp", key=user_id, rate=OTP_PER_USER, increment=True)
+    except CacheUnavailableError as exc:
+        raise ServiceUnavailable() from exc
+    if usage.limited:
+        raise rate_limited(usage.retry_after)
+
+
+def signup_check(request) -> None:
+    """Count one sign-up attempt per IP (API and web form alike); 429 when spent, 503 without
+    the cache (fails closed, like the sign-in that follows a sign-up)."""
+    try:
+        usage = _usage(request, group="auth.signup.ip", key=client_ip(request),
+                       rate=SIGNUP_PER_IP, increment=True)
     except CacheUnavailableError as exc:
         raise ServiceUnavailable() from exc
     if usage.limited:

@@ -6,12 +6,14 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
 from audotics.exceptions import ApplicationError
 from playlists import selectors as playlist_selectors
 from playlists.serializers import PlaylistSerializer
+from users import ratelimit
 from users import services as user_services
 
 from . import selectors
@@ -31,6 +33,14 @@ def _next_url(request, default: str = "/playlists") -> str:
     return default
 
 
+def _error_page(request, template: str, context: dict, exc: ApplicationError):
+    """A form page showing a refusal with its status and headers (a 429's Retry-After)."""
+    response = render(request, template, context, status=exc.status)
+    for name, value in exc.headers.items():
+        response[name] = value
+    return response
+
+
 def home(request):
     return render(request, "home.html")
 
@@ -48,7 +58,7 @@ def signin(request):
             user = user_services.session_login_start(request, username=username, password=password)
         except ApplicationError as exc:
             context["error"] = exc.message
-            return render(request, "web/signin.html", context, status=exc.status)
+            return _error_page(request, "web/signin.html", context, exc)
         if user is None:
             code_url = "/signin/code"
             if context["next"]:
@@ -70,7 +80,7 @@ def signin_code(request):
             if exc.code == "login_expired":
                 return redirect("web:signin")
             context["error"] = exc.message
-            return render(request, "web/signin_code.html", context, status=exc.status)
+            return _error_page(request, "web/signin_code.html", context, exc)
         return redirect(_next_url(request))
     return render(request, "web/signin_code.html", context)
 
@@ -82,6 +92,7 @@ def signup(request):
         values = {k: request.POST.get(k, "")[:4096] for k in ("username", "email", "password")}
         context["values"] = {"username": values["username"], "email": values["email"]}
         try:
+            ratelimit.signup_check(request)
             user_services.user_create(**values)
             user_services.session_login(request, values["username"], values["password"])
         except ValidationError as exc:
@@ -90,7 +101,7 @@ def signup(request):
             return render(request, "web/signup.html", context, status=400)
         except ApplicationError as exc:
             context["errors"] = exc.fields or {"general": [exc.message]}
-            return render(request, "web/signup.html", context, status=exc.status)
+            return _error_page(request, "web/signup.html", context, exc)
         return redirect("web:account")
     return render(request, "web/signup.html", context)
 
@@ -109,6 +120,8 @@ def account(request):
         "genres": selectors.genre_list(),
         "moods": MOODS,
         "two_factor": user_services.two_factor_enabled(user=request.user),
+        # Sent here by the admin or a staff page that needs 2FA first.
+        "two_factor_needed": request.GET.get("need") == "two_factor",
     })
 
 
@@ -178,6 +191,8 @@ def discover(request):
 def staff_model(request):
     if not request.user.is_staff:
         return render(request, "web/forbidden.html", status=403)
+    if user_services.staff_two_factor_missing(user=request.user):
+        return redirect(reverse("web:account") + "?need=two_factor#tfa")
     active, recent, available = selectors.model_versions()
     return render(request, "web/staff_model.html", {
         "active": active,

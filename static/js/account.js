@@ -35,10 +35,13 @@ function say(text, kind = "error") {
   msg.className = "alert alert-" + kind;
 }
 
-document.getElementById("tfa-setup").addEventListener("click", async () => {
+const setupForm = document.getElementById("tfa-setup-form");
+setupForm.addEventListener("submit", async (ev) => {
+  ev.preventDefault();
   say("");
   try {
-    const data = await post("/api/auth/2fa/setup");
+    const data = await post("/api/auth/2fa/setup", { password: setupForm.elements.password.value });
+    setupForm.reset();
     const qr = document.getElementById("tfa-qr");
     // The SVG comes from our own API (a QR code image, no scripts); parse it as SVG, not HTML.
     const doc = new DOMParser().parseFromString(data.qrSvg, "image/svg+xml");
@@ -51,7 +54,7 @@ document.getElementById("tfa-setup").addEventListener("click", async () => {
     document.getElementById("tfa-secret").dataset.secret = secret;
     document.getElementById("tfa-uri").href = data.otpauthUri;
     document.getElementById("tfa-enroll").hidden = false;
-    document.getElementById("tfa-setup").hidden = true;
+    setupForm.hidden = true;
     document.getElementById("tfa-code").focus();
   } catch (e) {
     say(e.message);
@@ -84,7 +87,7 @@ document.getElementById("tfa-disable-form").addEventListener("submit", async (ev
     f.hidden = true;
     document.getElementById("tfa-off").hidden = false;
     document.getElementById("tfa-enroll").hidden = true;
-    document.getElementById("tfa-setup").hidden = false;
+    setupForm.hidden = false;
     state.innerHTML = "<strong>Off.</strong> Add a second step to sign-in with an authenticator app.";
     say("Two-factor authentication is off.", "ok");
   } catch (e) {

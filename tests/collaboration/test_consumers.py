@@ -110,6 +110,12 @@ async def test_foreign_origin_is_refused_by_full_application():
                                         (b"host", b"localhost")])
     connected, code = await ws.connect(timeout=5)
     assert not connected
+    # Same host, another port or scheme: another origin (the host-only check let these in).
+    for origin in (b"http://localhost:6666", b"https://localhost", b"null", b"http://localhost.evil"):
+        other = WebsocketCommunicator(application, f"/ws/playlists/{playlist.pk}/?ticket={ticket}",
+                                      headers=[(b"origin", origin), (b"host", b"localhost")])
+        connected, _ = await other.connect(timeout=5)
+        assert not connected, origin
     ok = WebsocketCommunicator(application, f"/ws/playlists/{playlist.pk}/?ticket={ticket}",
                                headers=[(b"origin", b"http://localhost"), (b"host", b"localhost")])
     connected, _ = await ok.connect(timeout=5)

@@ -42,6 +42,11 @@ def test_signup_enable_2fa_signout_signin_with_code(open_page):
     page.get_by_role("button", name="Save preferences").click()
     page.get_by_text("Saved.").wait_for()
 
+    # Setting up 2FA asks for the password again (a borrowed session cannot enrol a device).
+    page.get_by_label("Confirm your password to set it up").fill("not-the-password")
+    page.get_by_role("button", name="Set up two-factor authentication").click()
+    page.get_by_text("The password is not correct.").wait_for()
+    page.get_by_label("Confirm your password to set it up").fill(password)
     page.get_by_role("button", name="Set up two-factor authentication").click()
     page.locator("#tfa-qr svg").wait_for()
     secret = page.locator("#tfa-secret").get_attribute("data-secret")

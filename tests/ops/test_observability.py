@@ -131,6 +131,32 @@ def test_secrets_in_logged_dicts_are_redacted(console_output):
     assert payload["password"] == "hunter2-Secret!"
 
 
+@pytest.mark.django_db
+def test_urls_in_logs_keep_no_tokens(console_output, caplog):
+    """A JWT or ticket sent in a URL never reaches the access log or a server's log line."""
+    caplog.set_level(logging.INFO, logger="audotics.access")
+    Client().get("/api/tracks?token=opaque-secret-1&q=rock&ticket=tk-secret-2&access_token=x9")
+    (line,) = [r.getMessage() for r in caplog.records if r.name == "audotics.access"]
+    assert line.startswith("GET /api/tracks?token=[REDACTED]&q=rock&ticket=[REDACTED]")
+    assert "x9" not in line and line.split()[2] == "200"
+    # Lines written by a server's own logger (runserver's django.channels.server) too.
+    logging.getLogger("django.channels.server").warning(
+        '"GET /ws/playlists/1/?ticket=tk-secret-3&jwt=eyJx.eyJy.zz HTTP/1.1" 101')
+    text = console_output.getvalue()
+    assert "tk-secret-3" not in text and "eyJx" not in text and "ticket=[REDACTED]" in text
+
+
+def test_servers_write_no_access_log_of_their_own():
+    """daphne's access log writes URLs verbatim: every recipe runs it with -v 0 (no access
+    log); the app's own access log redacts query strings."""
+    root = Path(__file__).resolve().parents[2]
+    recipes = [root / "Makefile", root / "deploy" / "Procfile",
+               root / "deploy" / "systemd" / "audotics-asgi@.service"]
+    commands = [line for path in recipes for line in path.read_text().splitlines()
+                if "daphne " in line and not line.lstrip().startswith("#")]
+    assert commands and all(" -v 0 " in line for line in commands), commands
+
+
 def test_filters_never_drop_records():
     record = logging.LogRecord("x", logging.INFO, __file__, 1, "plain %s", ("value",), None)
     assert RedactSecretsFilter().filter(record) and RequestIdFilter().filter(record)

@@ -12,7 +12,7 @@ pytestmark = pytest.mark.django_db
 
 
 def _enable(client, user):
-    setup = client.post("/api/auth/2fa/setup")
+    setup = client.post("/api/auth/2fa/setup", {"password": PASSWORD}, format="json")
     assert setup.status_code == 200, setup.content
     device = TOTPDevice.objects.get(user=user, confirmed=False)
     response = client.post("/api/auth/2fa/confirm", {"otp": totp_now(device)}, format="json")
@@ -26,7 +26,7 @@ def _clear_last_t(device):
 
 
 def test_setup_returns_uri_and_svg_not_yet_active(logged_in_api_client, api_client):
-    response = logged_in_api_client.post("/api/auth/2fa/setup")
+    response = logged_in_api_client.post("/api/auth/2fa/setup", {"password": PASSWORD}, format="json")
     body = response.json()
     assert body["otpauthUri"].startswith("otpauth://totp/Audotics")
     assert "secret=" in body["otpauthUri"] and "issuer=Audotics" in body["otpauthUri"]
@@ -36,7 +36,7 @@ def test_setup_returns_uri_and_svg_not_yet_active(logged_in_api_client, api_clie
 
 
 def test_confirm_with_wrong_code_fails(logged_in_api_client):
-    logged_in_api_client.post("/api/auth/2fa/setup")
+    logged_in_api_client.post("/api/auth/2fa/setup", {"password": PASSWORD}, format="json")
     response = logged_in_api_client.post("/api/auth/2fa/confirm", {"otp": "000000"}, format="json")
     if response.status_code == 200:  # one in a million: 000000 was the current code
         return
@@ -98,7 +98,7 @@ def test_disable_needs_password_and_code(logged_in_api_client, api_client):
 
 def test_setup_when_enabled_conflicts(logged_in_api_client):
     _enable(logged_in_api_client, logged_in_api_client.user)
-    assert_envelope(logged_in_api_client.post("/api/auth/2fa/setup"), 409, "two_factor_enabled")
+    assert_envelope(logged_in_api_client.post("/api/auth/2fa/setup", {"password": PASSWORD}, format="json"), 409, "two_factor_enabled")
 
 
 @pytest.mark.django_db(transaction=True)

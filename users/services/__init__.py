@@ -19,6 +19,7 @@ from .tokens import (
     token_refresh,
 )
 from .two_factor import (
+    staff_two_factor_missing,
     two_factor_confirm,
     two_factor_disable,
     two_factor_enabled,
@@ -41,6 +42,7 @@ __all__ = [
     "session_logout",
     "token_obtain",
     "token_pair_issue",
+    "staff_two_factor_missing",
     "token_refresh",
     "two_factor_confirm",
     "two_factor_disable",

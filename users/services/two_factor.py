@@ -22,6 +22,13 @@ def two_factor_enabled(*, user: User) -> bool:
     return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
 
 
+def staff_two_factor_missing(*, user) -> bool:
+    """A staff account that must turn 2FA on before its staff pages open (admin, model page,
+    /metrics): STAFF_REQUIRE_TWO_FACTOR is on in production unless relaxed for a first install."""
+    return bool(getattr(user, "is_staff", False) and settings.STAFF_REQUIRE_TWO_FACTOR
+                and not two_factor_enabled(user=user))
+
+
 @sensitive_variables("otp")
 def two_factor_verify(*, user: User, otp: str) -> bool:
     """Check a code against the confirmed device; the row lock makes each code single-use."""
@@ -49,9 +56,24 @@ def _otpauth_uri(*, user: User, device: TOTPDevice) -> str:
     return f"otpauth://totp/{label}?{params}"
 
 
-@sensitive_variables("device")
-def two_factor_setup(*, user: User) -> dict[str, str]:
-    """Create a new, not yet active TOTP secret; returns its otpauth URI and a QR code (SVG)."""
+@sensitive_variables("password")
+def _password_confirm(*, user: User, password: str) -> None:
+    """The account's password again, for changes to how it signs in (a borrowed session must
+    not be able to tie the account to someone else's authenticator, or untie it)."""
+    if not user.check_password(password):
+        raise ApplicationError(
+            "The password is not correct.",
+            code="invalid_credentials",
+            status=400,
+            fields={"password": ["The password is not correct."]},
+        )
+
+
+@sensitive_variables("device", "password")
+def two_factor_setup(*, user: User, password: str) -> dict[str, str]:
+    """After the password again: a new, not yet active TOTP secret, as its otpauth URI and a QR
+    code (SVG)."""
+    _password_confirm(user=user, password=password)
     if two_factor_enabled(user=user):
         raise ApplicationError(
             "Two-factor authentication is already enabled.", code="two_factor_enabled", status=409
@@ -103,13 +125,7 @@ def two_factor_confirm(*, user: User, otp: str) -> None:
 @sensitive_variables("password", "otp")
 def two_factor_disable(*, user: User, password: str, otp: str) -> None:
     """Turn 2FA off; needs both the password and a current code."""
-    if not user.check_password(password):
-        raise ApplicationError(
-            "The password is not correct.",
-            code="invalid_credentials",
-            status=400,
-            fields={"password": ["The password is not correct."]},
-        )
+    _password_confirm(user=user, password=password)
     with transaction.atomic():
         device = TOTPDevice.objects.select_for_update().filter(user=user, confirmed=True).first()
         if device is None:
