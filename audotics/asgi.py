@@ -10,6 +10,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "audotics.settings")
 django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+
 from collaboration.middleware import (  # noqa: E402
     SameOriginValidator,
     WebSocketAuthMiddlewareStack,

@@ -161,7 +161,8 @@ def bad_request(request, exception=None) -> HttpResponse:
 
 
 def permission_denied(request, exception=None) -> HttpResponse:
-    return error_response(request, 403, "permission_denied", "You do not have permission to do this.")
+    return error_response(request, 403, "permission_denied",
+                          "You do not have permission to do this.")
 
 
 def csrf_failure(request, reason: str = "") -> HttpResponse:

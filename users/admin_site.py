@@ -17,7 +17,6 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 
 
-
 def staff_two_factor_missing(*, user) -> bool:
     # Imported on use: this module is loaded with the app registry, before any model.
     from .services import staff_two_factor_missing as missing  # noqa: PLC0415

@@ -14,7 +14,7 @@ from mlcore import MlcoreError
 from playlists.models import Track
 
 from . import context_targets as ct
-from . import fallback, ranking, serving, wire
+from . import fallback, ranking, rendering, serving
 from .recommend import MAX_LIMIT
 
 logger = logging.getLogger(__name__)
@@ -91,7 +91,7 @@ def playlist_generate(
     """`POST /api/playlists/generate`: hard ranges exact, moods as feature targets, personal.
 
     Returns {tracks: [(track id, score, reason)], context, model_version, playlist?}: the API
-    renders the tracks from fragments (`wire.entries_render`).
+    renders the tracks from fragments (`rendering.entries_render`).
     """
     if not 1 <= length <= MAX_LIMIT:
         raise ApplicationError("length must be 1..100.", code="validation_error",
@@ -216,9 +216,9 @@ def _save_playlist(*, user, name: str | None, ctx: dict[str, str],
 
 def playlist_generate_render(result: dict[str, Any]) -> bytes:
     """The answer of `playlist_generate` as response bytes."""
-    from playlists import rendering  # noqa: PLC0415
+    from playlists import rendering as track_rendering  # noqa: PLC0415
 
-    extra = (b'"playlist":' + rendering.playlist_bytes(result["playlist"])
+    extra = (b'"playlist":' + track_rendering.playlist_bytes(result["playlist"])
              if "playlist" in result else b"")
-    return wire.entries_render(result["tracks"], extra, context=result["context"],
-                               model_version=result["model_version"])
+    return rendering.entries_render(result["tracks"], extra, context=result["context"],
+                                    model_version=result["model_version"])

@@ -20,7 +20,7 @@ from playlists.models import PlaylistTrack
 
 from ..models import Interaction
 from . import context_targets as ct
-from . import fallback, ranking, results_cache, serving, wire
+from . import fallback, ranking, rendering, results_cache, serving
 from .ranking import Profile
 
 logger = logging.getLogger(__name__)
@@ -145,10 +145,10 @@ def recommendation_list_for_user(
         target = _user_row(viewer=viewer, user_id=uid)
         payload = recommendations_compute(users=[target], limit=limit, context=ctx,
                                           exclude=exclude, diversity=diversity)[uid]
-        hit = dict(payload, tracks=wire.entries_from_payload(payload["tracks"]))
+        hit = dict(payload, tracks=rendering.entries_from_payload(payload["tracks"]))
         results_cache.user_lists_set({uid: hit}, suffix, gens={uid: gen})
-    return wire.entries_render(hit["tracks"], context=hit["context"],
-                               model_version=hit["model_version"], source=hit["source"])
+    return rendering.entries_render(hit["tracks"], context=hit["context"],
+                                    model_version=hit["model_version"], source=hit["source"])
 
 
 
@@ -242,7 +242,7 @@ def recommendations_precompute_per_user(*, user_ids: list[str], limit: int = 20)
     if gens is None:
         return 0
     users = list(get_user_model().objects.filter(pk__in=user_ids).only("id", "preferences"))
-    lists = {uid: dict(payload, tracks=wire.entries_from_payload(payload["tracks"]))
+    lists = {uid: dict(payload, tracks=rendering.entries_from_payload(payload["tracks"]))
              for uid, payload in recommendations_compute(users=users, limit=limit).items()}
     results_cache.user_lists_set(lists, _suffix(limit=limit, **DEFAULT_SUFFIX_ARGS), gens=gens)
     return len(lists)

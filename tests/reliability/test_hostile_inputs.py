@@ -23,8 +23,10 @@ DEEP_OBJECT = ('{"a":' * 600 + "1" + "}" * 600).encode()
 OVERSIZE = b'{"name": "' + b"x" * (2 * 1024 * 1024 + 10) + b'"}'
 NON_TEXT_CHARSETS = ["rot13", "hex", "base64", "zlib", "bz2", "uu", "quopri", "no-such-charset"]
 SURROGATE_KEY = b'{"\\ud800": 1, "name": "x"}'
-SURROGATE_VALUE = b'{"name": "\\ud800", "username": "\\udfff", "password": "\\ud800x", "type": "\\ud800"}'
-NUL_VALUE = b'{"name": "a\\u0000b", "username": "a\\u0000", "password": "p\\u0000w", "type": "\\u0000"}'
+SURROGATE_VALUE = (b'{"name": "\\ud800", "username": "\\udfff", "password": "\\ud800x",'
+                   b' "type": "\\ud800"}')
+NUL_VALUE = (b'{"name": "a\\u0000b", "username": "a\\u0000", "password": "p\\u0000w",'
+             b' "type": "\\u0000"}')
 RAW_SURROGATE = b'{"name": "\xed\xa0\x80"}'  # a surrogate encoded as "UTF-8": not UTF-8
 
 BODIES = {

@@ -29,7 +29,8 @@ def test_admin_login_page_sends_people_to_the_two_step_sign_in():
     assert response.status_code == 302
     assert response["Location"] == "/signin?next=%2Fadmin%2Fusers%2Fuser%2F"
     # Not an open redirect through the admin either.
-    assert Client().get("/admin/login/?next=//evil.example")["Location"] == "/signin?next=%2Fadmin%2F"
+    evil = Client().get("/admin/login/?next=//evil.example")
+    assert evil["Location"] == "/signin?next=%2Fadmin%2F"
 
 
 def test_the_admin_password_form_opens_no_session_for_a_2fa_account(staff_with_2fa):

@@ -26,7 +26,8 @@ def _clear_last_t(device):
 
 
 def test_setup_returns_uri_and_svg_not_yet_active(logged_in_api_client, api_client):
-    response = logged_in_api_client.post("/api/auth/2fa/setup", {"password": PASSWORD}, format="json")
+    response = logged_in_api_client.post("/api/auth/2fa/setup", {"password": PASSWORD},
+                                         format="json")
     body = response.json()
     assert body["otpauthUri"].startswith("otpauth://totp/Audotics")
     assert "secret=" in body["otpauthUri"] and "issuer=Audotics" in body["otpauthUri"]
@@ -98,7 +99,9 @@ def test_disable_needs_password_and_code(logged_in_api_client, api_client):
 
 def test_setup_when_enabled_conflicts(logged_in_api_client):
     _enable(logged_in_api_client, logged_in_api_client.user)
-    assert_envelope(logged_in_api_client.post("/api/auth/2fa/setup", {"password": PASSWORD}, format="json"), 409, "two_factor_enabled")
+    again = logged_in_api_client.post("/api/auth/2fa/setup", {"password": PASSWORD},
+                                      format="json")
+    assert_envelope(again, 409, "two_factor_enabled")
 
 
 @pytest.mark.django_db(transaction=True)

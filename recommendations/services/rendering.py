@@ -1,4 +1,4 @@
-"""Recommendation lists on the wire: cached as compact entries, sent as pre-rendered bytes.
+"""Rendering recommendation lists: cached as compact entries, sent as pre-rendered bytes.
 
 The result cache holds `(track id, score, reason)` entries, not rendered JSON, so the batch job
 writes about 1 kB per user and never touches track rows. A reason is a string, or
@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from playlists import rendering
+from playlists import rendering as track_rendering
 
 Entry = tuple[str, float, Any]  # (track id, score, reason: str | ("liked", track id))
 
@@ -26,7 +26,7 @@ def entries_render(entries: Sequence[Entry], extra: bytes = b"", **tail: Any) ->
     track becomes "recommended for you".
     """
     wanted = {e[0] for e in entries} | {e[2][1] for e in entries if not isinstance(e[2], str)}
-    frags = rendering.track_fragments(wanted)
+    frags = track_rendering.track_fragments(wanted)
     items = []
     for tid, score, reason in entries:
         if tid not in frags:
@@ -39,8 +39,9 @@ def entries_render(entries: Sequence[Entry], extra: bytes = b"", **tail: Any) ->
         else:
             text = "recommended for you"
         items.append(b'%s,"score":%s,"reason":%s}' % (
-            frags[tid][0], rendering.number(round(float(score), 4)), rendering.string(text)))
-    rest = rendering.camel_dumps(tail)
+            frags[tid][0], track_rendering.number(round(float(score), 4)),
+            track_rendering.string(text)))
+    rest = track_rendering.camel_dumps(tail)
     if extra:
         rest = rest[:-1] + (b"," if tail else b"") + extra + b"}"
     return b'{"tracks":[' + b",".join(items) + b"]," + rest[1:]
