@@ -13,14 +13,11 @@ from django.views.decorators.http import require_http_methods, require_POST
 from audotics.exceptions import ApplicationError
 from playlists import selectors as playlist_selectors
 from playlists.serializers import PlaylistSerializer
+from recommendations.services import context_vocabulary
 from users import ratelimit
 from users import services as user_services
 
 from . import selectors
-
-MOODS = ["happy", "sad", "calm", "energetic", "romantic", "angry", "focused", "melancholic"]
-ACTIVITIES = ["workout", "study", "party", "relax", "commute", "sleep", "work", "dinner"]
-TIMES_OF_DAY = ["morning", "afternoon", "evening", "night"]
 
 
 def _next_url(request, default: str = "/playlists") -> str:
@@ -118,7 +115,7 @@ def account(request):
     return render(request, "web/account.html", {
         "prefs": prefs,
         "genres": selectors.genre_list(),
-        "moods": MOODS,
+        "moods": context_vocabulary()["mood"],  # the moods recommendations understand
         "two_factor": user_services.two_factor_enabled(user=request.user),
         # Sent here by the admin or a staff page that needs 2FA first.
         "two_factor_needed": request.GET.get("need") == "two_factor",
@@ -178,8 +175,6 @@ def playlist(request, playlist_id):
 @login_required
 def discover(request):
     # The options are the vocabulary the recommendation API validates against, and only it.
-    from recommendations.services import context_vocabulary
-
     vocab = context_vocabulary()
     return render(request, "web/discover.html", {
         "moods": vocab["mood"], "activities": vocab["activity"], "times": vocab["time_of_day"],
