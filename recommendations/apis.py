@@ -15,7 +15,9 @@ from rest_framework.views import APIView
 from rest_framework_simplejwt.authentication import JWTStatelessUserAuthentication
 
 from audotics.exceptions import ApplicationError
-from playlists.serializers import PlaylistContextSerializer, PlaylistSerializer
+from audotics.pagination import PageNumberPagination
+from playlists import rendering as track_rendering
+from playlists.serializers import PlaylistContextSerializer, PlaylistSerializer, TrackSerializer
 
 from . import services
 from .models import Interaction
@@ -220,3 +222,42 @@ class PlaylistRecommendationListApi(APIView):
         filters.is_valid(raise_exception=True)
         return Response(services.playlist_recommendations(
             playlist_id=playlist_id, user=request.user, limit=filters.validated_data["limit"]))
+
+
+class LikeListApi(APIView):
+    """`GET /api/users/me/likes`: the caller's liked tracks, the latest like first, paginated;
+    `?trackIds=a,b,...` keeps only those (how a page learns which of its tracks are liked)."""
+
+    permission_classes = [IsAuthenticated]
+    pagination_class = PageNumberPagination
+
+    class FilterSerializer(serializers.Serializer):
+        track_ids = serializers.CharField(required=False, max_length=100 * 40)
+
+    @extend_schema(parameters=[FilterSerializer], responses=TrackSerializer(many=True))
+    def get(self, request):
+        raw = request.query_params.get("trackIds", request.query_params.get("track_ids"))
+        filters = self.FilterSerializer(data={} if raw is None else {"track_ids": raw})
+        filters.is_valid(raise_exception=True)
+        wanted = filters.validated_data.get("track_ids")
+        rows = services.likes_list(
+            user=request.user,
+            track_ids=None if wanted is None else [t for t in wanted.split(",") if t][:100])
+        paginator = PageNumberPagination()
+        page = paginator.paginate_queryset(rows, request, view=self)
+        body = track_rendering.page_bytes(
+            count=paginator.page.paginator.count, next_url=paginator.get_next_link(),
+            previous_url=paginator.get_previous_link(),
+            results=[track_rendering.track_bytes(t) for t in services.likes_tracks(page)])
+        return HttpResponse(body, content_type="application/json")
+
+
+class LikeDeleteApi(APIView):
+    """`DELETE /api/users/me/likes/{trackId}`: unlike (204, also when it was not liked)."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses={204: None})
+    def delete(self, request, track_id: str):
+        services.like_remove(user=request.user, track_id=track_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)
