@@ -1,3 +1,4 @@
+import faiss
 import numpy as np
 
 from mlcore.retrieval import VectorIndex, recall_vs_exact, topk
@@ -15,12 +16,13 @@ def test_topk_is_sorted_and_exact():
     assert topk(x, 10).tolist() == [1, 4, 3, 0, 2]
 
 
-def test_exact_and_hnsw_agree(tmp_path):
+def test_exact_and_approximate_indexes_agree(tmp_path):
     v = _vectors()
     exact = VectorIndex.build(v, kind="exact")
-    approx = VectorIndex.build(v, kind="hnsw", ef_search=200)
     q = _vectors(50, seed=1)
-    assert recall_vs_exact(approx, q, k=10, exact=exact) >= 0.95
+    for approx in (VectorIndex.build(v, kind="hnsw", ef_search=200),
+                   VectorIndex.build(v, kind="ivf", nprobe=16)):
+        assert recall_vs_exact(approx, q, k=10, exact=exact) >= 0.95, approx.kind
     ids, scores = exact.search(q[0], 10)
     np.testing.assert_allclose(scores, v[ids] @ q[0], rtol=1e-5)
 
@@ -28,8 +30,8 @@ def test_exact_and_hnsw_agree(tmp_path):
 def test_auto_kind_and_exclusion():
     v = _vectors(500)
     assert VectorIndex.build(v).kind == "exact"
-    assert VectorIndex.build(v, exact_max=100).kind == "hnsw"
-    for kind in ("exact", "hnsw"):
+    assert VectorIndex.build(v, exact_max=100).kind == "ivf"
+    for kind in ("exact", "hnsw", "ivf"):
         idx = VectorIndex.build(v, kind=kind)
         top, _ = idx.search(v[0], 5)
         top2, _ = idx.search(v[0], 5, exclude=top[:2])
@@ -39,18 +41,24 @@ def test_auto_kind_and_exclusion():
 
 def test_saved_vectors_load_memory_mapped(tmp_path):
     v = _vectors(400)
-    VectorIndex.build(v, kind="hnsw").save(tmp_path)
-    loaded = VectorIndex.load(tmp_path)
-    assert isinstance(loaded.vectors, np.memmap)
-    assert loaded.kind == "hnsw"
-    assert loaded.search(v[3], 5)[0].tolist() == VectorIndex.build(v).search(v[3], 5)[0].tolist()
+    exact = VectorIndex.build(v).search(v[3], 5)[0].tolist()
+    for kind in ("hnsw", "ivf"):
+        built = VectorIndex.build(v, kind=kind, nprobe=5)
+        (tmp_path / kind).mkdir()
+        built.save(tmp_path / kind)
+        loaded = VectorIndex.load(tmp_path / kind)
+        assert isinstance(loaded.vectors, np.memmap)
+        assert loaded.kind == kind and loaded.breadth == built.breadth
+        assert loaded.search(v[3], 5)[0].tolist() == exact
+    lists = faiss.downcast_InvertedLists(loaded._faiss.invlists)
+    assert type(lists).__name__ == "OnDiskInvertedLists"  # mapped: pages shared by workers
 
 
 def test_search_batch_matches_single_queries():
     v = _vectors(2000)
     q = _vectors(30, seed=2)
-    for kind in ("exact", "hnsw"):
-        idx = VectorIndex.build(v, kind=kind, ef_search=200)
+    for kind in ("exact", "hnsw", "ivf"):
+        idx = VectorIndex.build(v, kind=kind, ef_search=200, nprobe=8)
         ids, scores = idx.search_batch(q, 10)
         assert ids.shape == scores.shape == (30, 10)
         assert (np.diff(scores, axis=1) <= 1e-6).all()  # best first
