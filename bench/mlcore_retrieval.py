@@ -43,9 +43,12 @@ def main() -> None:
     ap.add_argument("--m", type=int, default=32)
     ap.add_argument("--ef-construction", type=int, default=64)
     ap.add_argument("--ef-search", default="96,192,320", help="comma list, measured in turn")
+    ap.add_argument("--nprobe", default="16,32,48,96", help="IVF lists scanned, comma list")
+    ap.add_argument("--compare-hnsw", action="store_true",
+                    help="with --artifact: also an HNSW index over the model's vectors")
     ap.add_argument("--threads", type=int, default=1, help="faiss threads per query (web worker)")
     ap.add_argument("--artifact", default=None,
-                    help="a trained model (MODEL_DIR/<version>): recall of its own HNSW index "
+                    help="a trained model (MODEL_DIR/<version>): recall of its own index "
                          "for its own users' vectors, instead of synthetic vectors")
     args = ap.parse_args()
     if args.artifact:
@@ -110,8 +113,9 @@ def main() -> None:
 
 
 def trained_recall(args) -> None:
-    """Recall@k of a trained model's HNSW index against exact search, per search breadth,
-    with its own (context-free) user vectors as queries."""
+    """Recall@k of a trained model's own index against exact search, per search breadth (IVF:
+    nprobe from --nprobe; HNSW: efSearch from --ef-search), with its own (context-free) user
+    vectors as queries; --compare-hnsw also builds an HNSW index over the same vectors."""
     import faiss
 
     from mlcore import HybridRecommender
@@ -124,19 +128,30 @@ def trained_recall(args) -> None:
                       replace=False)
     queries = np.asarray(model._user_vec[np.sort(rows)])
     exact = VectorIndex(index.vectors, kind="exact")
-    print(f"model {args.artifact}: {len(index):,} items, {index.kind}; {len(queries)} user "
-          f"vectors as queries")
-    for ef in [int(e) for e in args.ef_search.split(",")]:
-        index.ef_search = ef
+    print(f"model {args.artifact}: {len(index):,} items, {index.kind} (default breadth "
+          f"{index.breadth}); {len(queries)} user vectors as queries")
+    _sweep(index, queries, exact, args)
+    if args.compare_hnsw and index.kind != "hnsw":
+        t = time.perf_counter()
+        faiss.omp_set_num_threads(2)
+        hnsw = VectorIndex.build(np.asarray(index.vectors), kind="hnsw", hnsw_m=args.m,
+                                 ef_construction=args.ef_construction)
+        faiss.omp_set_num_threads(args.threads)
+        print(f"HNSW(M={args.m}, efC={args.ef_construction}) over the same vectors: built in "
+              f"{time.perf_counter() - t:.0f} s")
+        _sweep(hnsw, queries, exact, args)
+
+
+def _sweep(index: VectorIndex, queries: np.ndarray, exact: VectorIndex, args) -> None:
+    name = "nprobe" if index.kind == "ivf" else "efSearch"
+    for breadth in [int(b) for b in (args.nprobe if index.kind == "ivf"
+                                     else args.ef_search).split(",")]:
+        setattr(index, "nprobe" if index.kind == "ivf" else "ef_search", breadth)
         lat = []
         for q in queries:
             t = time.perf_counter()
             index.search(q, args.k)
             lat.append((time.perf_counter() - t) * 1e3)
         recall = recall_vs_exact(index, queries, k=args.k, exact=exact)
-        print(f"TRAINED efSearch={ef}: recall@{args.k} vs exact={recall:.4f}; search p50 "
-              f"{np.percentile(lat, 50):.3f} ms, p95 {np.percentile(lat, 95):.3f} ms")
-
-
-if __name__ == "__main__":
-    main()
+        print(f"TRAINED {index.kind} {name}={breadth}: recall@{args.k} vs exact={recall:.4f}; "
+              f"search p50 {np.percentile(lat, 50):.3f} ms, p95 {np.percentile(lat, 95):.3f} ms")
