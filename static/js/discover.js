@@ -1,4 +1,5 @@
 import { api, get, post, debounce, h, genreOf, toast } from "./api.js";
+import { likedAmong, showLiked, toggleLike } from "./likes.js";
 
 const me = JSON.parse(document.getElementById("me-data").textContent);
 const form = document.getElementById("context-form");
@@ -35,8 +36,8 @@ function row(t) {
       t.reason ? h("span", { class: "reason small" }, t.reason) : null),
     h("span", { class: "tag hide-sm" }, genreOf(t)),
     h("span", { class: "row-btns" },
-      h("button", { type: "button", class: "btn btn-small", "aria-pressed": "false", "aria-label": `Like ${t.title}`, onclick: (e) => feedback(t, "like", e.currentTarget) }, "Like"),
-      h("button", { type: "button", class: "btn btn-small btn-ghost", "aria-label": `Skip ${t.title}`, onclick: (e) => feedback(t, "skip", e.currentTarget) }, "Skip")));
+      h("button", { type: "button", class: "btn btn-small", "aria-pressed": "false", "aria-label": `Like ${t.title}`, dataset: { like: t.id }, onclick: (e) => like(t, e.currentTarget) }, "Like"),
+      h("button", { type: "button", class: "btn btn-small btn-ghost", "aria-label": `Skip ${t.title}`, onclick: (e) => skip(t, e.currentTarget) }, "Skip")));
   return li;
 }
 
@@ -61,6 +62,7 @@ async function load() {
     current = tracks;
     list.replaceChildren(...tracks.map(row));
     list.dataset.generation = String(mine);
+    markLiked(tracks, mine);
     status.textContent = tracks.length ? `${tracks.length} recommendations` : "No recommendations yet: like a few tracks in the catalog first.";
   } catch (e) {
     if (mine === seq) status.textContent = e.status === 404 ? "Recommendations are not available yet." : e.message;
@@ -69,23 +71,36 @@ async function load() {
   }
 }
 
+// Tracks liked earlier (another visit, another page) show as liked here too.
+async function markLiked(tracks, generation) {
+  let liked;
+  try { liked = await likedAmong(tracks.map((t) => t.id)); } catch { return; }
+  if (generation !== seq) return;
+  for (const button of list.querySelectorAll("button[data-like]")) {
+    const on = liked.has(button.dataset.like);
+    showLiked(button, on);
+    button.closest("li").classList.toggle("liked", on);
+  }
+}
+
 const reload = debounce(load, 600);
 
-async function feedback(t, type, button) {
+// Feedback changes the next list: like (or unlike) and skip, then load again.
+async function like(t, button) {
+  let liked;
+  try { liked = await toggleLike(button, t.id, context()); } catch (e) { toast(e.message, "error"); return; }
+  button.closest("li").classList.toggle("liked", liked);
+  toast(`${liked ? "Liked" : "Removed your like of"} “${t.title}”. Updating your list…`);
+  reload();
+}
+
+async function skip(t, button) {
   try {
-    await post("/api/interactions", { trackId: t.id, type, context: context() });
+    await post("/api/interactions", { trackId: t.id, type: "skip", context: context() });
   } catch (e) { toast(e.message, "error"); return; }
-  const li = button.closest("li");
-  if (type === "like") {
-    button.setAttribute("aria-pressed", "true");
-    button.textContent = "Liked";
-    li.classList.add("liked");
-    toast(`Liked “${t.title}”. Updating your list…`);
-  } else {
-    li.classList.add("skipped");
-    toast(`Skipped “${t.title}”. Updating your list…`);
-  }
-  reload(); // the next list reflects the feedback
+  button.closest("li").classList.add("skipped");
+  toast(`Skipped “${t.title}”. Updating your list…`);
+  reload();
 }
 
 form.addEventListener("submit", (ev) => { ev.preventDefault(); load(); });

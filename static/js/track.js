@@ -1,4 +1,5 @@
-import { api, getAll, post, fmtDuration, toast } from "./api.js";
+import { api, getAll, fmtDuration, toast } from "./api.js";
+import { likedAmong, showLiked, toggleLike } from "./likes.js";
 
 const dur = document.getElementById("duration");
 if (dur) dur.textContent = fmtDuration(Number(dur.dataset.ms));
@@ -22,12 +23,12 @@ if (form) {
     }
   });
   const like = document.getElementById("like-track");
+  const id = like.dataset.track;
+  likedAmong([id]).then((liked) => showLiked(like, liked.has(id))).catch(() => {});
   like.addEventListener("click", async () => {
     try {
-      await post("/api/interactions", { trackId: like.dataset.track, type: "like" });
-      like.setAttribute("aria-pressed", "true");
-      like.textContent = "Liked";
-      toast("Thanks — your recommendations will reflect this.");
+      const liked = await toggleLike(like, id);
+      toast(liked ? "Thanks — your recommendations will reflect this." : "Like removed.");
     } catch (e) { toast(e.message, "error"); }
   });
 }
