@@ -17,7 +17,7 @@ def open_playlist(page, tracks: list[dict]) -> str:
         call_api(page, "PUT", f"/api/playlists/{playlist['id']}/tracks",
                  {"trackIds": [t["id"] for t in tracks]})
     page.goto(f"/playlists/{playlist['id']}")
-    page.wait_for_function("document.body.dataset.live === 'live'")
+    expect(page.locator("body")).to_have_attribute("data-live", "live")
     expect(page.locator("#tracks > li")).to_have_count(len(tracks))
     return playlist["id"]
 
