@@ -437,8 +437,9 @@ RECO_EVAL_USERS = env.int("RECO_EVAL_USERS", default=10_000)
 RECO_ACTIVATION_TOLERANCE = env.float("RECO_ACTIVATION_TOLERANCE", default=0.05)
 # recommend_batch precomputes users with interactions in the last N days.
 RECO_BATCH_ACTIVE_DAYS = env.int("RECO_BATCH_ACTIVE_DAYS", default=7)
-# HNSW search breadth of recommend_batch (the API uses the index's own, 256): lower is faster;
-# bench/README.md gives recall against exact search at the default.
+# Search breadth of recommend_batch for an HNSW index (the API uses the index's own, 256):
+# lower is faster. An IVF index (the default for large catalogs) scans its own nprobe lists in
+# both; bench/README.md gives recall against exact search for each.
 RECO_BATCH_EF_SEARCH = env.int("RECO_BATCH_EF_SEARCH", default=32)
 # Chunks recommend_batch works on at once (threads; one per core is the sweet spot).
 RECO_BATCH_THREADS = env.int("RECO_BATCH_THREADS", default=2)
