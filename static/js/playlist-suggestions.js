@@ -1,0 +1,39 @@
+// The Suggestions card: recommendations for this playlist, loaded when the button asks for them,
+// with each member's taste match when the playlist is shared.
+import { get, h } from "./api.js";
+
+function renderMembers(box, members, me) {
+  if (!members || !members.length) { box.replaceChildren(); return; }
+  box.replaceChildren(h("span", { class: "muted" }, "Taste match: "), ...members.map((m) =>
+    h("span", { class: "match" }, `${m.userId === me.id ? "you" : m.username} `,
+      h("meter", { min: "0", max: "100", value: String(m.tasteMatch ?? 0), "aria-label": `Taste match for ${m.username}` }),
+      ` ${m.tasteMatch ?? 0}%`)));
+}
+
+function suggestionRow(t, addTrack) {
+  return h("li", { class: "track" },
+    h("div", { class: "track-main" },
+      h("a", { href: `/tracks/${t.id}`, class: "track-title" }, t.title),
+      h("span", { class: "track-artist" }, t.artist),
+      t.reason ? h("span", { class: "reason small" }, t.reason) : null),
+    h("button", { type: "button", class: "btn btn-small", "aria-label": `Add ${t.title} by ${t.artist}`, onclick: () => addTrack(t) }, "Add"));
+}
+
+// addTrack(track) makes the edit (PlaylistSync.addTrack).
+export function enableSuggestions(playlistId, me, addTrack) {
+  const ul = document.getElementById("suggestions");
+  const members = document.getElementById("sugg-members");
+  document.getElementById("sugg-load").addEventListener("click", async (ev) => {
+    ev.target.textContent = "Refresh suggestions";
+    ul.setAttribute("aria-busy", "true");
+    try {
+      const data = await get(`/api/playlists/${playlistId}/recommendations?limit=10`);
+      const tracks = Array.isArray(data) ? data : (data.tracks || data.results || []);
+      renderMembers(members, data.members, me);
+      ul.replaceChildren(...tracks.map((t) => suggestionRow(t, addTrack)));
+      if (!tracks.length) ul.replaceChildren(h("li", { class: "muted" }, "No suggestions yet."));
+    } catch (e) {
+      ul.replaceChildren(h("li", { class: "muted" }, e.status === 404 ? "Suggestions are not available yet." : e.message));
+    } finally { ul.removeAttribute("aria-busy"); }
+  });
+}
