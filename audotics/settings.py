@@ -26,9 +26,16 @@ AUDOTICS_DATASETS = Path(
 MODEL_DIR = AUDOTICS_HOME / "models"
 BACKUP_DIR = Path(env.str("BACKUP_DIR", default=str(AUDOTICS_HOME / "backups")))
 
-# CORE: DEBUG is on only for the embedded default, unless the environment says otherwise.
+# CORE: DEBUG is on only when asked for (DEBUG=1), the embedded default included. The embedded
+# default (no DATABASE_URL) uses keys it generates once into AUDOTICS_HOME; a deployment
+# (DATABASE_URL set) must bring its own unless DEBUG is on. PRODUCTION: a deployment served
+# over HTTPS behind a proxy (secure cookies, HSTS, staff 2FA); the embedded default serves
+# plain http://127.0.0.1.
 DATABASE_URL = env.str("DATABASE_URL", default="")
-DEBUG = env.bool("DEBUG", default=not DATABASE_URL)
+EMBEDDED = not DATABASE_URL
+DEBUG = env.bool("DEBUG", default=False)
+PRODUCTION = not EMBEDDED and not DEBUG
+GENERATED_KEYS = EMBEDDED or DEBUG
 
 
 def _generated_secret(name: str, make) -> str:
@@ -42,9 +49,9 @@ def _generated_secret(name: str, make) -> str:
 
 SECRET_KEY = env.str("SECRET_KEY", default="")
 if not SECRET_KEY:
-    if not DEBUG:
+    if not GENERATED_KEYS:
         raise ImproperlyConfigured(
-            "SECRET_KEY is required when DEBUG is off. Generate one with: "
+            "SECRET_KEY is required with a DATABASE_URL and DEBUG off. Generate one with: "
             "python -c 'import secrets; print(secrets.token_urlsafe(50))'"
         )
     SECRET_KEY = _generated_secret("secret_key", lambda: secrets.token_urlsafe(50))
@@ -161,7 +168,7 @@ STORAGES = {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
             if DEBUG
-            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            else "audotics.storage.StaticFilesStorage"
         )
     },
 }
@@ -321,9 +328,10 @@ RATELIMIT_IP_META_KEY = "users.ratelimit.client_ip"
 # AES-256-GCM keys for encrypted fields: "kid:base64key,..." newest first (users/crypto.py).
 FIELD_ENCRYPTION_KEYS = env.str("FIELD_ENCRYPTION_KEYS", default="")
 if not FIELD_ENCRYPTION_KEYS:
-    if not DEBUG:
+    if not GENERATED_KEYS:
         raise ImproperlyConfigured(
-            "FIELD_ENCRYPTION_KEYS is required when DEBUG is off. Generate one with: "
+            "FIELD_ENCRYPTION_KEYS is required with a DATABASE_URL and DEBUG off. "
+            "Generate one with: "
             "python -c \"import base64,secrets;"
             "print('k1:'+base64.b64encode(secrets.token_bytes(32)).decode())\""
         )
@@ -333,23 +341,23 @@ if not FIELD_ENCRYPTION_KEYS:
     )
 # Key of the email blind index; unset in production it is derived from SECRET_KEY.
 FIELD_HMAC_KEY = env.str("FIELD_HMAC_KEY", default="")
-if not FIELD_HMAC_KEY and DEBUG:
+if not FIELD_HMAC_KEY and GENERATED_KEYS:
     FIELD_HMAC_KEY = _generated_secret("field_hmac_key", lambda: secrets.token_urlsafe(32))
 OTP_TOTP_ISSUER = "Audotics"
 # Staff must turn on two-factor authentication before the admin, the model page and /metrics
 # open to them. On by default in production; STAFF_REQUIRE_TWO_FACTOR=false relaxes it for a
 # first install (the first staff account signs in, then sets up its authenticator).
-STAFF_REQUIRE_TWO_FACTOR = env.bool("STAFF_REQUIRE_TWO_FACTOR", default=not DEBUG)
+STAFF_REQUIRE_TWO_FACTOR = env.bool("STAFF_REQUIRE_TWO_FACTOR", default=PRODUCTION)
 
 # SECURITY: production hardening; SSL redirect is opt-in because a proxy usually terminates TLS.
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
 TRUST_X_FORWARDED_PROTO = env.bool("TRUST_X_FORWARDED_PROTO", default=False)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if TRUST_X_FORWARDED_PROTO else None
-SESSION_COOKIE_SECURE = not DEBUG
-CSRF_COOKIE_SECURE = not DEBUG
-SECURE_HSTS_SECONDS = 0 if DEBUG else env.int("SECURE_HSTS_SECONDS", default=31536000)
-SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
-SECURE_HSTS_PRELOAD = not DEBUG
+SESSION_COOKIE_SECURE = PRODUCTION
+CSRF_COOKIE_SECURE = PRODUCTION
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000) if PRODUCTION else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = PRODUCTION
+SECURE_HSTS_PRELOAD = PRODUCTION
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"

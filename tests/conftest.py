@@ -37,10 +37,12 @@ def _required_services(django_db_setup, django_db_blocker):
 @pytest.fixture(scope="session", autouse=True)
 def _collected_static():
     """Production storage serves hashed files from STATIC_ROOT: collect once, as deploys do."""
+    from django.contrib.staticfiles.storage import ManifestFilesMixin
     from django.core.management import call_command
+    from django.utils.module_loading import import_string
 
-    backend = settings.STORAGES["staticfiles"]["BACKEND"]
-    if "Manifest" in backend:
+    backend = import_string(settings.STORAGES["staticfiles"]["BACKEND"])
+    if issubclass(backend, ManifestFilesMixin):
         call_command("collectstatic", "--noinput", verbosity=0)
 
 

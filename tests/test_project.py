@@ -41,7 +41,7 @@ def test_embedded_default_needs_no_services(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == (
-        "True django.db.backends.sqlite3 channels.layers.InMemoryChannelLayer True "
+        "False django.db.backends.sqlite3 channels.layers.InMemoryChannelLayer True "
         "django.core.cache.backends.locmem.LocMemCache"
     )
     secret = (tmp_path / "secret_key").read_text()
@@ -137,3 +137,17 @@ def test_web_processes_compute_on_one_thread_per_request(tmp_path):
     assert result.returncode == 0, result.stderr
     threads = dict(eval(result.stdout.strip().splitlines()[-1]))  # noqa: S307 - our own output
     assert threads and set(threads.values()) == {1}, threads
+
+
+def test_collected_es_modules_import_each_other_by_hashed_name():
+    """After a deploy a browser must not mix a new page script with an old cached module."""
+    import re
+
+    from django.conf import settings
+    from django.contrib.staticfiles.storage import staticfiles_storage
+
+    hashed = staticfiles_storage.stored_name("js/playlist.js")
+    assert hashed != "js/playlist.js"
+    source = (Path(settings.STATIC_ROOT) / hashed).read_text()
+    imports = re.findall(r'from "\./([^"]+)"', source)
+    assert imports and all(re.fullmatch(r"[\w-]+\.[0-9a-f]{12}\.js", name) for name in imports)

@@ -65,6 +65,7 @@ def server(server_env, server_home):
     """Base URL of a daphne server on the embedded defaults (SQLite, in-memory channel layer)."""
     env, home = server_env, server_home
     _manage(env, "migrate", "--noinput", "-v", "0")
+    _manage(env, "collectstatic", "--noinput", "-v", "0")  # DEBUG is off: hashed files
     _manage(env, "seed_demo", "--tracks", "300", "--users", "2")
     _manage(env, "createsuperuser", "--noinput", "--username", STAFF[0],
             "--email", "staff@example.com")
