@@ -155,3 +155,7 @@ def _sweep(index: VectorIndex, queries: np.ndarray, exact: VectorIndex, args) ->
         recall = recall_vs_exact(index, queries, k=args.k, exact=exact)
         print(f"TRAINED {index.kind} {name}={breadth}: recall@{args.k} vs exact={recall:.4f}; "
               f"search p50 {np.percentile(lat, 50):.3f} ms, p95 {np.percentile(lat, 95):.3f} ms")
+
+
+if __name__ == "__main__":
+    main()

@@ -79,7 +79,7 @@ class VectorIndex:
     ef_search: int = 256
     # IVF: lists (0: about 4 sqrt(n)) and how many of them a search scans.
     nlist: int = 0
-    nprobe: int = 48
+    nprobe: int = 160  # recall@20 0.96 against exact on the trained 1M model (bench/README.md)
     _faiss: object | None = None
 
     @classmethod
