@@ -70,6 +70,9 @@ class ModelConfig:
     als_alpha: float = 10.0
     knn_shrink: float = 10.0
     exact_max_items: int = EXACT_MAX_ITEMS
+    # IVF lists the content (audio features) index scans: a secondary candidate source, so a
+    # quarter of the retrieval index's breadth (its recall is not what the lists hinge on).
+    content_nprobe: int = 32
     fold_in_reg: float = 1.0
     verbose: bool = False
 

@@ -163,7 +163,8 @@ class FittingMixin:
         self._content = self._featurizer.transform(feat_frame)
         self._has_content = np.linalg.norm(self._content, axis=1) > 0
         self._raw_features = item_features
-        self._content_index = VectorIndex.build(self._content, exact_max=cfg.exact_max_items)
+        self._content_index = VectorIndex.build(self._content, exact_max=cfg.exact_max_items,
+                                                nprobe=cfg.content_nprobe)
 
     def _head_users(self, pos_df: pd.DataFrame) -> np.ndarray:
         """The users whose held-out items teach the head: up to head_max_users of those with
