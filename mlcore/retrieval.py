@@ -1,12 +1,9 @@
 """Top-K retrieval by inner product: exact (numpy) for small catalogs, faiss for large ones.
 
-Large catalogs get an inverted-file index by default; HNSW stays available. On the embeddings
-`train_model` produces at 1M tracks, HNSW recalled 0.79 of the exact top-20 at efSearch 256 and
-0.93 at 2048 (too slow to serve), while IVF scans whole clusters and the trained vectors cluster
-well. The lists hold 4-bit product-quantised codes (faiss's "fast scan": one SIMD table lookup
-per dimension) instead of the vectors: a search scans the same lists ~5x faster, the codes fit
-in 25 bytes a track, and the few hundred best codes are then re-scored exactly against the
-memory-mapped vectors, so the approximation costs almost no recall (bench/README.md).
+Large catalogs get an inverted-file index (IVF-Flat) by default; HNSW stays available. On the
+embeddings `train_model` produces at 1M tracks, HNSW recalled 0.79 of the exact top-20 at
+efSearch 256 and 0.93 at 2048 (too slow to serve), while IVF scans whole clusters exactly and
+the trained vectors cluster well (bench/README.md gives the figures for both).
 
 Item vectors are stored as a plain ``.npy`` so that serving processes open them with
 ``np.load(mmap_mode="r")``: the OS page cache then holds one shared copy for every web worker.
@@ -80,11 +77,9 @@ class VectorIndex:
     hnsw_m: int = 32
     ef_construction: int = 64
     ef_search: int = 256
-    # IVF: lists (0: about 4 sqrt(n)), how many of them a search scans, and how many codes per
-    # wanted result are re-scored exactly (quantised codes rank approximately).
+    # IVF: lists (0: about 4 sqrt(n)) and how many of them a search scans.
     nlist: int = 0
     nprobe: int = 160  # recall@20 0.96 against exact on the trained 1M model (bench/README.md)
-    refine: int = 5
     _faiss: object | None = None
 
     @classmethod
@@ -119,15 +114,14 @@ class VectorIndex:
         self._faiss = index
 
     def _build_ivf(self, sample_per_list: int = 64, seed: int = 0) -> None:
-        """IVF over L2 after the MIPS->L2 reduction, lists of 4-bit PQ codes (one sub-quantiser
-        per dimension, codes of the residual to the list's centre): k-means lists and codebooks
-        trained on a sample (64 vectors a list, faiss's advice)."""
+        """IVF-Flat over L2 after the MIPS->L2 reduction: k-means lists trained on a sample
+        (64 vectors a list, faiss's advice), every vector kept exactly in its list."""
         import faiss  # noqa: PLC0415
 
         n, dim = len(self.vectors), self.vectors.shape[1] + 1
         self.nlist = self.nlist or int(min(max(4 * np.sqrt(n), 16), 16_384, max(n // 39, 1)))
         quantizer = faiss.IndexFlatL2(dim)
-        index = faiss.IndexIVFPQFastScan(quantizer, dim, self.nlist, dim, 4, faiss.METRIC_L2)
+        index = faiss.IndexIVFFlat(quantizer, dim, self.nlist, faiss.METRIC_L2)
         rng = np.random.default_rng(seed)
         sample = np.sort(rng.choice(n, size=min(n, self.nlist * sample_per_list), replace=False))
         index.train(np.vstack(list(_l2_augmented(self.vectors[sample]))))
@@ -135,11 +129,6 @@ class VectorIndex:
             index.add(chunk)
         index.nprobe = self.nprobe
         self._faiss = index
-
-    def _ann_width(self, want: int) -> int:
-        """How many results to ask the ANN index for: IVF's codes rank approximately, so a few
-        times more than wanted are fetched and re-scored exactly."""
-        return min(len(self), want * self.refine) if self.kind == "ivf" else want
 
     def __len__(self) -> int:
         return int(self.vectors.shape[0])
@@ -162,8 +151,7 @@ class VectorIndex:
         else:
             qa = np.hstack([q, np.zeros((1, 1), np.float32)])
             breadth = self.nprobe if self.kind == "ivf" else max(self.ef_search, want)
-            _, ids = self._faiss.search(qa, self._ann_width(want),
-                                        params=_search_params(self.kind, breadth))
+            _, ids = self._faiss.search(qa, want, params=_search_params(self.kind, breadth))
             ids = ids[0]
             keep = ids >= 0
             if n_ex:
@@ -196,16 +184,13 @@ class VectorIndex:
             qa = np.hstack([q, np.zeros((len(q), 1), np.float32)])
             breadth = (self.nprobe if self.kind == "ivf"
                        else max(ef_search or self.ef_search, k))
-            width = self._ann_width(k)
-            _, part = self._faiss.search(qa, width, params=_search_params(self.kind, breadth))
+            _, part = self._faiss.search(qa, k, params=_search_params(self.kind, breadth))
             found = part >= 0
             part = np.where(found, part, 0)
             # True inner products (the L2 distances of the reduction are not the scores).
             sc = np.einsum("nkd,nd->nk", np.asarray(self.vectors[part.ravel()]).reshape(
-                len(q), width, -1), q)
+                len(q), k, -1), q)
             sc = np.where(found, sc, -np.inf)
-            if width > k:
-                part, sc = _best(part, sc, k)
         order = np.argsort(-sc, axis=1, kind="stable")
         ids = np.take_along_axis(part, order, axis=1).astype(np.int64)
         sc = np.take_along_axis(sc, order, axis=1)
@@ -233,22 +218,15 @@ class VectorIndex:
             return cls(vectors, kind="exact")
         import faiss  # noqa: PLC0415
 
-        # The file names its kind in its first four bytes: IVF with PQ fast-scan codes ("IwPf")
-        # or with whole vectors ("IwFl", earlier artifacts); HNSW otherwise.
+        # The file names its kind in its first four bytes ("IwFl": IVF-Flat; HNSW otherwise).
         with open(path, "rb") as f:
-            ivf = f.read(4) in (b"IwPf", b"IwFl")
+            ivf = f.read(4) == b"IwFl"
         flags = (faiss.IO_FLAG_MMAP if ivf else faiss.IO_FLAG_MMAP_IFC) if mmap else 0
         index = faiss.read_index(str(path), flags)
         if ivf:
             return cls(vectors, kind="ivf", nlist=int(index.nlist), nprobe=int(index.nprobe),
                        _faiss=index)
         return cls(vectors, kind="hnsw", _faiss=index)
-
-
-def _best(ids: np.ndarray, scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """Each row's k best (id, score) pairs, in no particular order (argpartition per row)."""
-    part = np.argpartition(-scores, k - 1, axis=1)[:, :k]
-    return np.take_along_axis(ids, part, axis=1), np.take_along_axis(scores, part, axis=1)
 
 
 def recall_vs_exact(
