@@ -52,6 +52,7 @@ def test_saved_vectors_load_memory_mapped(tmp_path):
         assert loaded.search(v[3], 5)[0].tolist() == exact
     lists = faiss.downcast_InvertedLists(loaded._faiss.invlists)
     assert type(lists).__name__ == "OnDiskInvertedLists"  # mapped: pages shared by workers
+    assert lists.prefetch_nthread == 0  # no 32 prefetch threads started per search
 
 
 def test_search_batch_matches_single_queries():
