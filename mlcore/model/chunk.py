@@ -134,6 +134,24 @@ def heaviest(hist: sp.csr_matrix, limit: int) -> np.ndarray:
     return out
 
 
+def max_similarity(cand_vecs: np.ndarray, hist_vecs: np.ndarray, hist_ids: np.ndarray,
+                   spare: int = 2) -> np.ndarray:
+    """max over each row's history items (-1: padding) of candidate . history vector, for n x m
+    candidates. One batched BLAS product finds each candidate's ``spare`` best history items;
+    their products are then recomputed one by one, since the product's rounding depends on
+    the chunk's shape and a user's value must not."""
+    n = len(cand_vecs)
+    sims = np.matmul(cand_vecs, hist_vecs.transpose(0, 2, 1))
+    pad = np.broadcast_to((hist_ids < 0)[:, None, :], sims.shape)
+    sims[pad] = -np.inf
+    j = min(spare, sims.shape[2])
+    best = np.argpartition(-sims, j - 1, axis=2)[:, :, :j]
+    rows = np.arange(n)[:, None, None]
+    exact = np.einsum("nmc,nmjc->nmj", cand_vecs, hist_vecs[rows, best])
+    exact[hist_ids[rows, best] < 0] = -np.inf
+    return exact.max(axis=2)
+
+
 def rank_feature(x: np.ndarray, valid: np.ndarray) -> np.ndarray:
     """1/log2(2 + rank) within each row's valid candidates: scale-free across users."""
     order = np.argsort(np.where(valid, -x, np.inf), axis=1, kind="stable")

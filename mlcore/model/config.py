@@ -52,7 +52,7 @@ class ModelConfig:
     validation_frac: float = 0.1
     head_holdout_frac: float = 0.2
     head_epochs: int = 20
-    head_learning_rate: float = 0.002
+    head_learning_rate: float = 0.02  # Adam, listwise loss (see training.train_head)
     head_max_users: int = 2000
     head_units: tuple[int, ...] = (128, 64)  # hidden layers of the re-ranking MLP
     # Stage B refits the generators on all data only when the head's hold-out is at least this

@@ -20,7 +20,7 @@ from .config import (
     Profile,
 )
 
-HEAD_BLOCK = 512  # rows per forward pass of the head (see _head_logits)
+HEAD_BLOCK = 8192  # rows per forward pass of the head (bounds its memory; see _head_logits)
 
 
 def _relu(x: np.ndarray) -> np.ndarray:
@@ -97,9 +97,7 @@ class ScoringMixin:
             cdot = np.where(has, np.einsum("nmc,nc->nm", cc, cprof), 0.0)
             hh = ck.heaviest(chunk.hist, ck.CONTENT_HISTORY)
             hc = np.asarray(self._content)[np.maximum(hh, 0)]
-            sims = np.matmul(cc, hc.transpose(0, 2, 1))
-            sims[np.broadcast_to((hh < 0)[:, None, :], sims.shape)] = -np.inf
-            cmax = np.where(has, sims.max(axis=2), 0.0)
+            cmax = np.where(has, ck.max_similarity(cc, hc, hh), 0.0)
         pop = self._pop[c]
         popf = np.log1p(pop) / np.log1p(max(float(np.max(self._pop, initial=0.0)), 1.0))
         hlen = np.log1p(np.diff(chunk.hist.indptr)).astype(np.float32)[:, None]
@@ -123,34 +121,32 @@ class ScoringMixin:
         """The head's logit per (user, candidate), -inf for padding; without a head (a model
         from exported vectors) the tower score ranks.
 
-        The forward pass runs over blocks of exactly HEAD_BLOCK rows (the last one padded):
-        BLAS rounds a row differently in products of different shapes, and a fixed shape
-        makes a user's scores the same in a chunk of one and in a chunk of thousands.
+        The forward pass runs in float64 and rounds the logits to float32: BLAS rounds a row
+        differently by its position in the product (and the product's shape), by far less than
+        float32's precision, so a user's logits are the same in a chunk of one and in a chunk
+        of thousands. Blocks of HEAD_BLOCK rows bound the memory.
         """
         n, m, f = feats.shape
         if self._head is None:
             return np.where(valid, feats[:, :, 3], -np.inf)
         x = feats.reshape(-1, f)
         rows = len(x)
-        mean = self._feat_mean.astype(np.float32)
-        std = self._feat_std.astype(np.float32)
-        layers = [(np.asarray(w, np.float32), np.asarray(b, np.float32)) for w, b in self._head]
+        mean = np.asarray(self._feat_mean, np.float64)
+        std = np.asarray(self._feat_std, np.float64)
+        layers = [(np.asarray(w, np.float64), np.asarray(b, np.float64)) for w, b in self._head]
         out = np.empty(rows, np.float32)
-        block = np.zeros((HEAD_BLOCK, f), np.float32)
         for s in range(0, rows, HEAD_BLOCK):
-            part = x[s : s + HEAD_BLOCK]
-            block[: len(part)] = part
-            block[len(part) :] = 0.0
-            h = (block - mean) / std
+            h = (x[s : s + HEAD_BLOCK].astype(np.float64) - mean) / std
             for i, (w, b) in enumerate(layers):
                 h = h @ w + b
                 if i < len(layers) - 1:
                     h = _relu(h)
-            out[s : s + len(part)] = h[: len(part), 0]
+            out[s : s + len(h)] = h[:, 0]
         return np.where(valid, out.reshape(n, m), -np.inf)
 
     def _score_values(self, logits: np.ndarray) -> np.ndarray:
-        """What a caller sees as the score: the head's probability (its logit ranks)."""
+        """What a caller sees as the score: the head's logit squashed to 0-1 (the logit ranks;
+        trained listwise, it is a preference, not a calibrated probability)."""
         if self._head is None:
             return logits.astype(np.float64)
         return 1.0 / (1.0 + np.exp(-logits.astype(np.float64)))
