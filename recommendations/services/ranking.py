@@ -15,8 +15,12 @@ from playlists.models import Track
 
 from ..models import Interaction
 
-TRACK_FIELDS = ("id", "title", "artist", "album", "duration_ms", "genre", "features", "metadata")
+TRACK_FIELDS = ("id", "title", "artist", "album", "duration_ms", "genre", "features", "metadata",
+                "updated_at")
 POSITIVE_TYPES = ("like", "add", "play")
+# The newest positives whose tracks a profile reads: reasons look at 30, genre share and usual
+# energy describe the listener's recent taste.
+LIKED_DETAILS = 50
 # mood/activity/timeOfDay as they arrive (query parameters are not camel-converted) -> Python key.
 CONTEXT_FIELDS = {"mood": "mood", "activity": "activity", "timeOfDay": "time_of_day",
                   "time_of_day": "time_of_day"}
@@ -141,16 +145,18 @@ class Profile:
 
 
 def profiles_load(users: list[Any], *, per_user: int = 200) -> dict[str, Profile]:
-    """Recent interactions of several users (one query), with the tracks' details."""
+    """Recent interactions of several users, and the details of their newest LIKED_DETAILS
+    positives' tracks (two queries: joining every interaction to its track row cost a random
+    read per row, 14 ms for 200 rows on the 1M-track catalog)."""
     out = {str(u.pk): Profile(str(u.pk), dict(getattr(u, "preferences", None) or {}))
            for u in users}
     if not out:
         return out
     qs = (Interaction.objects.filter(user_id__in=list(out)).order_by("-created_at")
-          .values_list("user_id", "track_id", "type", "track__title", "track__artist",
-                       "track__genre", "track__features"))
+          .values_list("user_id", "track_id", "type"))
     counts: Counter[str] = Counter()
-    for uid, tid, ty, title, artist, genre, feats in qs[: per_user * len(out)]:
+    liked: dict[str, list[tuple[str, str]]] = {u: [] for u in out}
+    for uid, tid, ty in qs[: per_user * len(out)]:
         uid, tid = str(uid), str(tid)
         if counts[uid] >= per_user:
             continue
@@ -159,11 +165,17 @@ def profiles_load(users: list[Any], *, per_user: int = 200) -> dict[str, Profile
         prof.seen.add(tid)
         if ty == "dislike":
             prof.disliked.add(tid)
-        elif ty in POSITIVE_TYPES and tid not in prof.disliked:
-            prof.liked.append({"id": tid, "title": title, "artist": artist, "genre": genre,
-                               "features": feats or {}, "type": ty})
-    for prof in out.values():
-        prof.liked = [r for r in prof.liked if r["id"] not in prof.disliked]
+        elif (ty in POSITIVE_TYPES and tid not in prof.disliked
+              and len(liked[uid]) < LIKED_DETAILS):
+            liked[uid].append((tid, ty))
+    wanted = {tid for pairs in liked.values() for tid, _ in pairs}
+    details = {str(r["id"]): r for r in Track.objects.filter(pk__in=wanted).order_by()
+               .values("id", "title", "artist", "genre", "features")} if wanted else {}
+    for uid, prof in out.items():
+        prof.liked = [{"id": tid, "title": details[tid]["title"],
+                       "artist": details[tid]["artist"], "genre": details[tid]["genre"],
+                       "features": details[tid]["features"] or {}, "type": ty}
+                      for tid, ty in liked[uid] if tid in details and tid not in prof.disliked]
     return out
 
 

@@ -16,6 +16,7 @@ from django.core.cache import cache
 
 from audotics.exceptions import ApplicationError
 from mlcore import MlcoreError
+from playlists import rendering as track_rendering
 from playlists.models import PlaylistTrack
 
 from ..models import Interaction
@@ -81,8 +82,13 @@ def _rank_for(profile: Profile, *, model_recs: list[tuple[str, float]],
 def recommendations_compute(
     *, users: list[Any], limit: int = 20, context: dict[str, str] | None = None,
     exclude: set[str] | None = None, diversity: bool = True, catch_up: bool = True,
+    remember_rows: bool = False,
 ) -> dict[str, dict[str, Any]]:
-    """Recommendation payloads for several users at once (the API uses one, the batch many)."""
+    """Recommendation payloads for several users at once (the API uses one, the batch many).
+
+    ``remember_rows``: the lists are about to be rendered, so the track rows read here become
+    the renderer's fragments (instead of being read again).
+    """
     context = context or {}
     exclude = exclude or set()
     served = serving.served_model()
@@ -105,6 +111,10 @@ def recommendations_compute(
         out[u] = {"tracks": tracks, "context": ranking.context_public(context),
                   "model_version": version if recs[u] else None,
                   "source": "model" if recs[u] else "fallback"}
+        if remember_rows:
+            for t in tracks:
+                if t["id"] in rows:
+                    track_rendering.track_fragment(rows[t["id"]])
     return out
 
 
@@ -144,7 +154,8 @@ def recommendation_list_for_user(
     if hit is None:
         target = _user_row(viewer=viewer, user_id=uid)
         payload = recommendations_compute(users=[target], limit=limit, context=ctx,
-                                          exclude=exclude, diversity=diversity)[uid]
+                                          exclude=exclude, diversity=diversity,
+                                          remember_rows=True)[uid]
         hit = dict(payload, tracks=rendering.entries_from_payload(payload["tracks"]))
         results_cache.user_lists_set({uid: hit}, suffix, gens={uid: gen})
     return rendering.entries_render(hit["tracks"], context=hit["context"],
