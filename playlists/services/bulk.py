@@ -59,3 +59,15 @@ def tracks_bulk_insert(rows: Iterable[dict[str, Any]]) -> int:
             )
             count += 1
     return count
+
+
+def tables_analyze(*models: Any) -> None:
+    """Refresh the query planner's statistics of the given models' tables after a bulk load.
+
+    Until then PostgreSQL plans with the table as it was (a million tracks planned as a few
+    thousand: generating a playlist bitmap-scanned 750,000 rows for 80 ids, 0.9 s instead of
+    milliseconds), and autovacuum, where it is on, gets there only a minute or more later.
+    """
+    with connection.cursor() as cursor:
+        for model in models:
+            cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")

@@ -25,7 +25,7 @@ from django.utils import timezone
 
 from ..models import FEATURE_RANGES, INTEGER_FEATURES, Track
 from ..search_indexes import trigram_indexes_deferred
-from .bulk import tracks_bulk_insert
+from .bulk import tables_analyze, tracks_bulk_insert
 
 MAX_TEXT = 300
 # Rejected rows printed by the import commands; the rest are counted (or written with --rejects).
@@ -330,6 +330,7 @@ def tracks_import(
             _write_batch(batch, result, created_ids)
         if on_progress:
             on_progress(total, total)
+    tables_analyze(Track)
     result.seconds = time.monotonic() - started
     return result
 

@@ -18,7 +18,7 @@ from django.db import transaction
 from recommendations.models import Interaction
 
 from ..models import Collaborator, Playlist, PlaylistTrack, Track
-from .bulk import tracks_bulk_insert
+from .bulk import tables_analyze, tracks_bulk_insert
 
 # genre: (danceability, energy, valence, acousticness, instrumentalness, speechiness,
 #         loudness dB, tempo BPM)
@@ -152,6 +152,7 @@ def demo_seed(
         if on_progress:
             on_progress(min(chunk, tracks - start))
     made_users, interactions, playlists = _demo_listeners(users=users, seed=seed)
+    tables_analyze(Track, Interaction, get_user_model())
     return DemoResult(
         tracks=max(0, tracks - existing),
         users=made_users,

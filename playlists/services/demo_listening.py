@@ -24,6 +24,7 @@ from mlcore.context import CONTEXT_VOCAB
 from recommendations.models import Interaction
 
 from ..models import Track
+from .bulk import tables_analyze
 
 TYPES = ("play", "like", "add", "skip", "dislike")
 _TYPE_P = (0.72, 0.17, 0.06, 0.04, 0.01)
@@ -149,6 +150,7 @@ def demo_listeners_bulk(*, users: int, seed: int,
             on_progress("listeners", min(start + 5000, len(new)), len(new))
     keep = np.isin(data.user, np.fromiter(ids, np.int64)) if ids else np.zeros(len(data), bool)
     written = _interactions_write(data, keep, ids, track_ids, on_progress)
+    tables_analyze(Interaction, user_model)
     return len(ids), written
 
 

@@ -22,7 +22,7 @@ from django.db import transaction
 from django.utils.dateparse import parse_datetime
 
 from playlists.models import Track
-from playlists.services.bulk import tracks_bulk_insert
+from playlists.services.bulk import tables_analyze, tracks_bulk_insert
 from playlists.services.catalog import ImportResult, RejectedRow
 
 from ..models import Interaction
@@ -183,6 +183,7 @@ def interactions_import(
             Interaction.objects.bulk_create(new[start : start + 5000])
             if on_progress:
                 on_progress(len(new[start : start + 5000]))
+    tables_analyze(Interaction)
     result.created = len(new)
     result.skipped = len(result.rejected)
     result.seconds = time.monotonic() - started
