@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "users",
     "playlists",
     "recommendations",
+    "listening",
     "collaboration",
     "ops",
     "web",
@@ -325,6 +326,8 @@ RATELIMIT_VIEW = "audotics.exceptions.rate_limited"
 # Number of reverse proxies that append to X-Forwarded-For; 0 trusts only REMOTE_ADDR.
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 RATELIMIT_IP_META_KEY = "users.ratelimit.client_ip"
+# Scrobble submissions per listen token (POST /1/submit-listens), e.g. "60/m".
+LISTEN_SUBMIT_RATE = env.str("LISTEN_SUBMIT_RATE", default="60/m")
 # AES-256-GCM keys for encrypted fields: "kid:base64key,..." newest first (users/crypto.py).
 FIELD_ENCRYPTION_KEYS = env.str("FIELD_ENCRYPTION_KEYS", default="")
 if not FIELD_ENCRYPTION_KEYS:
@@ -382,6 +385,10 @@ SESSION_COOKIE_HTTPONLY = True
 CSRF_FAILURE_VIEW = "audotics.exceptions.csrf_failure"
 # Request bodies above this are refused before parsing (413/400), protecting workers.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+# Uploaded files (multipart) may be larger: a Spotify history file is 10-15 MB. They spill to
+# disk above FILE_UPLOAD_MAX_MEMORY_SIZE. Scrobblers may send ListenBrainz's own maximum.
+UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=100 * 1024 * 1024)
+LISTEN_PAYLOAD_MAX_BYTES = 1000 * 10240
 
 # LOGGING: one JSON object per line on stderr, each with the request id (ops/logging.py); values
 # of password/token/otp/secret/... keys and bearer tokens are redacted before output. Nothing

@@ -17,9 +17,12 @@ urlpatterns = [
     path("api/", include("recommendations.urls")),
     path("api/", include("playlists.urls")),
     path("api/", include("users.urls")),
+    path("api/", include("listening.urls")),
     # Unknown API paths answer 404 with the JSON envelope even in DEBUG, whatever the method
     # (exempt from CSRF, which would have answered a POST with 403 csrf_failed first).
     re_path(r"^api/", csrf_exempt(exceptions.page_not_found)),
+    # ListenBrainz-compatible scrobbling (its own paths and error shape, not the API's).
+    path("1/", include("listening.listenbrainz_urls")),
     # Prometheus metrics (ops/): before the browser UI's catch-all pages.
     path("", include("ops.urls")),
     # The browser UI: server-rendered pages (web/) over static/js/.

@@ -6,6 +6,8 @@ from django.db import models
 from django.db.models.fields.json import KeyTextTransform, KeyTransform
 from django.db.models.functions import Cast, Upper
 
+from . import matching
+
 # Audio features a track may carry, with the range a valid value lies in.
 FEATURE_RANGES: dict[str, tuple[float, float]] = {
     "danceability": (0.0, 1.0),
@@ -38,6 +40,9 @@ class Track(models.Model):
     genre = models.CharField(max_length=64, blank=True, db_index=True)
     features = models.JSONField(default=dict, blank=True)
     metadata = models.JSONField(default=dict, blank=True)
+    # `artist|title` normalised (playlists/matching.py): how listens from other players find
+    # their track. Derived from artist and title on every write path (save, bulk insert, import).
+    match_key = models.CharField(max_length=300, blank=True, db_index=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -61,6 +66,12 @@ class Track(models.Model):
 
     def __str__(self) -> str:
         return f"{self.artist} – {self.title}"
+
+    def save(self, *args, **kwargs):
+        self.match_key = matching.match_key(self.artist, self.title)
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "match_key"}
+        super().save(*args, **kwargs)
 
 
 class Playlist(models.Model):

@@ -8,6 +8,7 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils import timezone
 
+from ..matching import match_key
 from ..models import Track
 
 _COLUMNS = [
@@ -20,6 +21,7 @@ _COLUMNS = [
     "genre",
     "features",
     "metadata",
+    "match_key",
     "created_at",
     "updated_at",
 ]
@@ -34,7 +36,8 @@ def tracks_bulk_insert(rows: Iterable[dict[str, Any]]) -> int:
     """
     now = timezone.now()
     if connection.vendor != "postgresql":
-        tracks = [Track(**row, created_at=now, updated_at=now) for row in rows]
+        tracks = [Track(**row, created_at=now, updated_at=now,
+                        match_key=match_key(row["artist"], row["title"])) for row in rows]
         Track.objects.bulk_create(tracks, batch_size=2000)
         return len(tracks)
     count = 0
@@ -53,6 +56,7 @@ def tracks_bulk_insert(rows: Iterable[dict[str, Any]]) -> int:
                     row.get("genre", ""),
                     json.dumps(row.get("features") or {}),
                     json.dumps(row.get("metadata") or {}),
+                    match_key(row["artist"], row["title"]),
                     now,
                     now,
                 )

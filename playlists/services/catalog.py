@@ -23,6 +23,7 @@ from typing import Any, BinaryIO
 from django.db import connection, transaction
 from django.utils import timezone
 
+from ..matching import match_key
 from ..models import FEATURE_RANGES, INTEGER_FEATURES, Track
 from ..search_indexes import trigram_indexes_deferred
 from .bulk import tables_analyze, tracks_bulk_insert
@@ -378,11 +379,13 @@ def _write_batch(
         if any(getattr(track, name) != value for name, value in changes.items()):
             for name, value in changes.items():
                 setattr(track, name, value)
+            track.match_key = match_key(track.artist, track.title)
             track.updated_at = timezone.now()  # bulk_update skips auto_now
             to_update.append(track)
     tracks_bulk_insert(to_create)
     if to_update:
-        Track.objects.bulk_update(to_update, fields=[*_TRACK_FIELDS, "updated_at"], batch_size=500)
+        Track.objects.bulk_update(to_update, fields=[*_TRACK_FIELDS, "match_key", "updated_at"],
+                                  batch_size=500)
     created_ids.update(row["external_id"] for row in to_create)
     result.created += len(to_create)
     result.updated += sum(1 for t in to_update if t.external_id not in created_ids)

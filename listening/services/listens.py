@@ -1,0 +1,123 @@
+"""Recording listens: decide play or skip (the scrobbling rule), match each to a track, store it
+once, and tell the other apps (signals.listens_recorded), all in one transaction."""
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.db.models import QuerySet
+
+from ..models import Listen, ListenImport
+from ..signals import listens_recorded
+from . import matching
+
+# A play counts as a listen from half the track or four minutes on, whichever comes first
+# (Last.fm's and ListenBrainz's scrobbling rule); below that, a play left with a skip is a skip.
+LISTEN_MAX_THRESHOLD_MS = 240_000
+WRITE_BATCH = 5000
+
+
+@dataclass
+class Heard:
+    """One listen as a source reports it, before it is matched to a track."""
+
+    line: int
+    artist: str
+    title: str
+    listened_at: datetime
+    album: str = ""
+    ms_played: int | None = None  # None: the source counted it as a listen (a scrobble)
+    duration_ms: int | None = None
+    skipped: bool = False
+    played_to_end: bool = False
+    spotify_id: str = ""
+    mbid: str = ""
+    client: str = ""
+
+    def external_ids(self) -> list[str]:
+        ids = [self.spotify_id] if self.spotify_id else []
+        if self.mbid:
+            ids.append(matching.mbid_external_id(self.mbid))
+        return ids
+
+
+def listen_kind(heard: Heard, duration_ms: int | None) -> str | None:
+    """`play`, `skip`, or None for a play too short to count either way."""
+    if heard.ms_played is None:
+        return Listen.Kind.PLAY
+    duration = duration_ms or heard.duration_ms
+    threshold = min(duration // 2, LISTEN_MAX_THRESHOLD_MS) if duration else (
+        LISTEN_MAX_THRESHOLD_MS)
+    if heard.ms_played >= threshold or (duration is None and heard.played_to_end):
+        return Listen.Kind.PLAY
+    return Listen.Kind.SKIP if heard.skipped else None
+
+
+@dataclass
+class ListensResult:
+    listens: int = 0
+    skips: int = 0
+    ignored: int = 0
+    duplicates: int = 0
+    matched: int = 0
+    tracks_created: int = 0
+    new: list[Listen] = field(default_factory=list)
+
+    @property
+    def counted(self) -> int:
+        return self.listens + self.skips + self.duplicates
+
+    @property
+    def match_rate(self) -> float:
+        return self.matched / self.counted if self.counted else 0.0
+
+
+@transaction.atomic
+def listens_record(*, user, heard: Sequence[Heard], source: str,
+                   import_job: ListenImport | None = None,
+                   on_progress: Callable[[int], None] | None = None) -> ListensResult:
+    """Store what is new among `heard` for `user` (all of it or nothing); returns the counts."""
+    result = ListensResult()
+    if not heard:
+        return result
+    # One writer per user at a time: the duplicate check below reads before it writes.
+    get_user_model().objects.select_for_update().filter(pk=user.pk).first()
+    tracks, result.tracks_created = matching.tracks_resolve(heard)
+    first = min(h.listened_at for h in heard)
+    last = max(h.listened_at for h in heard)
+    seen = set(Listen.objects.filter(user=user, listened_at__gte=first, listened_at__lte=last)
+               .values_list("track_id", "listened_at"))
+    for h, track in zip(heard, tracks, strict=True):
+        kind = listen_kind(h, track.duration_ms)
+        if kind is None:
+            result.ignored += 1
+            continue
+        result.matched += track.in_catalog
+        if (track.track_id, h.listened_at) in seen:
+            result.duplicates += 1
+            continue
+        seen.add((track.track_id, h.listened_at))
+        result.new.append(Listen(
+            user=user, track_id=track.track_id, listened_at=h.listened_at, kind=kind,
+            ms_played=h.ms_played, source=source, client=h.client[:100], import_job=import_job))
+        if kind == Listen.Kind.PLAY:
+            result.listens += 1
+        else:
+            result.skips += 1
+    for start in range(0, len(result.new), WRITE_BATCH):
+        batch = result.new[start:start + WRITE_BATCH]
+        Listen.objects.bulk_create(batch)
+        if on_progress:
+            on_progress(len(batch))
+    if result.new:
+        listens_recorded.send(sender=Listen, user_id=user.pk, listens=result.new)
+    return result
+
+
+def listens_list(*, user) -> QuerySet:
+    """The user's listens, newest first, with their tracks (History; never another user's)."""
+    return Listen.objects.filter(user=user).select_related("track").order_by("-listened_at",
+                                                                             "-id")

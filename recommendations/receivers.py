@@ -1,0 +1,31 @@
+"""What the recommender does when other apps say something happened (STYLE.md §10)."""
+from __future__ import annotations
+
+from django.db import transaction
+from django.dispatch import receiver
+
+from listening.signals import listens_recorded
+
+from .models import Interaction
+from .services import interactions
+
+# Folded into this process's model at once; other processes catch up on their next miss.
+FOLD_IN_NEWEST = 500
+
+
+@receiver(listens_recorded, dispatch_uid="recommendations.listens_learn")
+def listens_learn(sender, *, user_id, listens, **kwargs) -> None:
+    """Each new listen becomes a `play` or `skip` interaction, in the listens' transaction.
+
+    The interaction's time is when Audotics learnt of the listen (now), not when it was heard:
+    it is what tells serving processes and the next training what is new since the model.
+    """
+    rows = [Interaction(user_id=user_id, track_id=listen.track_id, type=listen.kind,
+                        context={"source": listen.source,
+                                 **({"msPlayed": listen.ms_played}
+                                    if listen.ms_played is not None else {})})
+            for listen in listens]
+    Interaction.objects.bulk_create(rows, batch_size=5000)
+    newest = rows[-FOLD_IN_NEWEST:]
+    transaction.on_commit(lambda: interactions.user_interactions_apply(
+        user_id=str(user_id), interactions=newest))
