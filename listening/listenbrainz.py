@@ -78,7 +78,7 @@ def _limit(request, token) -> dict:
     if usage["should_limit"]:
         raise ListenBrainzError(429, "You have exceeded your rate limit. See the X-RateLimit "
                                      "headers for when to try again.",
-                                {"Retry-After": headers["X-RateLimit-Reset-In"]})
+                                {**headers, "Retry-After": headers["X-RateLimit-Reset-In"]})
     return headers
 
 
@@ -118,8 +118,11 @@ def _validate(listen, listen_type: str, now) -> Heard:
                                          f"additional_info.tags longer than {MAX_TAG_SIZE} "
                                          "characters.")
     if isinstance(info, dict):
-        for key in ("recording_mbid", "release_mbid", "release_group_mbid", "track_mbid"):
-            if info.get(key) is not None and not formats.mbid_clean(info.get(key)):
+        for key in ("recording_mbid", "release_mbid", "release_group_mbid", "track_mbid",
+                    "artist_mbids", "work_mbids"):
+            value = info.get(key)
+            values = value if key.endswith("s") and isinstance(value, list) else [value]
+            if value and not all(formats.mbid_clean(v) for v in values):
                 raise ListenBrainzError(400, f"{key} MBID format invalid.")
     try:
         return formats.listenbrainz_heard(0, listen, now)

@@ -83,6 +83,18 @@ def _staff_two_factor_relaxed(settings):
 
 
 @pytest.fixture
+def eager_celery():
+    """Tasks run in this process, as without Redis (real workers: tests/recommendations/
+    test_celery.py)."""
+    from audotics.celery import app
+
+    before = app.conf.task_always_eager, app.conf.task_eager_propagates
+    app.conf.task_always_eager = app.conf.task_eager_propagates = True
+    yield
+    app.conf.task_always_eager, app.conf.task_eager_propagates = before
+
+
+@pytest.fixture
 def user(db):
     return UserFactory()
 

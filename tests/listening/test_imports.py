@@ -113,7 +113,7 @@ def test_a_failure_midway_leaves_nothing_half_imported(user, catalog):
     assert not Track.objects.filter(external_id="5ZzZzZzZzZzZzZzZzZzZzZ").exists()
 
 
-def test_upload_through_the_api_runs_the_import(logged_in_api_client, catalog,
+def test_upload_through_the_api_runs_the_import(logged_in_api_client, catalog, eager_celery,
                                                 django_capture_on_commit_callbacks):
     upload = io.BytesIO((FIXTURES / "Streaming_History_Audio_2023.json").read_bytes())
     upload.name = "Streaming_History_Audio_2023.json"

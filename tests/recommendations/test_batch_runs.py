@@ -7,18 +7,8 @@ from tests.factories import InteractionFactory, UserFactory
 from tests.recommendations.conftest import install_embedding_model, make_catalog
 from tests.recommendations.test_training import _cache_keys, make_listeners
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _eager_celery():
-    """Chunks run in this process, as without Redis (two real workers: test_celery.py)."""
-    from audotics.celery import app
-
-    before = app.conf.task_always_eager, app.conf.task_eager_propagates
-    app.conf.task_always_eager = app.conf.task_eager_propagates = True
-    yield
-    app.conf.task_always_eager, app.conf.task_eager_propagates = before
+# Chunks run in this process, as without Redis (two real workers: test_celery.py).
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("eager_celery")]
 
 
 def _lists_of(user_id) -> list[str]:
