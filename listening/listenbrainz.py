@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import DatabaseError
 from django.http import JsonResponse
 from django.utils import timezone
@@ -20,7 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django_ratelimit.core import get_usage
 
 from .models import Listen
-from .services import formats, listen_token_authenticate, listens_record
+from .services import formats, listen_token_authenticate, listens_record, playing_now_set
 from .services.listens import Heard
 
 MAX_LISTENS_PER_REQUEST = 1000
@@ -29,8 +28,6 @@ MAX_LISTEN_PAYLOAD_SIZE = MAX_LISTENS_PER_REQUEST * MAX_LISTEN_SIZE
 MAX_TAGS_PER_LISTEN = 50
 MAX_TAG_SIZE = 64
 LISTEN_TYPES = ("single", "import", "playing_now")
-PLAYING_NOW_KEY = "listening.playing_now.{}"
-PLAYING_NOW_SECONDS = 600
 
 
 class ListenBrainzError(Exception):
@@ -177,10 +174,7 @@ def submit_listens(request):
         now = timezone.now()
         heard = [_validate(listen, listen_type, now) for listen in payload]
         if listen_type == "playing_now":
-            h = heard[0]
-            cache.set(PLAYING_NOW_KEY.format(token.user_id), {
-                "artist": h.artist, "title": h.title, "album": h.album, "client": h.client,
-                "since": now.isoformat()}, PLAYING_NOW_SECONDS)
+            playing_now_set(user=token.user, heard=heard[0])
         else:
             listens_record(user=token.user, heard=heard, source=Listen.Source.SCROBBLE)
     except ListenBrainzError as exc:

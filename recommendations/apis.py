@@ -261,3 +261,15 @@ class LikeDeleteApi(APIView):
     def delete(self, request, track_id: str):
         services.like_remove(user=request.user, track_id=track_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class DislikeDeleteApi(APIView):
+    """`DELETE /api/users/me/dislikes/{trackId}`: take a dislike back (204, also when there was
+    none)."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses={204: None})
+    def delete(self, request, track_id: str):
+        services.dislike_remove(user=request.user, track_id=track_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)

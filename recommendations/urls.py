@@ -9,6 +9,8 @@ urlpatterns = [
     path("interactions", apis.InteractionCreateApi.as_view(), name="interaction-create"),
     path("users/me/likes", apis.LikeListApi.as_view(), name="like-list"),
     path("users/me/likes/<str:track_id>", apis.LikeDeleteApi.as_view(), name="like-delete"),
+    path("users/me/dislikes/<str:track_id>", apis.DislikeDeleteApi.as_view(),
+         name="dislike-delete"),
     path("users/<str:user_id>/recommendations", apis.UserRecommendationListApi.as_view(),
          name="user-list"),
     path("playlists/generate", apis.PlaylistGenerateApi.as_view(), name="generate"),

@@ -120,3 +120,29 @@ def metric_bars(*, metrics: dict[str, Any]) -> list[dict[str, Any]]:
          "fill": round(value * 100, 1) if 0.0 <= value <= 1.0 else None}
         for name, value in flat[:40]
     ]
+
+
+def library_page(*, user, section: str, page: str | None) -> dict[str, Any]:
+    """One page of the Library's section: likes, listening history, or imports."""
+    from django.core.paginator import Paginator  # noqa: PLC0415
+
+    from listening import services as listening  # noqa: PLC0415
+    from recommendations import services as recommendations  # noqa: PLC0415
+
+    if section == "likes":
+        pages = Paginator(recommendations.likes_list(user=user), 50)
+        rows = pages.get_page(page)
+        return {"page": rows, "items": recommendations.likes_tracks(rows)}
+    if section == "history":
+        pages = Paginator(listening.listens_list(user=user), 50)
+        rows = pages.get_page(page)
+        for listen in rows:
+            seconds = (listen.ms_played or 0) // 1000
+            listen.played = f"{seconds // 60}:{seconds % 60:02d}" if listen.ms_played else ""
+        return {"page": rows, "items": list(rows),
+                "playing_now": listening.playing_now(user=user)}
+    items = listening.listen_import_list(user=user)
+    for job in items:
+        counted = job.listens + job.skips + job.duplicates
+        job.match_percent = round(100 * job.matched / counted) if counted else None
+    return {"items": items}

@@ -16,5 +16,7 @@ urlpatterns = [
     path("playlists", views.playlists, name="playlists"),
     path("playlists/<str:playlist_id>", views.playlist, name="playlist"),
     path("discover", views.discover, name="discover"),
+    path("library", views.library, name="library"),
+    path("library/<str:section>", views.library, name="library-section"),
     path("staff/model", views.staff_model, name="staff-model"),
 ]

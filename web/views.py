@@ -11,6 +11,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
 from audotics.exceptions import ApplicationError
+from listening import services as listening_services
 from playlists import selectors as playlist_selectors
 from playlists.serializers import PlaylistSerializer
 from recommendations.services import context_vocabulary
@@ -119,6 +120,8 @@ def account(request):
         "two_factor": user_services.two_factor_enabled(user=request.user),
         # Sent here by the admin or a staff page that needs 2FA first.
         "two_factor_needed": request.GET.get("need") == "two_factor",
+        "listen_tokens": listening_services.listen_token_list(user=request.user),
+        "site_url": request.build_absolute_uri("/").rstrip("/"),
     })
 
 
@@ -179,6 +182,20 @@ def discover(request):
     return render(request, "web/discover.html", {
         "moods": vocab["mood"], "activities": vocab["activity"], "times": vocab["time_of_day"],
         "me": {"id": str(request.user.pk), "username": request.user.username},
+    })
+
+
+LIBRARY_SECTIONS = ("likes", "history", "imports")
+
+
+@login_required
+def library(request, section: str = "likes"):
+    if section not in LIBRARY_SECTIONS:
+        return render(request, "web/not_found.html", {"what": "page"}, status=404)
+    return render(request, "web/library.html", {
+        "section": section, "sections": LIBRARY_SECTIONS,
+        **selectors.library_page(user=request.user, section=section,
+                                 page=request.GET.get("page")),
     })
 
 

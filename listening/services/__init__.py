@@ -6,7 +6,14 @@ from .imports import (
     listen_import_list,
     listen_import_run,
 )
-from .listens import Heard, ListensResult, listens_list, listens_record
+from .listens import (
+    Heard,
+    ListensResult,
+    listens_list,
+    listens_record,
+    playing_now,
+    playing_now_set,
+)
 from .tokens import (
     listen_token_authenticate,
     listen_token_create,
@@ -20,5 +27,5 @@ __all__ = [
     "listen_import_run",
     "listen_token_authenticate", "listen_token_create", "listen_token_list",
     "listen_token_revoke",
-    "listens_list", "listens_record",
+    "listens_list", "listens_record", "playing_now", "playing_now_set",
 ]

@@ -7,8 +7,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from ..models import Listen, ListenImport
 from ..signals import listens_recorded
@@ -18,6 +20,8 @@ from . import matching
 # (Last.fm's and ListenBrainz's scrobbling rule); below that, a play left with a skip is a skip.
 LISTEN_MAX_THRESHOLD_MS = 240_000
 WRITE_BATCH = 5000
+PLAYING_NOW_KEY = "listening.playing_now.{}"
+PLAYING_NOW_SECONDS = 600
 
 
 @dataclass
@@ -115,6 +119,18 @@ def listens_record(*, user, heard: Sequence[Heard], source: str,
     if result.new:
         listens_recorded.send(sender=Listen, user_id=user.pk, listens=result.new)
     return result
+
+
+def playing_now_set(*, user, heard: Heard) -> None:
+    """What a player says is playing now: shown on History for a while, never a listen."""
+    cache.set(PLAYING_NOW_KEY.format(user.pk), {
+        "artist": heard.artist, "title": heard.title, "album": heard.album,
+        "client": heard.client, "since": timezone.now().isoformat()}, PLAYING_NOW_SECONDS)
+
+
+def playing_now(*, user) -> dict | None:
+    """The user's playing-now report, if a player sent one in the last ten minutes."""
+    return cache.get(PLAYING_NOW_KEY.format(user.pk))
 
 
 def listens_list(*, user) -> QuerySet:

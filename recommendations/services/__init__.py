@@ -11,7 +11,7 @@ from .batch import batch_run_start, recommend_batch
 from .generation import playlist_generate, playlist_generate_render
 from .groups import playlist_recommendations
 from .interactions import MAX_BATCH, interactions_record, user_interactions_apply
-from .likes import like_remove, likes_list, likes_tracks
+from .likes import dislike_remove, like_remove, likes_list, likes_tracks
 from .ranking import context_vocabulary
 from .recommend import (
     recommendation_list_for_user,
@@ -27,7 +27,7 @@ from .training import (
 
 __all__ = [
     "MAX_BATCH", "batch_run_start", "context_vocabulary", "interactions_record",
-    "like_remove", "likes_list", "likes_tracks",
+    "dislike_remove", "like_remove", "likes_list", "likes_tracks",
     "model_evaluate", "model_train",
     "model_version_activate", "model_version_rollback", "playlist_generate",
     "playlist_generate_render", "playlist_recommendations", "recommend_batch",

@@ -1,4 +1,5 @@
-"""A person's likes: the tracks with a `like` interaction of theirs, until they unlike them.
+"""A person's likes (and dislikes): the tracks with a `like` interaction of theirs, until they
+unlike them; a dislike can be taken back the same way.
 
 A like is an interaction like any other (the model learns from it); unliking deletes the user's
 `like` rows for that track, so it no longer counts at the next training, and drops the cached
@@ -36,11 +37,19 @@ def likes_tracks(rows: Iterable[dict]) -> list[Track]:
 
 def like_remove(*, user, track_id: str) -> int:
     """Unlike a track (idempotent); returns the number of like rows removed."""
+    return _feedback_remove(user=user, track_id=track_id, kind=Interaction.Type.LIKE)
+
+
+def dislike_remove(*, user, track_id: str) -> int:
+    """Take back a dislike (Discover's undo; idempotent): the track may be offered again."""
+    return _feedback_remove(user=user, track_id=track_id, kind=Interaction.Type.DISLIKE)
+
+
+def _feedback_remove(*, user, track_id: str, kind: str) -> int:
     ids = _uuids([track_id])
     if not ids:
         return 0
-    removed, _ = Interaction.objects.filter(
-        user=user, track_id=ids[0], type=Interaction.Type.LIKE).delete()
+    removed, _ = Interaction.objects.filter(user=user, track_id=ids[0], type=kind).delete()
     if removed:
         results_cache.user_cache_invalidate(user_id=str(user.pk))
     return removed

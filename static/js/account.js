@@ -94,3 +94,57 @@ document.getElementById("tfa-disable-form").addEventListener("submit", async (ev
     say(e.message);
   }
 });
+
+// Scrobbling tokens: made here (the value shown once), listed, revoked.
+const tokenForm = document.getElementById("token-form");
+const tokenList = document.getElementById("token-list");
+function revoker(button) {
+  button.addEventListener("click", async () => {
+    const name = button.closest("li").querySelector("strong").textContent;
+    if (!confirm(`Revoke “${name}”? Players using it stop scrobbling at once.`)) return;
+    try {
+      await api("DELETE", `/api/users/me/listen-tokens/${encodeURIComponent(button.dataset.revoke)}`);
+      button.closest("li").remove();
+      toast(`Revoked “${name}”.`);
+    } catch (e) {
+      toast(e.message, "error");
+    }
+  });
+}
+tokenList.querySelectorAll("button[data-revoke]").forEach(revoker);
+tokenForm.addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  try {
+    const made = await post("/api/users/me/listen-tokens", { name: tokenForm.elements.name.value });
+    document.getElementById("token-value").textContent = made.token;
+    document.getElementById("token-new").hidden = false;
+    document.getElementById("token-empty")?.remove();
+    const li = document.createElement("li");
+    const main = document.createElement("span");
+    main.className = "lib-main";
+    const strong = document.createElement("strong");
+    strong.textContent = made.name;
+    const meta = document.createElement("span");
+    meta.className = "muted small";
+    meta.textContent = " made just now · never used";
+    main.append(strong, meta);
+    const button = document.createElement("button");
+    Object.assign(button, { type: "button", className: "btn btn-small btn-danger", textContent: "Revoke" });
+    button.dataset.revoke = made.id;
+    button.setAttribute("aria-label", `Revoke ${made.name}`);
+    revoker(button);
+    li.append(main, button);
+    tokenList.prepend(li);
+    tokenForm.reset();
+  } catch (e) {
+    toast(e.message, "error");
+  }
+});
+document.getElementById("token-copy").addEventListener("click", async () => {
+  try {
+    await navigator.clipboard.writeText(document.getElementById("token-value").textContent);
+    toast("Token copied.");
+  } catch {
+    toast("Select the token and copy it by hand.", "error");
+  }
+});

@@ -37,6 +37,7 @@ function row(t) {
     h("span", { class: "tag hide-sm" }, genreOf(t)),
     h("span", { class: "row-btns" },
       h("button", { type: "button", class: "btn btn-small", "aria-pressed": "false", "aria-label": `Like ${t.title}`, dataset: { like: t.id }, onclick: (e) => like(t, e.currentTarget) }, "Like"),
+      h("button", { type: "button", class: "btn btn-small btn-ghost", "aria-label": `Dislike ${t.title}`, dataset: { dislike: t.id }, onclick: (e) => dislike(t, e.currentTarget) }, "Dislike"),
       h("button", { type: "button", class: "btn btn-small btn-ghost", "aria-label": `Skip ${t.title}`, onclick: (e) => skip(t, e.currentTarget) }, "Skip")));
   return li;
 }
@@ -92,6 +93,20 @@ async function like(t, button) {
   button.closest("li").classList.toggle("liked", liked);
   toast(`${liked ? "Liked" : "Removed your like of"} “${t.title}”. Updating your list…`);
   reload();
+}
+
+// A dislike stays in place with an Undo until the next list: it will not be offered again.
+async function dislike(t, button) {
+  const row = button.closest("li");
+  const undo = row.classList.contains("disliked");
+  try {
+    if (undo) await api("DELETE", `/api/users/me/dislikes/${encodeURIComponent(t.id)}`);
+    else await post("/api/interactions", { trackId: t.id, type: "dislike", context: context() });
+  } catch (e) { toast(e.message, "error"); return; }
+  row.classList.toggle("disliked", !undo);
+  button.textContent = undo ? "Dislike" : "Undo";
+  button.setAttribute("aria-label", `${undo ? "Dislike" : "Undo dislike of"} ${t.title}`);
+  toast(undo ? `“${t.title}” may be recommended again.` : `Disliked “${t.title}”: it won't be recommended again.`);
 }
 
 async function skip(t, button) {

@@ -21,7 +21,7 @@ def test_discover_changes_after_likes_and_saves(open_page):
     before = ids(page)
     generation = page.locator("#recs").get_attribute("data-generation")
     for n in range(3):
-        page.locator("#recs > li").nth(n).get_by_role("button", name="Like").click()
+        page.locator("#recs > li").nth(n).locator("button[data-like]").click()
     page.locator("#recs > li").nth(4).get_by_role("button", name="Skip").click()
     page.wait_for_function(
         "g => document.querySelector('#recs').dataset.generation !== g", arg=generation)

@@ -69,7 +69,7 @@ def test_single_import_and_playing_now(token, logged_in_api_client):
     assert r.status_code == 200 and r.json() == {"status": "ok"}
     assert int(r["X-RateLimit-Remaining"]) >= 0 and int(r["X-RateLimit-Reset-In"]) > 0
     now = int(time.time())
-    batch = [_listen("Artist %d" % (i % 7), "Song %d" % i, at=now - 3600 - i)
+    batch = [_listen(f"Artist {i % 7}", f"Song {i}", at=now - 3600 - i)
              for i in range(1000)]
     assert _submit(client, token, {"listen_type": "import", "payload": batch}).status_code == 200
     assert _submit(client, token, {"listen_type": "playing_now", "payload": [

@@ -1,0 +1,98 @@
+// The Library: unlike (with undo) and history imports with upload and import progress.
+import { api, csrfToken, get, post, toast } from "./api.js";
+
+for (const button of document.querySelectorAll("button[data-unlike]")) {
+  button.addEventListener("click", async () => {
+    const id = button.dataset.unlike;
+    const row = button.closest("li");
+    const title = row.querySelector("strong").textContent;
+    try {
+      if (row.classList.contains("removed")) {
+        await post("/api/interactions", { trackId: id, type: "like" });
+        row.classList.remove("removed");
+        button.textContent = "Unlike";
+        button.setAttribute("aria-label", `Unlike ${title}`);
+      } else {
+        await api("DELETE", `/api/users/me/likes/${encodeURIComponent(id)}`);
+        row.classList.add("removed");
+        button.textContent = "Undo";
+        button.setAttribute("aria-label", `Undo: like ${title} again`);
+        toast(`Removed “${title}” from your likes.`);
+      }
+    } catch (e) {
+      toast(e.message, "error");
+    }
+  });
+}
+
+const form = document.getElementById("import-form");
+if (form) {
+  const bar = document.getElementById("import-progress");
+  const status = document.getElementById("import-status");
+
+  // XMLHttpRequest, not fetch: it reports upload progress for big history files.
+  function upload(data) {
+    return new Promise((resolve, reject) => {
+      const xhr = new XMLHttpRequest();
+      xhr.open("POST", "/api/imports");
+      xhr.setRequestHeader("X-CSRFToken", csrfToken());
+      xhr.setRequestHeader("Accept", "application/json");
+      xhr.upload.onprogress = (ev) => {
+        if (ev.lengthComputable) {
+          bar.value = Math.round((100 * ev.loaded) / ev.total);
+          status.textContent = `Uploading… ${bar.value}%`;
+        }
+      };
+      xhr.onload = () => {
+        let body = null;
+        try { body = JSON.parse(xhr.responseText); } catch { body = null; }
+        if (xhr.status === 202) resolve(body);
+        else reject(new Error((body && body.error && body.error.message) || `Upload failed (${xhr.status})`));
+      };
+      xhr.onerror = () => reject(new Error("You appear to be offline; try again."));
+      xhr.send(data);
+    });
+  }
+
+  async function follow(id) {
+    for (;;) {
+      const job = await get(`/api/imports/${id}`);
+      const p = job.progress || {};
+      if (job.status === "done" || job.status === "failed") return job;
+      if (p.total) {
+        bar.value = Math.round((100 * p.done) / p.total);
+        status.textContent = `Importing… ${p.done} of ${p.total} listens`;
+      } else {
+        status.textContent = "Reading the file…";
+      }
+      await new Promise((r) => setTimeout(r, 700));
+    }
+  }
+
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const button = form.querySelector("button[type=submit]");
+    button.disabled = true;
+    bar.hidden = false;
+    bar.value = 0;
+    try {
+      const job = await follow((await upload(new FormData(form))).id);
+      if (job.status === "failed") {
+        status.textContent = `The import failed: ${job.error}`;
+      } else {
+        const counted = job.listens + job.skips + job.duplicates;
+        const rate = counted ? Math.round((100 * job.matched) / counted) : 0;
+        status.textContent = `Imported ${job.listens} listens and ${job.skips} skips` +
+          (job.duplicates ? ` (${job.duplicates} were already here)` : "") +
+          `; ${rate}% matched the catalog` + (job.rejectedTotal ? `; ${job.rejectedTotal} rows rejected.` : ".");
+        toast("Import finished: your recommendations now know it.");
+        setTimeout(() => location.reload(), 1500);
+      }
+    } catch (e) {
+      status.textContent = e.message;
+    } finally {
+      button.disabled = false;
+      bar.hidden = true;
+    }
+  });
+}
