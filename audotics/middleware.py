@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from asgiref.sync import iscoroutinefunction
 from django.conf import settings
+from django.http import JsonResponse
 from django.utils.decorators import sync_and_async_middleware
 from django.utils.http import parse_header_parameters
 
@@ -24,20 +25,26 @@ def _limit(request) -> int | None:
     return settings.DATA_UPLOAD_MAX_MEMORY_SIZE
 
 
+def _error(request, status: int, code: str, message: str):
+    if request.path.startswith("/1/"):  # the ListenBrainz-compatible API has its own shape
+        return JsonResponse({"code": status, "error": message}, status=status)
+    return error_response(request, status, code, message)
+
+
 def _refusal(request):
     try:
         length = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
-        return error_response(request, 400, "bad_request",
+        return _error(request, 400, "bad_request",
                               "The Content-Length header is not a number.")
     limit = _limit(request)
     if limit is not None and length > limit:
-        return error_response(request, 413, "request_too_large",
+        return _error(request, 413, "request_too_large",
                               f"The request body is larger than {limit / (1024 * 1024):.0f} MB.")
     _, params = parse_header_parameters(request.META.get("CONTENT_TYPE", ""))
     charset = params.get("charset")
     if charset is not None and charset.strip().lower() not in UTF8_NAMES:
-        return error_response(request, 415, "unsupported_media_type",
+        return _error(request, 415, "unsupported_media_type",
                               "Send the body encoded as UTF-8 (charset=utf-8).")
     return None
 

@@ -61,6 +61,8 @@ WRITE_ENDPOINTS = [
     ("post", "/api/playlists/{playlist}/collaborators", True),
     ("post", "/api/interactions", True),
     ("post", "/api/playlists/generate", True),
+    ("post", "/api/users/me/listen-tokens", True),
+    ("post", "/api/imports", True),
 ]
 
 SENT = {"count": 0}
@@ -108,6 +110,24 @@ def _assert_api_4xx(response, what: str, *, body_ignored: bool = False) -> None:
     assert 400 <= response.status_code < 500, (what, response.status_code, response.content[:300])
     error = response.json()["error"]
     assert error["code"] and error["message"], (what, error)
+
+
+def test_scrobbling_answers_hostile_bodies_in_listenbrainz_shape(world, tracebacks):
+    """/1/submit-listens speaks ListenBrainz's error shape ({code, error}), never a 500."""
+    from listening.services import listen_token_create
+
+    _, token = listen_token_create(user=world["user"], name="hostile")
+    client = Client(REMOTE_ADDR="198.51.100.9", raise_request_exception=False,
+                    HTTP_AUTHORIZATION=f"Token {token}")
+    for name, body in BODIES.items():
+        response = _send(client, "post", "/1/submit-listens", body, "application/json")
+        assert 400 <= response.status_code < 500, (name, response.status_code)
+        assert response.json()["code"] == response.status_code and response.json()["error"]
+    for charset in NON_TEXT_CHARSETS:
+        response = _send(client, "post", "/1/submit-listens", b'{"payload": []}',
+                         f"application/json; charset={charset}")
+        assert response.status_code == 415 and response.json()["code"] == 415, charset
+    assert tracebacks() == []
 
 
 @pytest.mark.parametrize("method,path,signed_in", WRITE_ENDPOINTS,
