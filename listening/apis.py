@@ -71,6 +71,7 @@ class ListenListApi(APIView):
     """`GET /api/users/me/listens`: the caller's listens, newest first (never anyone else's)."""
 
     permission_classes = [IsAuthenticated]
+    pagination_class = PageNumberPagination
 
     class OutputSerializer(serializers.Serializer):
         class Meta:
