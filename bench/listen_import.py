@@ -66,6 +66,7 @@ def histories(catalog, count: int, seed: int):
     picks = rng.choices(range(len(catalog)), weights=weights, k=count)
     start = datetime(2021, 1, 1, tzinfo=UTC)
     spotify, lastfm = [], []
+    in_catalog = 0
     for n, index in enumerate(picks):
         at = start + timedelta(minutes=4 * n, seconds=rng.randrange(60))
         roll = rng.random()
@@ -92,6 +93,9 @@ def histories(catalog, count: int, seed: int):
         if kind < 0.75:  # Last.fm only ever has scrobbles: completed plays
             lastfm.append([int(at.timestamp()), at.strftime("%d %b %Y, %H:%M"), artist, "",
                            "", "", title, ""])
+            in_catalog += bool(track_id)
+    print(f"Last.fm rows drawn from the catalog: {in_catalog / len(lastfm):.1%} "
+          "(the match rate's ceiling)")
     return spotify, lastfm
 
 

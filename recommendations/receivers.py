@@ -1,10 +1,14 @@
 """What the recommender does when other apps say something happened (STYLE.md §10)."""
 from __future__ import annotations
 
+import uuid
+
 from django.db import transaction
 from django.dispatch import receiver
+from django.utils import timezone
 
 from listening.signals import listens_recorded
+from playlists.services.bulk import rows_insert
 
 from .models import Interaction
 from .services import interactions
@@ -20,12 +24,14 @@ def listens_learn(sender, *, user_id, listens, **kwargs) -> None:
     The interaction's time is when Audotics learnt of the listen (now), not when it was heard:
     it is what tells serving processes and the next training what is new since the model.
     """
-    rows = [Interaction(user_id=user_id, track_id=listen.track_id, type=listen.kind,
-                        context={"source": listen.source,
-                                 **({"msPlayed": listen.ms_played}
-                                    if listen.ms_played is not None else {})})
+    now = timezone.now()
+    rows = [{"id": uuid.uuid4(), "user_id": user_id, "track_id": listen["track_id"],
+             "type": listen["kind"], "created_at": now,
+             "context": {"source": listen["source"],
+                         **({"msPlayed": listen["ms_played"]}
+                            if listen["ms_played"] is not None else {})}}
             for listen in listens]
-    Interaction.objects.bulk_create(rows, batch_size=5000)
-    newest = rows[-FOLD_IN_NEWEST:]
+    rows_insert(Interaction, rows)
+    newest = [Interaction(**row) for row in rows[-FOLD_IN_NEWEST:]]
     transaction.on_commit(lambda: interactions.user_interactions_apply(
         user_id=str(user_id), interactions=newest))

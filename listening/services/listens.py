@@ -12,6 +12,8 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from playlists.services.bulk import rows_insert
+
 from ..models import Listen, ListenImport
 from ..signals import listens_recorded
 from . import matching
@@ -51,13 +53,13 @@ class Heard:
 def listen_kind(heard: Heard, duration_ms: int | None) -> str | None:
     """`play`, `skip`, or None for a play too short to count either way."""
     if heard.ms_played is None:
-        return Listen.Kind.PLAY
+        return Listen.Kind.PLAY.value
     duration = duration_ms or heard.duration_ms
     threshold = min(duration // 2, LISTEN_MAX_THRESHOLD_MS) if duration else (
         LISTEN_MAX_THRESHOLD_MS)
     if heard.ms_played >= threshold or (duration is None and heard.played_to_end):
-        return Listen.Kind.PLAY
-    return Listen.Kind.SKIP if heard.skipped else None
+        return Listen.Kind.PLAY.value
+    return Listen.Kind.SKIP.value if heard.skipped else None
 
 
 @dataclass
@@ -68,7 +70,8 @@ class ListensResult:
     duplicates: int = 0
     matched: int = 0
     tracks_created: int = 0
-    new: list[Listen] = field(default_factory=list)
+    # The stored listens as plain rows (Listen attnames): what listens_recorded carries.
+    new: list[dict] = field(default_factory=list)
 
     @property
     def counted(self) -> int:
@@ -90,6 +93,7 @@ def listens_record(*, user, heard: Sequence[Heard], source: str,
     # One writer per user at a time: the duplicate check below reads before it writes.
     get_user_model().objects.select_for_update().filter(pk=user.pk).first()
     tracks, result.tracks_created = matching.tracks_resolve(heard)
+    now = timezone.now()
     first = min(h.listened_at for h in heard)
     last = max(h.listened_at for h in heard)
     seen = set(Listen.objects.filter(user=user, listened_at__gte=first, listened_at__lte=last)
@@ -104,16 +108,17 @@ def listens_record(*, user, heard: Sequence[Heard], source: str,
             result.duplicates += 1
             continue
         seen.add((track.track_id, h.listened_at))
-        result.new.append(Listen(
-            user=user, track_id=track.track_id, listened_at=h.listened_at, kind=kind,
-            ms_played=h.ms_played, source=source, client=h.client[:100], import_job=import_job))
+        result.new.append({
+            "user_id": user.pk, "track_id": track.track_id, "listened_at": h.listened_at,
+            "kind": kind, "ms_played": h.ms_played, "source": str(source), "client": h.client[:100],
+            "import_job_id": import_job.pk if import_job else None, "created_at": now})
         if kind == Listen.Kind.PLAY:
             result.listens += 1
         else:
             result.skips += 1
     for start in range(0, len(result.new), WRITE_BATCH):
         batch = result.new[start:start + WRITE_BATCH]
-        Listen.objects.bulk_create(batch)
+        rows_insert(Listen, batch)
         if on_progress:
             on_progress(len(batch))
     if result.new:
