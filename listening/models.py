@@ -46,8 +46,9 @@ class ListenImport(models.Model):
     format = models.CharField(max_length=16, choices=Format.choices)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     file_name = models.CharField(max_length=255, blank=True)
-    # The uploaded file while it waits for (or fails) its import; removed once it is done.
-    file_path = models.CharField(max_length=500, blank=True)
+    # The file itself while it waits for (or failed) its import, emptied once it is done. In
+    # the database rather than on disk, so that a worker on any machine can run the import.
+    content = models.BinaryField(null=True, blank=True, editable=False)
     file_sha256 = models.CharField(max_length=64, blank=True)
     rows = models.PositiveIntegerField(default=0)
     listens = models.PositiveIntegerField(default=0)

@@ -1,8 +1,9 @@
 """Reading listening histories: Spotify's extended streaming history (JSON), Last.fm scrobble
 exports (CSV) and ListenBrainz exports (JSON, JSON Lines, or the ZIP of JSON Lines files).
 
-Each reader yields Heard listens and records, per row, why a row was ignored (podcasts,
-audiobooks, zero-length plays) or rejected (unreadable); nothing here touches the database.
+Each reader takes the file's bytes and yields Heard listens, and records per row why a row was
+ignored (podcasts, audiobooks, zero-length plays) or rejected (unreadable); nothing here touches
+the database.
 """
 from __future__ import annotations
 
@@ -15,7 +16,6 @@ import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from django.utils.dateparse import parse_datetime
@@ -142,10 +142,10 @@ def _spotify_row(n: int, row: Any, now: datetime, out: Parsed) -> None:
         client=_text(row.get("platform"))[:100] or "Spotify"))
 
 
-def spotify_read(path: Path, now: datetime) -> Parsed:
+def spotify_read(data: bytes, now: datetime) -> Parsed:
     """Spotify "Extended streaming history" (Streaming_History_Audio_*.json): a JSON array."""
     try:
-        rows = json.loads(path.read_bytes())
+        rows = json.loads(data)
     except (ValueError, UnicodeDecodeError) as exc:
         raise FileFormatError(f"not a JSON file ({exc}); upload a Streaming_History_Audio_*.json "
                               "file from Spotify's extended streaming history") from exc
@@ -181,11 +181,11 @@ def _lastfm_columns(header: list[str]) -> dict[str, int] | None:
     return found if {"artist", "title", "time"} <= found.keys() else None
 
 
-def lastfm_read(path: Path, now: datetime) -> Parsed:
+def lastfm_read(data: bytes, now: datetime) -> Parsed:
     """A Last.fm scrobble export as CSV: with a header naming its columns (e.g. uts, artist,
     album, track, track_mbid), or the common header-less `artist,album,track,date`."""
     try:
-        text = path.read_bytes().decode("utf-8-sig")
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise FileFormatError("the CSV file is not UTF-8 text") from exc
     reader = csv.reader(io.StringIO(text))
@@ -255,9 +255,8 @@ def listenbrainz_heard(n: int, listen: Any, now: datetime) -> Heard:
         client=_text(info.get("submission_client"))[:100] or _text(info.get("music_service")))
 
 
-def _listenbrainz_documents(path: Path) -> Iterator[tuple[int, Any]]:
+def _listenbrainz_documents(raw: bytes) -> Iterator[tuple[int, Any]]:
     """(line or entry number, parsed listen) from a .json array, .jsonl lines or a .zip."""
-    raw = path.read_bytes()
     if raw[:4] == b"PK\x03\x04":
         with zipfile.ZipFile(io.BytesIO(raw)) as archive:
             members = sorted(m for m in archive.namelist()
@@ -297,10 +296,10 @@ def _json_documents(raw: bytes, *, start: int) -> Iterator[tuple[int, Any]]:
             yield n, ValueError("line is not valid JSON")
 
 
-def listenbrainz_read(path: Path, now: datetime) -> Parsed:
+def listenbrainz_read(data: bytes, now: datetime) -> Parsed:
     """A ListenBrainz export: a JSON array of listens, JSON Lines, or the export ZIP."""
     out = Parsed()
-    for n, item in _listenbrainz_documents(path):
+    for n, item in _listenbrainz_documents(data):
         out.rows += 1
         if isinstance(item, ValueError):
             out.rejected.append(RejectedRow(n, str(item)))

@@ -1,6 +1,7 @@
-"""History imports: an uploaded file is kept under AUDOTICS_HOME/imports until a worker has read
-it (listening.listen_import_run), then removed. One transaction per file: a failure leaves
-nothing half-imported, and running the same file again adds nothing (Listen is unique)."""
+"""History imports: an uploaded file is kept with its import (in the database, so a worker on any
+machine can read it) until listening.listen_import_run has stored its listens. One transaction
+per file: a failure leaves nothing half-imported, and running the same file again adds nothing
+(Listen is unique)."""
 from __future__ import annotations
 
 import hashlib
@@ -10,7 +11,6 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
-from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
@@ -29,27 +29,18 @@ SOURCES = {"spotify": Listen.Source.SPOTIFY, "lastfm": Listen.Source.LASTFM,
 PROGRESS_KEY = "listening.import.{}.progress"
 
 
-def imports_dir() -> Path:
-    path = Path(settings.AUDOTICS_HOME) / "imports"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+def _job_create(*, user, fmt: str, file_name: str, content: bytes) -> ListenImport:
+    if fmt not in SOURCES:
+        raise ApplicationError("Unknown format.", code="validation_error",
+                               fields={"format": [f"one of {', '.join(SOURCES)}"]})
+    return ListenImport.objects.create(
+        user=user, format=fmt, file_name=Path(file_name or "").name[:255], content=content,
+        file_sha256=hashlib.sha256(content).hexdigest())
 
 
 def listen_import_create(*, user, fmt: str, file_name: str, chunks) -> ListenImport:
     """Keep the uploaded file (an iterable of byte chunks) and queue its import."""
-    if fmt not in SOURCES:
-        raise ApplicationError("Unknown format.", code="validation_error",
-                               fields={"format": [f"one of {', '.join(SOURCES)}"]})
-    job_id = uuid.uuid4()
-    target = imports_dir() / f"{job_id}.upload"
-    digest = hashlib.sha256()
-    with open(target, "wb") as handle:
-        for chunk in chunks:
-            digest.update(chunk)
-            handle.write(chunk)
-    job = ListenImport.objects.create(
-        id=job_id, user=user, format=fmt, file_name=Path(file_name or "").name[:255],
-        file_path=str(target), file_sha256=digest.hexdigest())
+    job = _job_create(user=user, fmt=fmt, file_name=file_name, content=b"".join(chunks))
     from ..tasks import listen_import_run as task  # noqa: PLC0415 - tasks import services
 
     transaction.on_commit(lambda: task.delay(str(job.pk)))
@@ -58,17 +49,12 @@ def listen_import_create(*, user, fmt: str, file_name: str, chunks) -> ListenImp
 
 def listen_import_from_path(*, user, fmt: str, path: Path) -> ListenImport:
     """An import of a file on this machine (the import_listens command), run by the caller."""
-    if fmt not in SOURCES:
-        raise ApplicationError(f"Unknown format {fmt!r}; one of {', '.join(SOURCES)}.",
-                               code="validation_error")
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    return ListenImport.objects.create(user=user, format=fmt, file_name=path.name[:255],
-                                       file_path=str(path.resolve()), file_sha256=digest)
+    return _job_create(user=user, fmt=fmt, file_name=path.name, content=path.read_bytes())
 
 
 def listen_import_list(*, user, limit: int = 50) -> list[ListenImport]:
     """The user's latest imports, newest first."""
-    return list(ListenImport.objects.filter(user=user)[:limit])
+    return list(ListenImport.objects.filter(user=user).defer("content")[:limit])
 
 
 def listen_import_get(*, user, import_id: str) -> ListenImport:
@@ -77,7 +63,8 @@ def listen_import_get(*, user, import_id: str) -> ListenImport:
         key = uuid.UUID(str(import_id))
     except ValueError:
         key = None
-    job = ListenImport.objects.filter(user=user, pk=key).first() if key else None
+    job = (ListenImport.objects.filter(user=user, pk=key).defer("content").first()
+           if key else None)
     if job is None:
         raise ApplicationError("No such import.", code="not_found", status=404)
     if job.status == ListenImport.Status.RUNNING:
@@ -93,9 +80,8 @@ def listen_import_run(*, import_id: str,
         return job
     started = time.monotonic()
     ListenImport.objects.filter(pk=job.pk).update(status=ListenImport.Status.RUNNING)
-    path = Path(job.file_path)
     try:
-        parsed = formats.READERS[job.format](path, timezone.now())
+        parsed = formats.READERS[job.format](bytes(job.content or b""), timezone.now())
         total = len(parsed.heard)
         done = 0
 
@@ -110,7 +96,7 @@ def listen_import_run(*, import_id: str,
             on_progress("read", parsed.rows, parsed.rows)
         result = listens_record(user=job.user, heard=parsed.heard, source=SOURCES[job.format],
                                 import_job=job, on_progress=stored)
-    except (formats.FileFormatError, OSError) as exc:
+    except formats.FileFormatError as exc:
         job.status, job.error = ListenImport.Status.FAILED, str(exc)[:2000]
         job.finished_at = timezone.now()
         job.save(update_fields=["status", "error", "finished_at"])
@@ -130,9 +116,8 @@ def listen_import_run(*, import_id: str,
     job.rejected_total = len(parsed.rejected)
     job.progress = {"done": len(result.new), "total": len(parsed.heard)}
     job.finished_at = timezone.now()
+    job.content = None
     job.save()
-    if path.parent == imports_dir():
-        path.unlink(missing_ok=True)  # an upload's copy; never a file the command was given
     logger.info("import %s: %d rows, %d listens, %d skips, match rate %.3f in %.1f s", job.pk,
                 job.rows, job.listens, job.skips, result.match_rate,
                 time.monotonic() - started)

@@ -3,7 +3,6 @@ import adds nothing; a failure stores nothing; listens become interactions."""
 import io
 import json
 import zipfile
-from pathlib import Path
 
 import pytest
 from django.db import DatabaseError
@@ -131,8 +130,8 @@ def test_upload_through_the_api_runs_the_import(logged_in_api_client, catalog, e
     assert listens["count"] == 4
     first = listens["results"][0]
     assert first["track"]["title"] == "Unknown Pleasures Demo" and first["source"] == "spotify"
-    # The uploaded copy is removed once it is imported.
-    assert not Path(ListenImport.objects.get(pk=body["id"]).file_path).exists()
+    # The uploaded file is kept only until it is imported.
+    assert ListenImport.objects.get(pk=body["id"]).content is None
 
 
 def test_imports_and_listens_are_private(api_client, catalog):
