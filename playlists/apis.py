@@ -4,7 +4,6 @@ import json
 from django.conf import settings
 from django.db import transaction
 from django.http import HttpResponse
-from django.utils.text import slugify
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
@@ -15,7 +14,7 @@ from rest_framework.views import APIView
 from audotics.exceptions import ApplicationError
 from audotics.pagination import PageNumberPagination
 
-from . import rendering, selectors, services
+from . import exports, rendering, selectors, services
 from .serializers import (
     CollaboratorSerializer,
     PlaylistContextSerializer,
@@ -300,11 +299,6 @@ class PlaylistCollaboratorRemoveApi(APIView):
         return Response(status=204)
 
 
-def _m3u_text(value: str) -> str:
-    # A newline in a title would start a new M3U directive.
-    return " ".join(str(value or "").split())
-
-
 class PlaylistExportApi(APIView):
     """The playlist as JSPF (JSON) or extended M3U, as a download."""
 
@@ -329,46 +323,14 @@ class PlaylistExportApi(APIView):
         filters = self.FilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
         playlist = selectors.playlist_get(playlist_id=playlist_id, user=request.user)
-        entries = selectors.playlist_export_entries(playlist=playlist)
-        stem = slugify(playlist.name) or "playlist"
+        stem = exports.playlist_file_stem(playlist)
         if filters.validated_data["format"] == "m3u":
-            lines = ["#EXTM3U", f"#PLAYLIST:{_m3u_text(playlist.name)}"]
-            for entry in entries:
-                track = entry.track
-                seconds = round(track.duration_ms / 1000) if track.duration_ms else -1
-                lines.append(
-                    f"#EXTINF:{seconds},{_m3u_text(track.artist)} - {_m3u_text(track.title)}"
-                )
-                lines.append(f"urn:uuid:{track.pk}")
-            response = HttpResponse(
-                "\n".join(lines) + "\n", content_type="audio/x-mpegurl; charset=utf-8"
-            )
+            response = HttpResponse(exports.playlist_m3u(playlist=playlist),
+                                    content_type="audio/x-mpegurl; charset=utf-8")
             response["Content-Disposition"] = f'attachment; filename="{stem}.m3u"'
             return response
-        tracks = []
-        for entry in entries:
-            track = entry.track
-            item = {
-                "title": track.title,
-                "creator": track.artist,
-                "identifier": [f"urn:uuid:{track.pk}"],
-            }
-            if track.album:
-                item["album"] = track.album
-            if track.duration_ms is not None:
-                item["duration"] = track.duration_ms
-            tracks.append(item)
-        body = {
-            "playlist": {
-                "title": playlist.name,
-                "creator": playlist.owner.username,
-                "date": playlist.updated_at.isoformat(),
-                "identifier": f"urn:uuid:{playlist.pk}",
-                "track": tracks,
-            }
-        }
-        response = HttpResponse(
-            json.dumps(body, ensure_ascii=False), content_type="application/jspf+json"
-        )
+        response = HttpResponse(json.dumps(exports.playlist_jspf(playlist=playlist),
+                                           ensure_ascii=False),
+                                content_type="application/jspf+json")
         response["Content-Disposition"] = f'attachment; filename="{stem}.jspf"'
         return response

@@ -9,9 +9,10 @@ from django.utils import timezone
 
 from listening.signals import listens_recorded
 from playlists.services.bulk import rows_insert
+from users.signals import account_deleting, account_exporting
 
 from .models import Interaction
-from .services import interactions
+from .services import interactions, results_cache
 
 # Folded into this process's model at once; other processes catch up on their next miss.
 FOLD_IN_NEWEST = 500
@@ -35,3 +36,17 @@ def listens_learn(sender, *, user_id, listens, **kwargs) -> None:
     newest = [Interaction(**row) for row in rows[-FOLD_IN_NEWEST:]]
     transaction.on_commit(lambda: interactions.user_interactions_apply(
         user_id=str(user_id), interactions=newest))
+
+
+@receiver(account_exporting, dispatch_uid="recommendations.account_export")
+def account_export(sender, *, user, **kwargs) -> dict:
+    """The user's likes and everything the recommender learnt from them."""
+    return interactions.interactions_export(user=user)
+
+
+@receiver(account_deleting, dispatch_uid="recommendations.account_delete")
+def account_forget(sender, *, user, **kwargs) -> None:
+    """Drop the user's cached lists; the interactions go with the account row (cascade), so
+    the next trained model never sees them."""
+    user_id = str(user.pk)
+    transaction.on_commit(lambda: results_cache.user_cache_invalidate(user_id=user_id))

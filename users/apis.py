@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import math
 
-from django.contrib.auth import update_session_auth_hash
+from django.contrib.auth import logout, update_session_auth_hash
+from django.http import HttpResponse
+from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.views.decorators.debug import sensitive_post_parameters
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -93,12 +96,43 @@ class UserCreateApi(APIView):
         return _user_response(user, status.HTTP_201_CREATED)
 
 
+@_sensitive
 class UserMeApi(APIView):
+    """`GET /api/users/me`; `DELETE /api/users/me` {password, otp?}: delete the account."""
+
     permission_classes = [IsAuthenticated]
+
+    class DeleteSerializer(StrictSerializer):
+        password = StrictCharField(max_length=4096, trim_whitespace=False)
+        otp = StrictCharField(max_length=16, required=False)
 
     @extend_schema(responses=UserOutputSerializer)
     def get(self, request):
         return _user_response(request.user)
+
+    @extend_schema(request=DeleteSerializer, responses={204: None})
+    def delete(self, request):
+        serializer = self.DeleteSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        ratelimit.otp_check(request, user_id=str(request.user.pk))
+        services.account_delete(user=request.user, **serializer.validated_data)
+        logout(request._request)  # a browser session of the account ends with it
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class UserExportApi(APIView):
+    """`GET /api/users/me/export`: everything about the caller, as a zip of JSON files."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses={(200, "application/zip"): OpenApiTypes.BINARY})
+    def get(self, request):
+        response = HttpResponse(services.account_export(user=request.user),
+                                content_type="application/zip")
+        stamp = timezone.now().strftime("%Y%m%d")
+        response["Content-Disposition"] = (
+            f'attachment; filename="audotics-{request.user.username}-{stamp}.zip"')
+        return response
 
 
 class UserPreferencesUpdateApi(APIView):

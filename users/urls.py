@@ -7,6 +7,7 @@ app_name = "users"
 urlpatterns = [
     path("users", apis.UserCreateApi.as_view(), name="create"),
     path("users/me", apis.UserMeApi.as_view(), name="me"),
+    path("users/me/export", apis.UserExportApi.as_view(), name="export"),
     path("users/me/preferences", apis.UserPreferencesUpdateApi.as_view(), name="preferences"),
     path("users/me/password", apis.UserPasswordChangeApi.as_view(), name="password"),
     path("auth/token", apis.TokenObtainApi.as_view(), name="token"),

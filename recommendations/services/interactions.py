@@ -68,3 +68,16 @@ def user_interactions_apply(*, user_id: str, interactions: list[Interaction]) ->
         serving.user_fold_in(served, user_id=user_id,
                              rows=[(i.pk, i.track_id, i.type) for i in interactions])
     results_cache.user_cache_invalidate(user_id=user_id)
+
+
+def interactions_export(*, user) -> dict[str, list[dict[str, Any]]]:
+    """The account export's files of this app: likes and every interaction, oldest first."""
+    rows = (Interaction.objects.filter(user=user).order_by("created_at", "id")
+            .values_list("type", "created_at", "context", "track_id", "track__title",
+                         "track__artist"))
+    interactions = [{"type": kind, "at": at.isoformat(), "context": context,
+                     "track": {"id": str(tid), "title": title, "artist": artist}}
+                    for kind, at, context, tid, title, artist in rows.iterator(chunk_size=5000)]
+    likes = [{"track": row["track"], "likedAt": row["at"]} for row in interactions
+             if row["type"] == Interaction.Type.LIKE]
+    return {"likes.json": likes, "interactions.json": interactions}

@@ -10,6 +10,7 @@ from .auth import (
     session_logout,
 )
 from .encryption import RotationResult, encryption_keys_rotate
+from .privacy import account_delete, account_export
 from .tokens import (
     TokenPair,
     refresh_token_revoke,
@@ -30,6 +31,8 @@ from .ws_tickets import ws_ticket_create, ws_ticket_redeem
 
 __all__ = [
     "RotationResult",
+    "account_delete",
+    "account_export",
     "TokenPair",
     "auth_credentials_check",
     "encryption_keys_rotate",

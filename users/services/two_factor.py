@@ -57,7 +57,7 @@ def _otpauth_uri(*, user: User, device: TOTPDevice) -> str:
 
 
 @sensitive_variables("password")
-def _password_confirm(*, user: User, password: str) -> None:
+def password_confirm(*, user: User, password: str) -> None:
     """The account's password again, for changes to how it signs in (a borrowed session must
     not be able to tie the account to someone else's authenticator, or untie it)."""
     if not user.check_password(password):
@@ -73,7 +73,7 @@ def _password_confirm(*, user: User, password: str) -> None:
 def two_factor_setup(*, user: User, password: str) -> dict[str, str]:
     """After the password again: a new, not yet active TOTP secret, as its otpauth URI and a QR
     code (SVG)."""
-    _password_confirm(user=user, password=password)
+    password_confirm(user=user, password=password)
     if two_factor_enabled(user=user):
         raise ApplicationError(
             "Two-factor authentication is already enabled.", code="two_factor_enabled", status=409
@@ -125,7 +125,7 @@ def two_factor_confirm(*, user: User, otp: str) -> None:
 @sensitive_variables("password", "otp")
 def two_factor_disable(*, user: User, password: str, otp: str) -> None:
     """Turn 2FA off; needs both the password and a current code."""
-    _password_confirm(user=user, password=password)
+    password_confirm(user=user, password=password)
     with transaction.atomic():
         device = TOTPDevice.objects.select_for_update().filter(user=user, confirmed=True).first()
         if device is None:
