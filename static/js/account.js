@@ -148,3 +148,19 @@ document.getElementById("token-copy").addEventListener("click", async () => {
     toast("Select the token and copy it by hand.", "error");
   }
 });
+
+// Deleting the account: password (and code), then the signed-out home page.
+const deleteForm = document.getElementById("delete-form");
+deleteForm.addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  const msg = document.getElementById("delete-msg");
+  msg.textContent = "";
+  const body = { password: deleteForm.elements.password.value };
+  if (deleteForm.elements.otp) body.otp = deleteForm.elements.otp.value.replace(/\s+/g, "");
+  try {
+    await api("DELETE", "/api/users/me", body);
+    location.assign("/?deleted=1");
+  } catch (e) {
+    msg.textContent = e.message;
+  }
+});

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from playwright.sync_api import expect
 
-from .conftest import DESKTOP, PHONE, db_rows, shot
+from .conftest import DEMO_PASSWORD, DESKTOP, PHONE, db_rows, shot
 
 pytestmark = pytest.mark.e2e
 
@@ -108,3 +108,26 @@ def test_dislike_is_undoable_and_likes_are_listed(open_page, new_listener, serve
     expect(page.locator("#likes-list")).not_to_contain_text(liked_title)
     page.set_viewport_size(DESKTOP)
     shot(page, "library-likes")
+
+
+def test_export_and_delete_the_account_from_the_account_page(open_page, new_listener,
+                                                            server_home):
+    page = open_page(PHONE)
+    username = new_listener(page)
+    page.goto("/account")
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download my data").click()
+    assert download.value.suggested_filename.startswith(f"audotics-{username}-")
+    page.locator("summary", has_text="Delete my account").click()
+    page.get_by_label("Password").last.fill("wrong password")
+    page.get_by_label("I understand").check()
+    page.get_by_role("button", name="Delete my account").click()
+    expect(page.locator("#delete-msg")).to_contain_text("password is not correct")
+    shot(page, "account-delete")
+    page.get_by_label("Password").last.fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Delete my account").click()
+    page.wait_for_url("**/?deleted=1")
+    expect(page.locator(".alert-ok")).to_contain_text("Your account and its data have been "
+                                                      "deleted")
+    assert db_rows(server_home, "SELECT COUNT(*) FROM users_user WHERE username = ?",
+                   username) == [(0,)]
