@@ -134,3 +134,4 @@ def test_deletion_takes_the_users_data_and_hands_shared_playlists_over(api_clien
     bearer = APIClient()
     bearer.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens['access']}")
     assert bearer.get("/api/users/me").status_code == 401
+    assert bearer.get(f"/api/users/{user.pk}/recommendations").status_code == 404
