@@ -76,8 +76,17 @@ def error_body(code: str, message: str, fields: dict | None = None) -> dict:
     return {"error": error}
 
 
+class InsufficientScope(drf_exceptions.PermissionDenied):  # noqa: N818 - RFC 6750's name
+    """An OAuth token used outside its scopes: 403 `insufficient_scope` (RFC 6750 §3.1)."""
+
+    def __init__(self, detail: str, *, scope: str) -> None:
+        super().__init__(detail)
+        self.auth_header = f'Bearer error="insufficient_scope", scope="{scope}"'
+
+
 # DRF exception class -> stable code; the status comes from the exception itself.
 _DRF_CODES: dict[type, str] = {
+    InsufficientScope: "insufficient_scope",
     drf_exceptions.ParseError: "parse_error",
     drf_exceptions.AuthenticationFailed: "authentication_failed",
     drf_exceptions.NotAuthenticated: "not_authenticated",

@@ -13,6 +13,9 @@ import environ
 from csp import constants as csp_constants
 from django.core.exceptions import ImproperlyConfigured
 
+from users.scopes import DEFAULT_SCOPES as OAUTH_DEFAULT_SCOPES
+from users.scopes import SCOPES as OAUTH_SCOPES
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -79,6 +82,7 @@ INSTALLED_APPS = [
     "channels",
     "rest_framework_simplejwt.token_blacklist",
     "django_otp",
+    "oauth2_provider",
     "users",
     "playlists",
     "recommendations",
@@ -266,6 +270,9 @@ REST_FRAMEWORK = {
         "audotics.parsers.StrictJSONParser",
     ],
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        # OAuth tokens of other applications, within their scopes (users/oauth.py); JWT-shaped
+        # bearer values pass straight on to the next class.
+        "users.oauth.ScopedOAuth2Authentication",
         "rest_framework_simplejwt.authentication.JWTAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
@@ -277,6 +284,29 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "audotics.exceptions.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+# OAUTH 2.0 for other applications (django-oauth-toolkit): authorization code with PKCE for
+# every client, rotating refresh tokens (a reused one revokes its family), hashed client
+# secrets, the scopes of users/scopes.py.
+OAUTH2_PROVIDER = {
+    "SCOPES": OAUTH_SCOPES,
+    "DEFAULT_SCOPES": OAUTH_DEFAULT_SCOPES,
+    "PKCE_REQUIRED": True,
+    "ACCESS_TOKEN_EXPIRE_SECONDS": 3600,
+    "REFRESH_TOKEN_EXPIRE_SECONDS": 30 * 24 * 3600,
+    "ROTATE_REFRESH_TOKEN": True,
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,
+    "REQUEST_APPROVAL_PROMPT": "auto",
+    # Plain-http redirects (a native app's loopback callback) only off production.
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["https"] if PRODUCTION else ["https", "http"],
+    # RFC 9700 (OAuth 2.0 Security BCP): no implicit or password grant, S256 PKCE only, tokens
+    # only in the Authorization header, `iss` in authorization responses, tokens stored hashed.
+    "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,
+    "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,
+    "COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS": True,
+    "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
 }
 # Nested JSON (features, metadata, context) is camelCased too: snake_case in the database,
 # camelCase on the wire, so `time_signature` reaches clients as `timeSignature` (SPEC.md §4).

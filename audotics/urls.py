@@ -9,6 +9,8 @@ from . import exceptions, health
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", health.healthz, name="healthz"),
+    # OAuth 2.0 for other applications: authorize (consent), token, revoke, introspect.
+    path("o/", include("users.oauth_urls")),
     path("readyz", health.readyz, name="readyz"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves Swagger UI's start-up script as a file: no inline script (CSP).

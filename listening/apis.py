@@ -17,6 +17,7 @@ from .models import ListenImport
 class ListenTokenListCreateApi(APIView):
     """`GET/POST /api/users/me/listen-tokens`: a scrobbler's token, its value shown once."""
 
+    token_scope = None  # not for other applications (users/scopes.py)
     permission_classes = [IsAuthenticated]
 
     class InputSerializer(serializers.Serializer):
@@ -59,6 +60,7 @@ class ListenTokenListCreateApi(APIView):
 class ListenTokenDeleteApi(APIView):
     """`DELETE /api/users/me/listen-tokens/{id}`: revoke; it stops working at once."""
 
+    token_scope = None  # not for other applications (users/scopes.py)
     permission_classes = [IsAuthenticated]
 
     @extend_schema(responses={204: None})
@@ -70,6 +72,7 @@ class ListenTokenDeleteApi(APIView):
 class ListenListApi(APIView):
     """`GET /api/users/me/listens`: the caller's listens, newest first (never anyone else's)."""
 
+    token_scope = None  # not for other applications (users/scopes.py)
     permission_classes = [IsAuthenticated]
     pagination_class = PageNumberPagination
 
@@ -107,6 +110,7 @@ class ImportSerializer(serializers.ModelSerializer):
 class ListenImportCreateApi(APIView):
     """`POST /api/imports` (multipart `file`, `format`) -> 202 `Import`; `GET`: the caller's."""
 
+    token_scope = "listens:write"
     permission_classes = [IsAuthenticated]
     parser_classes = [MultiPartParser]
 
@@ -137,6 +141,7 @@ class ListenImportCreateApi(APIView):
 class ListenImportDetailApi(APIView):
     """`GET /api/imports/{id}`: status, counts, match rate inputs and rejected rows."""
 
+    token_scope = "listens:write"
     permission_classes = [IsAuthenticated]
 
     @extend_schema(responses=ImportSerializer)

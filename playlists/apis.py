@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 
 from audotics.exceptions import ApplicationError
 from audotics.pagination import PageNumberPagination
+from users.scopes import PUBLIC
 
 from . import exports, rendering, selectors, services
 from .serializers import (
@@ -25,6 +26,8 @@ from .serializers import (
 
 class TrackListApi(APIView):
     """Search and browse the catalog."""
+
+    token_scope = PUBLIC
 
     # Read by drf-spectacular: documents the {count, next, previous, results} envelope.
     pagination_class = PageNumberPagination
@@ -51,6 +54,8 @@ class TrackListApi(APIView):
 
 class TrackDetailApi(APIView):
     """One track with its audio features."""
+
+    token_scope = PUBLIC
 
     @extend_schema(responses=TrackSerializer)
     def get(self, request, track_id: str):
@@ -102,6 +107,7 @@ def _context(validated: dict) -> dict | None:
 class PlaylistListApi(APIView):
     """GET: the caller's own and collaborative playlists. POST: create a playlist."""
 
+    token_scope = "playlists"
     pagination_class = PageNumberPagination  # for the schema, as TrackListApi
 
     permission_classes = [IsAuthenticated]
@@ -146,6 +152,7 @@ class PlaylistListApi(APIView):
 class PlaylistDetailApi(APIView):
     """GET one playlist; PATCH name, isCollaborative, context (owner); DELETE it (owner)."""
 
+    token_scope = "playlists"
     permission_classes = [IsAuthenticated]
 
     class UpdateInputSerializer(serializers.Serializer):
@@ -189,6 +196,7 @@ class PlaylistDetailApi(APIView):
 class PlaylistTracksApi(APIView):
     """PUT: insert tracks at a position (default: end). DELETE: remove tracks."""
 
+    token_scope = "playlists"
     permission_classes = [IsAuthenticated]
 
     class AddInputSerializer(serializers.Serializer):
@@ -239,6 +247,7 @@ class PlaylistTracksApi(APIView):
 class PlaylistTrackMoveApi(APIView):
     """Move one track to a new position."""
 
+    token_scope = "playlists"
     permission_classes = [IsAuthenticated]
 
     class InputSerializer(serializers.Serializer):
@@ -267,6 +276,7 @@ class PlaylistTrackMoveApi(APIView):
 class PlaylistCollaboratorAddApi(APIView):
     """Invite a user, by username, to a collaborative playlist (owner only)."""
 
+    token_scope = "playlists"
     permission_classes = [IsAuthenticated]
 
     class InputSerializer(serializers.Serializer):
@@ -289,6 +299,7 @@ class PlaylistCollaboratorAddApi(APIView):
 class PlaylistCollaboratorRemoveApi(APIView):
     """Remove a collaborator (owner; a collaborator may also remove themselves)."""
 
+    token_scope = "playlists"
     permission_classes = [IsAuthenticated]
 
     @extend_schema(operation_id="playlist_collaborator_remove", responses={204: None})
@@ -302,6 +313,7 @@ class PlaylistCollaboratorRemoveApi(APIView):
 class PlaylistExportApi(APIView):
     """The playlist as JSPF (JSON) or extended M3U, as a download."""
 
+    token_scope = "playlists"
     permission_classes = [IsAuthenticated]
 
     class FilterSerializer(serializers.Serializer):

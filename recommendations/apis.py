@@ -18,6 +18,7 @@ from audotics.exceptions import ApplicationError
 from audotics.pagination import PageNumberPagination
 from playlists import rendering as track_rendering
 from playlists.serializers import PlaylistContextSerializer, PlaylistSerializer, TrackSerializer
+from users.oauth import ScopedOAuth2Authentication, token_scope_check
 
 from . import services
 from .models import Interaction
@@ -59,6 +60,7 @@ def _flatten(errors) -> dict:
 class InteractionCreateApi(APIView):
     """`POST /api/interactions`: one interaction or a list of up to 500 -> 202."""
 
+    token_scope = "listens:write"
     permission_classes = [IsAuthenticated]
 
     class InputSerializer(serializers.Serializer):
@@ -108,7 +110,9 @@ class UserRecommendationListApi(APIView):
     and the answer is the service's pre-rendered bytes, not a Response to render.
     """
 
-    authentication_classes = [JWTStatelessUserAuthentication, SessionAuthentication]
+    token_scope = "recommendations:read"
+    authentication_classes = [ScopedOAuth2Authentication, JWTStatelessUserAuthentication,
+                              SessionAuthentication]
     permission_classes = [IsAuthenticated]
 
     class FilterSerializer(serializers.Serializer):
@@ -153,6 +157,7 @@ class UserRecommendationListApi(APIView):
 class PlaylistGenerateApi(APIView):
     """`POST /api/playlists/generate`: a playlist for a context, optionally saved."""
 
+    token_scope = "recommendations:read"
     permission_classes = [IsAuthenticated]
 
     class InputSerializer(serializers.Serializer):
@@ -183,6 +188,8 @@ class PlaylistGenerateApi(APIView):
         ser = self.InputSerializer(data=request.data if isinstance(request.data, dict) else {})
         ser.is_valid(raise_exception=True)
         d = ser.validated_data
+        if d["save"]:
+            token_scope_check(request, "playlists:write")  # saving makes a playlist
         result = services.playlist_generate(
             user=request.user, context=d.get("context"), length=d["length"],
             seed_track_ids=d.get("seed_track_ids"), save=d["save"], name=d.get("name") or None)
@@ -194,6 +201,7 @@ class PlaylistGenerateApi(APIView):
 class PlaylistRecommendationListApi(APIView):
     """`GET /api/playlists/{id}/recommendations`: continue a playlist, balanced for groups."""
 
+    token_scope = "recommendations:read"
     permission_classes = [IsAuthenticated]
 
     class FilterSerializer(serializers.Serializer):
@@ -228,6 +236,7 @@ class LikeListApi(APIView):
     """`GET /api/users/me/likes`: the caller's liked tracks, the latest like first, paginated;
     `?trackIds=a,b,...` keeps only those (how a page learns which of its tracks are liked)."""
 
+    token_scope = "recommendations:read"
     permission_classes = [IsAuthenticated]
     pagination_class = PageNumberPagination
 
@@ -255,6 +264,7 @@ class LikeListApi(APIView):
 class LikeDeleteApi(APIView):
     """`DELETE /api/users/me/likes/{trackId}`: unlike (204, also when it was not liked)."""
 
+    token_scope = "listens:write"
     permission_classes = [IsAuthenticated]
 
     @extend_schema(responses={204: None})
@@ -267,6 +277,7 @@ class DislikeDeleteApi(APIView):
     """`DELETE /api/users/me/dislikes/{trackId}`: take a dislike back (204, also when there was
     none)."""
 
+    token_scope = "listens:write"
     permission_classes = [IsAuthenticated]
 
     @extend_schema(responses={204: None})

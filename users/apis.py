@@ -79,6 +79,7 @@ def _user_response(user, code=status.HTTP_200_OK) -> Response:
 
 @_sensitive
 class UserCreateApi(APIView):
+    token_scope = None  # not for other applications (users/scopes.py)
     authentication_classes: list = []
     permission_classes = [AllowAny]
 
@@ -100,6 +101,7 @@ class UserCreateApi(APIView):
 class UserMeApi(APIView):
     """`GET /api/users/me`; `DELETE /api/users/me` {password, otp?}: delete the account."""
 
+    token_scope = {"GET": "profile"}
     permission_classes = [IsAuthenticated]
 
     class DeleteSerializer(StrictSerializer):
@@ -123,6 +125,7 @@ class UserMeApi(APIView):
 class UserExportApi(APIView):
     """`GET /api/users/me/export`: everything about the caller, as a zip of JSON files."""
 
+    token_scope = None  # not for other applications (users/scopes.py)
     permission_classes = [IsAuthenticated]
 
     @extend_schema(responses={(200, "application/zip"): OpenApiTypes.BINARY})
@@ -136,6 +139,7 @@ class UserExportApi(APIView):
 
 
 class UserPreferencesUpdateApi(APIView):
+    token_scope = None  # not for other applications (users/scopes.py)
     permission_classes = [IsAuthenticated]
 
     class InputSerializer(StrictSerializer):
@@ -156,6 +160,7 @@ class UserPreferencesUpdateApi(APIView):
 
 @_sensitive
 class UserPasswordChangeApi(APIView):
+    token_scope = None  # not for other applications (users/scopes.py)
     permission_classes = [IsAuthenticated]
 
     class InputSerializer(StrictSerializer):
@@ -174,6 +179,7 @@ class UserPasswordChangeApi(APIView):
 
 @_sensitive
 class TokenObtainApi(APIView):
+    token_scope = None  # not for other applications (users/scopes.py)
     authentication_classes: list = []
     permission_classes = [AllowAny]
 
@@ -198,6 +204,7 @@ class TokenObtainApi(APIView):
 
 @_sensitive
 class TokenRefreshApi(APIView):
+    token_scope = None  # not for other applications (users/scopes.py)
     authentication_classes: list = []
     permission_classes = [AllowAny]
 
@@ -214,6 +221,7 @@ class TokenRefreshApi(APIView):
 
 @_sensitive
 class LogoutApi(APIView):
+    token_scope = None  # not for other applications (users/scopes.py)
     authentication_classes: list = []
     permission_classes = [AllowAny]
 
@@ -230,6 +238,7 @@ class LogoutApi(APIView):
 
 @_sensitive
 class TwoFactorSetupApi(APIView):
+    token_scope = None  # not for other applications (users/scopes.py)
     permission_classes = [IsAuthenticated]
 
     class InputSerializer(StrictSerializer):
@@ -253,6 +262,7 @@ _ENABLED = inline_serializer("TwoFactorStatus", {"enabled": serializers.BooleanF
 
 @_sensitive
 class TwoFactorConfirmApi(APIView):
+    token_scope = None  # not for other applications (users/scopes.py)
     permission_classes = [IsAuthenticated]
 
     class InputSerializer(StrictSerializer):
@@ -269,6 +279,7 @@ class TwoFactorConfirmApi(APIView):
 
 @_sensitive
 class TwoFactorDisableApi(APIView):
+    token_scope = None  # not for other applications (users/scopes.py)
     permission_classes = [IsAuthenticated]
 
     class InputSerializer(StrictSerializer):
@@ -285,6 +296,7 @@ class TwoFactorDisableApi(APIView):
 
 
 class WsTicketCreateApi(APIView):
+    token_scope = {"POST": "playlists:read"}
     permission_classes = [IsAuthenticated]
 
     class OutputSerializer(serializers.Serializer):

@@ -11,6 +11,8 @@ urlpatterns = [
     path("signup", views.signup, name="signup"),
     path("signout", views.signout, name="signout"),
     path("account", views.account, name="account"),
+    path("account/apps/<int:application_id>/revoke", views.account_app_revoke,
+         name="account-app-revoke"),
     path("catalog", views.catalog, name="catalog"),
     path("tracks/<str:track_id>", views.track, name="track"),
     path("playlists", views.playlists, name="playlists"),

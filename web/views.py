@@ -2,6 +2,8 @@
 talk to the REST API and the playlist WebSocket from static/js/."""
 from __future__ import annotations
 
+import contextlib
+
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404
@@ -17,6 +19,7 @@ from playlists.serializers import PlaylistSerializer
 from recommendations.services import context_vocabulary
 from users import ratelimit
 from users import services as user_services
+from users.services import oauth_apps
 
 from . import selectors
 
@@ -121,8 +124,18 @@ def account(request):
         # Sent here by the admin or a staff page that needs 2FA first.
         "two_factor_needed": request.GET.get("need") == "two_factor",
         "listen_tokens": listening_services.listen_token_list(user=request.user),
+        "connected_apps": oauth_apps.connected_apps(user=request.user),
         "site_url": request.build_absolute_uri("/").rstrip("/"),
     })
+
+
+@login_required
+@require_POST
+def account_app_revoke(request, application_id: int):
+    # Already disconnected (a second click, another tab): the page shows the truth anyway.
+    with contextlib.suppress(ApplicationError):
+        oauth_apps.connected_app_revoke(user=request.user, application_id=application_id)
+    return redirect(reverse("web:account") + "#apps")
 
 
 def catalog(request):
