@@ -358,6 +358,16 @@ TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 RATELIMIT_IP_META_KEY = "users.ratelimit.client_ip"
 # Scrobble submissions per listen token (POST /1/submit-listens), e.g. "60/m".
 LISTEN_SUBMIT_RATE = env.str("LISTEN_SUBMIT_RATE", default="60/m")
+# The account and API limits (users/ratelimit.py), each "count/period" with period s, m, h or d.
+RATE_LIMITS = {
+    "login_per_account": env.str("RATE_LOGIN_PER_ACCOUNT", default="5/m"),
+    "login_per_ip": env.str("RATE_LOGIN_PER_IP", default="20/m"),
+    "login_failures_per_account": env.str("RATE_LOGIN_FAILURES_PER_ACCOUNT", default="100/h"),
+    "otp_per_user": env.str("RATE_OTP_PER_USER", default="5/m"),
+    "signup_per_ip": env.str("RATE_SIGNUP_PER_IP", default="10/h"),
+    "password_reset_per_ip": env.str("RATE_PASSWORD_RESET_PER_IP", default="10/h"),
+    "api_per_user": env.str("RATE_API_PER_USER", default="1000/h"),
+}
 # AES-256-GCM keys for encrypted fields: "kid:base64key,..." newest first (users/crypto.py).
 FIELD_ENCRYPTION_KEYS = env.str("FIELD_ENCRYPTION_KEYS", default="")
 if not FIELD_ENCRYPTION_KEYS:

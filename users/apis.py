@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 from django.contrib.auth import logout, update_session_auth_hash
+from django.core.validators import RegexValidator
 from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.decorators import method_decorator
@@ -17,6 +18,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from . import ratelimit, services
+from .services.accounts import USERNAME_RE
 from .services.ws_tickets import WS_TICKET_TTL
 
 _sensitive = method_decorator(
@@ -27,6 +29,13 @@ _sensitive = method_decorator(
 
 # Strict scalar fields: JSON types are not coerced (no "1" for 1, no 1 for true, no NaN).
 class StrictCharField(serializers.CharField):
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictEmailField(serializers.EmailField):
     def to_internal_value(self, data):
         if not isinstance(data, str):
             self.fail("invalid")
@@ -84,9 +93,12 @@ class UserCreateApi(APIView):
     permission_classes = [AllowAny]
 
     class InputSerializer(StrictSerializer):
-        username = StrictCharField(max_length=150)
-        email = StrictCharField(max_length=254)
-        password = StrictCharField(max_length=4096, trim_whitespace=False)
+        # The schema states the rules the service enforces (users/services/accounts.py), so
+        # generated clients and fuzzers send what is accepted.
+        username = StrictCharField(min_length=3, max_length=50, validators=[
+            RegexValidator(USERNAME_RE, "3-50 letters, digits, dots, underscores or hyphens.")])
+        email = StrictEmailField(max_length=254)
+        password = StrictCharField(min_length=8, max_length=4096, trim_whitespace=False)
 
     @extend_schema(request=InputSerializer, responses={201: UserOutputSerializer})
     def post(self, request):

@@ -19,12 +19,11 @@ from audotics.exceptions import ApplicationError, ServiceUnavailable
 
 logger = logging.getLogger(__name__)
 
-LOGIN_PER_USERNAME = "5/m"
-LOGIN_PER_IP = "20/m"
-LOGIN_FAILURES_PER_ACCOUNT = "100/h"
-API_QUOTA = "1000/h"
-OTP_PER_USER = "5/m"
-SIGNUP_PER_IP = "10/h"
+
+
+def _rate(name: str) -> str:
+    """A limit as "count/period" from settings.RATE_LIMITS (the environment's RATE_* values)."""
+    return settings.RATE_LIMITS[name]
 
 
 def client_ip(request: HttpRequest) -> str:
@@ -89,8 +88,8 @@ def login_check(request, *, identity: str) -> None:
     """Count one login attempt per IP and per account/username; raise 429 or 503 (fail closed)."""
     try:
         for group, key, rate in (
-            ("auth.login.ip", client_ip(request), LOGIN_PER_IP),
-            ("auth.login.user", identity, LOGIN_PER_USERNAME),
+            ("auth.login.ip", client_ip(request), _rate("login_per_ip")),
+            ("auth.login.user", identity, _rate("login_per_account")),
         ):
             usage = _usage(request, group=group, key=key, rate=rate, increment=True)
             if usage.limited:
@@ -99,7 +98,7 @@ def login_check(request, *, identity: str) -> None:
             request,
             group="auth.login.failures",
             key=identity,
-            rate=LOGIN_FAILURES_PER_ACCOUNT,
+            rate=_rate("login_failures_per_account"),
             increment=False,
         )
     except CacheUnavailableError as exc:
@@ -117,7 +116,7 @@ def login_failure_record(request, *, identity: str) -> None:
             request,
             group="auth.login.failures",
             key=identity,
-            rate=LOGIN_FAILURES_PER_ACCOUNT,
+            rate=_rate("login_failures_per_account"),
             increment=True,
         )
     except CacheUnavailableError:
@@ -127,7 +126,8 @@ def login_failure_record(request, *, identity: str) -> None:
 def otp_check(request, *, user_id: str) -> None:
     """Limit TOTP guesses on the 2FA confirm/disable endpoints (fails closed)."""
     try:
-        usage = _usage(request, group="auth.otp", key=user_id, rate=OTP_PER_USER, increment=True)
+        usage = _usage(request, group="auth.otp", key=user_id, rate=_rate("otp_per_user"),
+                       increment=True)
     except CacheUnavailableError as exc:
         raise ServiceUnavailable() from exc
     if usage.limited:
@@ -139,7 +139,7 @@ def signup_check(request) -> None:
     the cache (fails closed, like the sign-in that follows a sign-up)."""
     try:
         usage = _usage(request, group="auth.signup.ip", key=client_ip(request),
-                       rate=SIGNUP_PER_IP, increment=True)
+                       rate=_rate("signup_per_ip"), increment=True)
     except CacheUnavailableError as exc:
         raise ServiceUnavailable() from exc
     if usage.limited:
@@ -147,7 +147,8 @@ def signup_check(request) -> None:
 
 
 class ApiQuotaThrottle(BaseThrottle):
-    """1,000 requests per hour per user (per IP when anonymous); fails open without a cache."""
+    """RATE_API_PER_USER (1,000 an hour) per user, per IP when anonymous; fails open without a
+    cache."""
 
     def allow_request(self, request, view) -> bool:
         self._wait = None
@@ -157,7 +158,8 @@ class ApiQuotaThrottle(BaseThrottle):
         else:
             key = f"ip:{client_ip(request)}"
         try:
-            usage = _usage(request, group="api.quota", key=key, rate=API_QUOTA, increment=True)
+            usage = _usage(request, group="api.quota", key=key, rate=_rate("api_per_user"),
+                           increment=True)
         except CacheUnavailableError:
             logger.warning("API quota not enforced: rate-limit cache unavailable")
             return True

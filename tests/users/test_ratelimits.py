@@ -65,24 +65,24 @@ def test_behind_trusted_proxy_forged_prefix_does_not_reset(client_factory, setti
     assert login(proxy, "n98", "x", HTTP_X_FORWARDED_FOR="203.0.113.6").status_code == 401
 
 
-def test_failed_attempts_per_account_per_hour(make_user, client_factory, monkeypatch):
-    monkeypatch.setattr(ratelimit, "LOGIN_FAILURES_PER_ACCOUNT", "3/h")
-    monkeypatch.setattr(ratelimit, "LOGIN_PER_USERNAME", "100/m")
+def test_failed_attempts_per_account_per_hour(make_user, client_factory, settings):
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "login_failures_per_account": "3/h"}
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "login_per_account": "100/m"}
     make_user(username="target")
     for i in range(3):
         login(client_factory(ip=f"192.0.2.{i}"), "target", "bad")
     assert_envelope(login(client_factory(ip="192.0.2.200"), "target", PASSWORD), 429)
 
 
-def test_successful_logins_do_not_spend_failure_budget(make_user, client_factory, monkeypatch):
-    monkeypatch.setattr(ratelimit, "LOGIN_FAILURES_PER_ACCOUNT", "2/h")
+def test_successful_logins_do_not_spend_failure_budget(make_user, client_factory, settings):
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "login_failures_per_account": "2/h"}
     make_user(username="happy")
     for i in range(4):
         assert login(client_factory(ip=f"192.0.2.{i}"), "happy").status_code == 200
 
 
-def test_api_quota_per_user_and_per_ip(make_user, monkeypatch):
-    monkeypatch.setattr(ratelimit, "API_QUOTA", "3/h")
+def test_api_quota_per_user_and_per_ip(make_user, settings):
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "api_per_user": "3/h"}
     client = APIClient()
     client.force_authenticate(make_user(username="busy"))
     for _ in range(3):
