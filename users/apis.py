@@ -280,13 +280,38 @@ class TwoFactorConfirmApi(APIView):
     class InputSerializer(StrictSerializer):
         otp = StrictCharField(max_length=16)
 
-    @extend_schema(request=InputSerializer, responses=_ENABLED)
+    @extend_schema(request=InputSerializer, responses=inline_serializer("TwoFactorEnabled", {
+        "enabled": serializers.BooleanField(),
+        "recovery_codes": serializers.ListField(child=serializers.CharField())}))
     def post(self, request):
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         ratelimit.otp_check(request, user_id=str(request.user.pk))
-        services.two_factor_confirm(user=request.user, otp=serializer.validated_data["otp"])
-        return Response({"enabled": True})
+        codes = services.two_factor_confirm(user=request.user,
+                                            otp=serializer.validated_data["otp"])
+        return Response({"enabled": True, "recovery_codes": codes})
+
+
+@_sensitive
+class RecoveryCodesRenewApi(APIView):
+    """`POST /api/auth/2fa/recovery-codes` {password, otp}: ten new single-use codes, shown
+    once; the earlier ones die."""
+
+    token_scope = None  # not for other applications (users/scopes.py)
+    permission_classes = [IsAuthenticated]
+
+    class InputSerializer(StrictSerializer):
+        password = StrictCharField(max_length=4096, trim_whitespace=False)
+        otp = StrictCharField(max_length=16)
+
+    @extend_schema(request=InputSerializer, responses=inline_serializer(
+        "RecoveryCodes", {"codes": serializers.ListField(child=serializers.CharField())}))
+    def post(self, request):
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        ratelimit.otp_check(request, user_id=str(request.user.pk))
+        return Response({"codes": services.recovery_codes_renew(
+            user=request.user, **serializer.validated_data)})
 
 
 @_sensitive

@@ -125,3 +125,21 @@ class TOTPDevice(Device):
         self.drift = totp.drift
         self.save(update_fields=["last_t", "drift"])
         return True
+
+
+class RecoveryCode(models.Model):
+    """A single-use 2FA recovery code, kept only as a keyed hash (users/services/recovery.py)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="recovery_codes"
+    )
+    code_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "code_hash"], name="recoverycode_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"recovery code of {self.user_id}"

@@ -16,5 +16,7 @@ urlpatterns = [
     path("auth/2fa/setup", apis.TwoFactorSetupApi.as_view(), name="2fa-setup"),
     path("auth/2fa/confirm", apis.TwoFactorConfirmApi.as_view(), name="2fa-confirm"),
     path("auth/2fa/disable", apis.TwoFactorDisableApi.as_view(), name="2fa-disable"),
+    path("auth/2fa/recovery-codes", apis.RecoveryCodesRenewApi.as_view(),
+         name="2fa-recovery-codes"),
     path("auth/ws-ticket", apis.WsTicketCreateApi.as_view(), name="ws-ticket"),
 ]

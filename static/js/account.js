@@ -65,9 +65,11 @@ document.getElementById("tfa-confirm-form").addEventListener("submit", async (ev
   ev.preventDefault();
   const otp = document.getElementById("tfa-code").value.replace(/\s+/g, "");
   try {
-    await post("/api/auth/2fa/confirm", { otp });
+    const result = await post("/api/auth/2fa/confirm", { otp });
+    showCodes(result.recoveryCodes || []);
     document.getElementById("tfa-off").hidden = true;
     document.getElementById("tfa-disable-form").hidden = false;
+    document.getElementById("tfa-renew-form").hidden = false;
     state.innerHTML = "<strong>On.</strong> Signing in asks for a code from your authenticator app.";
     say("Two-factor authentication is now on.", "ok");
   } catch (e) {
@@ -86,6 +88,8 @@ document.getElementById("tfa-disable-form").addEventListener("submit", async (ev
     f.reset();
     f.hidden = true;
     document.getElementById("tfa-off").hidden = false;
+    document.getElementById("tfa-renew-form").hidden = true;
+    document.getElementById("tfa-codes").hidden = true;
     document.getElementById("tfa-enroll").hidden = true;
     setupForm.hidden = false;
     state.innerHTML = "<strong>Off.</strong> Add a second step to sign-in with an authenticator app.";
@@ -162,5 +166,33 @@ deleteForm.addEventListener("submit", async (ev) => {
     location.assign("/?deleted=1");
   } catch (e) {
     msg.textContent = e.message;
+  }
+});
+
+// Recovery codes: listed once after 2FA is turned on or after renewing them.
+function showCodes(codes) {
+  const list = document.getElementById("tfa-code-list");
+  list.replaceChildren(...codes.map((c) => {
+    const li = document.createElement("li");
+    const code = document.createElement("code");
+    code.textContent = c;
+    li.append(code);
+    return li;
+  }));
+  document.getElementById("tfa-codes").hidden = !codes.length;
+}
+const renewForm = document.getElementById("tfa-renew-form");
+renewForm.addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  try {
+    const result = await post("/api/auth/2fa/recovery-codes", {
+      password: renewForm.elements.password.value,
+      otp: renewForm.elements.otp.value.replace(/\s+/g, ""),
+    });
+    renewForm.reset();
+    showCodes(result.codes);
+    say("");
+  } catch (e) {
+    say(e.message);
   }
 });

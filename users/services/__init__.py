@@ -20,6 +20,7 @@ from .tokens import (
     token_refresh,
 )
 from .two_factor import (
+    recovery_codes_renew,
     staff_two_factor_missing,
     two_factor_confirm,
     two_factor_disable,
@@ -33,6 +34,7 @@ __all__ = [
     "RotationResult",
     "account_delete",
     "account_export",
+    "recovery_codes_renew",
     "TokenPair",
     "auth_credentials_check",
     "encryption_keys_rotate",

@@ -103,7 +103,8 @@ def session_login_pending(request) -> bool:
 
 @sensitive_variables("otp")
 def session_login_finish(request, *, otp: str) -> User:
-    """Step two: a valid TOTP code for the remembered user opens the session."""
+    """Step two: a valid TOTP code (or an unused recovery code) for the remembered user opens
+    the session."""
     pending = request.session.pop(PENDING_2FA_KEY, None)
     if not pending or time.time() - pending.get("at", 0) >= PENDING_2FA_SECONDS:
         raise ApplicationError(
@@ -114,11 +115,12 @@ def session_login_finish(request, *, otp: str) -> User:
         raise ApplicationError("Sign in again.", code="login_expired", status=400)
     ratelimit.otp_check(request, user_id=str(user.pk))
     otp = "".join(otp.split())
-    if not (otp.isdigit() and two_factor_verify(user=user, otp=otp)):
+    if not two_factor_verify(user=user, otp=otp):
         ratelimit.login_failure_record(request, identity=f"user:{user.pk}")
         request.session[PENDING_2FA_KEY] = pending  # the password step still holds
         raise ApplicationError(
-            "That code is not valid. Check your authenticator app and try again.",
+            "That code is not valid. Check your authenticator app (or use a recovery code) "
+            "and try again.",
             code="invalid_otp", status=400,
         )
     django_login(request, user, backend="django.contrib.auth.backends.ModelBackend")

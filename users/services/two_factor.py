@@ -15,7 +15,8 @@ from django.views.decorators.debug import sensitive_variables
 from audotics.exceptions import ApplicationError
 
 from ..db import atomic_with_retry
-from ..models import TOTPDevice, User
+from ..models import RecoveryCode, TOTPDevice, User
+from .recovery import recovery_code_use, recovery_codes_generate
 
 
 def two_factor_enabled(*, user: User) -> bool:
@@ -31,13 +32,16 @@ def staff_two_factor_missing(*, user) -> bool:
 
 @sensitive_variables("otp")
 def two_factor_verify(*, user: User, otp: str) -> bool:
-    """Check a code against the confirmed device; the row lock makes each code single-use."""
+    """Check a code against the confirmed device, or spend a recovery code; the device's row
+    lock makes each TOTP code single-use, the recovery code's DELETE makes it single-use."""
 
     def verify() -> bool:
         device = TOTPDevice.objects.select_for_update().filter(user=user, confirmed=True).first()
         return device is not None and device.verify_token(otp)
 
-    return atomic_with_retry(verify)
+    if atomic_with_retry(verify):
+        return True
+    return recovery_code_use(user=user, code=otp)
 
 
 def _otpauth_uri(*, user: User, device: TOTPDevice) -> str:
@@ -103,8 +107,9 @@ def _code_check(*, device: TOTPDevice, otp: str) -> None:
 
 
 @sensitive_variables("otp")
-def two_factor_confirm(*, user: User, otp: str) -> None:
-    """Activate the pending device once the user proves it works with a current code."""
+def two_factor_confirm(*, user: User, otp: str) -> list[str]:
+    """Activate the pending device once the user proves it works with a current code; returns
+    the account's ten recovery codes (shown this once)."""
     with transaction.atomic():
         device = (
             TOTPDevice.objects.select_for_update()
@@ -120,6 +125,21 @@ def two_factor_confirm(*, user: User, otp: str) -> None:
         device.confirmed = True
         device.save(update_fields=["confirmed"])
         TOTPDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
+        return recovery_codes_generate(user=user)
+
+
+@sensitive_variables("password", "otp")
+def recovery_codes_renew(*, user: User, password: str, otp: str) -> list[str]:
+    """New recovery codes after the password and a current code (or an unused recovery code);
+    the old ones die."""
+    password_confirm(user=user, password=password)
+    if not two_factor_enabled(user=user):
+        raise ApplicationError("Turn on two-factor authentication first.",
+                               code="two_factor_not_enabled", status=400)
+    if not two_factor_verify(user=user, otp=otp):
+        raise ApplicationError("The one-time code is not valid.", code="invalid_otp",
+                               status=400, fields={"otp": ["The one-time code is not valid."]})
+    return recovery_codes_generate(user=user)
 
 
 @sensitive_variables("password", "otp")
@@ -136,3 +156,4 @@ def two_factor_disable(*, user: User, password: str, otp: str) -> None:
             )
         _code_check(device=device, otp=otp)
         TOTPDevice.objects.filter(user=user).delete()
+        RecoveryCode.objects.filter(user=user).delete()
