@@ -356,6 +356,12 @@ RATELIMIT_VIEW = "audotics.exceptions.rate_limited"
 # Number of reverse proxies that append to X-Forwarded-For; 0 trusts only REMOTE_ADDR.
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 RATELIMIT_IP_META_KEY = "users.ratelimit.client_ip"
+# EMAIL from EMAIL_URL (smtp+tls://user:password@host:587 in production; the console on the
+# embedded default; filemail:///path for tests that read what was sent).
+vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Audotics <no-reply@localhost>")
+# Password-reset links work for an hour, once (the token is bound to the password hash).
+PASSWORD_RESET_TIMEOUT = 3600
 # Scrobble submissions per listen token (POST /1/submit-listens), e.g. "60/m".
 LISTEN_SUBMIT_RATE = env.str("LISTEN_SUBMIT_RATE", default="60/m")
 # The account and API limits (users/ratelimit.py), each "count/period" with period s, m, h or d.

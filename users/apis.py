@@ -292,6 +292,49 @@ class TwoFactorConfirmApi(APIView):
         return Response({"enabled": True, "recovery_codes": codes})
 
 
+class PasswordResetApi(APIView):
+    """`POST /api/auth/password-reset` {email}: 202 whether or not the address has an account;
+    if it does, a link valid one hour goes to it."""
+
+    token_scope = None  # not for other applications (users/scopes.py)
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    class InputSerializer(StrictSerializer):
+        email = StrictEmailField(max_length=254)
+
+    @extend_schema(request=InputSerializer, responses={202: None})
+    def post(self, request):
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        ratelimit.password_reset_check(request)
+        services.password_reset_request(email=serializer.validated_data["email"],
+                                        site_url=request.build_absolute_uri("/"))
+        return Response(status=status.HTTP_202_ACCEPTED)
+
+
+@_sensitive
+class PasswordResetConfirmApi(APIView):
+    """`POST /api/auth/password-reset/confirm` {uid, token, password}: 204, the link is spent
+    and every sign-in of the account ends."""
+
+    token_scope = None  # not for other applications (users/scopes.py)
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    class InputSerializer(StrictSerializer):
+        uid = StrictCharField(max_length=64)
+        token = StrictCharField(max_length=128)
+        password = StrictCharField(min_length=8, max_length=4096, trim_whitespace=False)
+
+    @extend_schema(request=InputSerializer, responses={204: None})
+    def post(self, request):
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.password_reset_confirm(**serializer.validated_data)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
 @_sensitive
 class RecoveryCodesRenewApi(APIView):
     """`POST /api/auth/2fa/recovery-codes` {password, otp}: ten new single-use codes, shown

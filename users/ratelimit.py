@@ -146,6 +146,17 @@ def signup_check(request) -> None:
         raise rate_limited(usage.retry_after)
 
 
+def password_reset_check(request) -> None:
+    """Count one password-reset request per IP (API and page); fails closed like sign-up."""
+    try:
+        usage = _usage(request, group="auth.reset.ip", key=client_ip(request),
+                       rate=_rate("password_reset_per_ip"), increment=True)
+    except CacheUnavailableError as exc:
+        raise ServiceUnavailable() from exc
+    if usage.limited:
+        raise rate_limited(usage.retry_after)
+
+
 class ApiQuotaThrottle(BaseThrottle):
     """RATE_API_PER_USER (1,000 an hour) per user, per IP when anonymous; fails open without a
     cache."""

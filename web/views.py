@@ -10,6 +10,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
 from audotics.exceptions import ApplicationError
@@ -105,6 +106,38 @@ def signup(request):
             return _error_page(request, "web/signup.html", context, exc)
         return redirect("web:account")
     return render(request, "web/signup.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def password_reset(request):
+    if request.method == "POST":
+        try:
+            ratelimit.password_reset_check(request)
+            user_services.password_reset_request(email=request.POST.get("email", "")[:254],
+                                                 site_url=request.build_absolute_uri("/"))
+        except ApplicationError as exc:
+            return _error_page(request, "web/password_reset.html", {"error": exc.message}, exc)
+        return render(request, "web/password_reset.html", {"sent": True})
+    return render(request, "web/password_reset.html", {})
+
+
+@sensitive_post_parameters("password")
+@require_http_methods(["GET", "POST"])
+def password_reset_confirm(request, uid: str, token: str):
+    try:
+        user_services.password_reset_user(uid=uid, token=token)
+    except ApplicationError:
+        return render(request, "web/password_reset.html", {"link_bad": True}, status=400)
+    if request.method == "POST":
+        try:
+            user_services.password_reset_confirm(uid=uid, token=token,
+                                                 password=request.POST.get("password", "")[:4096])
+        except ApplicationError as exc:
+            errors = (exc.fields or {}).get("password") or [exc.message]
+            return _error_page(request, "web/password_reset.html",
+                               {"link_ok": True, "error": " ".join(errors)}, exc)
+        return redirect(reverse("web:signin") + "?reset=1")
+    return render(request, "web/password_reset.html", {"link_ok": True})
 
 
 @require_POST

@@ -10,6 +10,11 @@ from .auth import (
     session_logout,
 )
 from .encryption import RotationResult, encryption_keys_rotate
+from .password_reset import (
+    password_reset_confirm,
+    password_reset_request,
+    password_reset_user,
+)
 from .privacy import account_delete, account_export
 from .tokens import (
     TokenPair,
@@ -34,6 +39,9 @@ __all__ = [
     "RotationResult",
     "account_delete",
     "account_export",
+    "password_reset_confirm",
+    "password_reset_request",
+    "password_reset_user",
     "recovery_codes_renew",
     "TokenPair",
     "auth_credentials_check",
