@@ -292,6 +292,42 @@ class TwoFactorConfirmApi(APIView):
         return Response({"enabled": True, "recovery_codes": codes})
 
 
+class SessionListApi(APIView):
+    """`GET /api/users/me/sessions`: where the account is signed in (API logins, browsers,
+    connected apps)."""
+
+    token_scope = None  # not for other applications (users/scopes.py)
+    permission_classes = [IsAuthenticated]
+
+    class OutputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "SignIn"
+
+        id = serializers.CharField()
+        kind = serializers.ChoiceField(choices=["token", "browser", "oauth"])
+        client = serializers.CharField()
+        created_at = serializers.DateTimeField()
+        last_used_at = serializers.DateTimeField(allow_null=True)
+        current = serializers.BooleanField()
+
+    @extend_schema(responses=OutputSerializer(many=True))
+    def get(self, request):
+        rows = services.sessions_list(user=request.user, request=request)
+        return Response(self.OutputSerializer(rows, many=True).data)
+
+
+class SessionDeleteApi(APIView):
+    """`DELETE /api/users/me/sessions/{id}`: end one sign-in (204)."""
+
+    token_scope = None  # not for other applications (users/scopes.py)
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses={204: None})
+    def delete(self, request, session_id: str):
+        services.session_end(user=request.user, session_id=session_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
 class PasswordResetApi(APIView):
     """`POST /api/auth/password-reset` {email}: 202 whether or not the address has an account;
     if it does, a link valid one hour goes to it."""

@@ -67,6 +67,8 @@ class TokenFamily(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="token_families"
     )
     current_jti = models.CharField(max_length=255, blank=True)
+    # The signing-in client's User-Agent, shortened: how /account names this sign-in.
+    client = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     rotated_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
@@ -143,3 +145,20 @@ class RecoveryCode(models.Model):
 
     def __str__(self) -> str:
         return f"recovery code of {self.user_id}"
+
+
+class BrowserSession(models.Model):
+    """A signed-in browser: the Django session it holds, so /account can list and end it."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="browser_sessions"
+    )
+    session_key = models.CharField(max_length=40, unique=True)
+    client = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"browser session of {self.user_id}"

@@ -158,6 +158,7 @@ def account(request):
         "two_factor_needed": request.GET.get("need") == "two_factor",
         "listen_tokens": listening_services.listen_token_list(user=request.user),
         "connected_apps": oauth_apps.connected_apps(user=request.user),
+        "sign_ins": user_services.sessions_list(user=request.user, request=request),
         "site_url": request.build_absolute_uri("/").rstrip("/"),
     })
 

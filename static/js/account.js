@@ -196,3 +196,16 @@ renewForm.addEventListener("submit", async (ev) => {
     say(e.message);
   }
 });
+
+// Ending one sign-in (another browser, an API client, an app) from here.
+for (const button of document.querySelectorAll("button[data-end]")) {
+  button.addEventListener("click", async () => {
+    try {
+      await api("DELETE", `/api/users/me/sessions/${encodeURIComponent(button.dataset.end)}`);
+      button.closest("li").remove();
+      toast("Signed out there.");
+    } catch (e) {
+      toast(e.message, "error");
+    }
+  });
+}

@@ -16,6 +16,7 @@ from .password_reset import (
     password_reset_user,
 )
 from .privacy import account_delete, account_export
+from .sessions import session_end, sessions_list
 from .tokens import (
     TokenPair,
     refresh_token_revoke,
@@ -43,6 +44,8 @@ __all__ = [
     "password_reset_request",
     "password_reset_user",
     "recovery_codes_renew",
+    "session_end",
+    "sessions_list",
     "TokenPair",
     "auth_credentials_check",
     "encryption_keys_rotate",

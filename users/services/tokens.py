@@ -57,10 +57,10 @@ def _issue(*, user: User, family: TokenFamily) -> TokenPair:
     return TokenPair(access=str(refresh.access_token), refresh=str(refresh))
 
 
-def token_pair_issue(*, user: User) -> TokenPair:
+def token_pair_issue(*, user: User, client: str = "") -> TokenPair:
     """Start a new token family (one login) and return its first access/refresh pair."""
     with transaction.atomic():
-        family = TokenFamily.objects.create(user=user)
+        family = TokenFamily.objects.create(user=user, client=client[:200])
         pair = _issue(user=user, family=family)
         family.save(update_fields=["current_jti"])
     return pair
@@ -89,7 +89,7 @@ def _blacklist(jtis) -> None:
         BlacklistedToken.objects.get_or_create(token=token)
 
 
-def _revoke_family(family: TokenFamily, *, reason: str) -> None:
+def family_revoke(family: TokenFamily, *, reason: str) -> None:
     if family.revoked_at is None:
         family.revoked_at = timezone.now()
         family.revoked_reason = reason
@@ -124,7 +124,7 @@ def token_refresh(*, refresh: str) -> TokenPair:
         if str(user.pk) != str(payload.get(jwt_settings.USER_ID_CLAIM)) or not user.is_active:
             raise _invalid()
         if jti != family.current_jti:
-            _revoke_family(family, reason="reuse_detected")
+            family_revoke(family, reason="reuse_detected")
             return None, family
         _blacklist([jti])
         pair = _issue(user=user, family=family)
@@ -151,7 +151,7 @@ def refresh_token_revoke(*, refresh: str) -> None:
         family = _locked_family(payload)
         if family is None:
             raise _invalid()
-        _revoke_family(family, reason="logout")
+        family_revoke(family, reason="logout")
         _blacklist([payload[jwt_settings.JTI_CLAIM]])
 
     atomic_with_retry(revoke)
@@ -178,4 +178,4 @@ def token_obtain(*, request, identifier: str, password: str, otp: str | None) ->
     user = auth_credentials_check(
         request=request, identifier=identifier, password=password, otp=otp
     )
-    return token_pair_issue(user=user)
+    return token_pair_issue(user=user, client=request.headers.get("User-Agent", ""))
