@@ -292,6 +292,42 @@ class TwoFactorConfirmApi(APIView):
         return Response({"enabled": True, "recovery_codes": codes})
 
 
+@_sensitive
+class EmailChangeApi(APIView):
+    """`POST /api/users/me/email` {email, password}: 202, a confirmation link goes to the new
+    address; `POST /api/users/me/email/confirm` {token} applies it (200 `User`)."""
+
+    token_scope = None  # not for other applications (users/scopes.py)
+    permission_classes = [IsAuthenticated]
+
+    class InputSerializer(StrictSerializer):
+        email = StrictEmailField(max_length=254)
+        password = StrictCharField(max_length=4096, trim_whitespace=False)
+
+    @extend_schema(request=InputSerializer, responses={202: None})
+    def post(self, request):
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.email_change_request(user=request.user, site_url=request.build_absolute_uri("/"),
+                                      **serializer.validated_data)
+        return Response(status=status.HTTP_202_ACCEPTED)
+
+
+class EmailChangeConfirmApi(APIView):
+    token_scope = None  # not for other applications (users/scopes.py)
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    class InputSerializer(StrictSerializer):
+        token = StrictCharField(max_length=1000)
+
+    @extend_schema(request=InputSerializer, responses=UserOutputSerializer)
+    def post(self, request):
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        return _user_response(services.email_change_confirm(**serializer.validated_data))
+
+
 class SessionListApi(APIView):
     """`GET /api/users/me/sessions`: where the account is signed in (API logins, browsers,
     connected apps)."""

@@ -8,6 +8,8 @@ urlpatterns = [
     path("users", apis.UserCreateApi.as_view(), name="create"),
     path("users/me", apis.UserMeApi.as_view(), name="me"),
     path("users/me/export", apis.UserExportApi.as_view(), name="export"),
+    path("users/me/email", apis.EmailChangeApi.as_view(), name="email"),
+    path("users/me/email/confirm", apis.EmailChangeConfirmApi.as_view(), name="email-confirm"),
     path("users/me/sessions", apis.SessionListApi.as_view(), name="sessions"),
     path("users/me/sessions/<str:session_id>", apis.SessionDeleteApi.as_view(),
          name="session-delete"),

@@ -14,6 +14,7 @@ urlpatterns = [
     path("password-reset/<str:uid>/<str:token>", views.password_reset_confirm,
          name="password-reset-confirm"),
     path("account", views.account, name="account"),
+    path("account/email/confirm", views.account_email_confirm, name="account-email-confirm"),
     path("account/apps/<int:application_id>/revoke", views.account_app_revoke,
          name="account-app-revoke"),
     path("catalog", views.catalog, name="catalog"),

@@ -163,6 +163,19 @@ def account(request):
     })
 
 
+@require_http_methods(["GET", "POST"])
+def account_email_confirm(request):
+    # A button rather than the link itself: mail scanners that open links change nothing.
+    token = (request.POST.get("token") or request.GET.get("token") or "")[:1000]
+    if request.method == "POST":
+        try:
+            user_services.email_change_confirm(token=token)
+        except ApplicationError as exc:
+            return _error_page(request, "web/email_confirm.html", {"error": exc.message}, exc)
+        return redirect(reverse("web:account") + "?email=changed")
+    return render(request, "web/email_confirm.html", {"token": token})
+
+
 @login_required
 @require_POST
 def account_app_revoke(request, application_id: int):

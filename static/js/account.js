@@ -209,3 +209,19 @@ for (const button of document.querySelectorAll("button[data-end]")) {
     }
   });
 }
+
+// Email change: a confirmation link goes to the new address.
+const emailForm = document.getElementById("email-form");
+emailForm.addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  const status = document.getElementById("email-status");
+  try {
+    await post("/api/users/me/email", {
+      email: emailForm.elements.email.value, password: emailForm.elements.password.value,
+    });
+    status.textContent = `Check ${emailForm.elements.email.value}: the change happens when you open the link.`;
+    emailForm.reset();
+  } catch (e) {
+    status.textContent = e.message;
+  }
+});

@@ -9,6 +9,7 @@ from .auth import (
     session_login_start,
     session_logout,
 )
+from .email_change import email_change_confirm, email_change_request
 from .encryption import RotationResult, encryption_keys_rotate
 from .password_reset import (
     password_reset_confirm,
@@ -40,6 +41,8 @@ __all__ = [
     "RotationResult",
     "account_delete",
     "account_export",
+    "email_change_confirm",
+    "email_change_request",
     "password_reset_confirm",
     "password_reset_request",
     "password_reset_user",
