@@ -5,9 +5,12 @@ import io
 import json
 import time
 import zipfile
+from datetime import timedelta
 
 import pytest
 from django.test import Client
+from django.utils import timezone
+from oauth2_provider.models import AccessToken, Application
 from rest_framework.test import APIClient
 
 from listening import services as listening
@@ -56,6 +59,12 @@ def test_export_has_everything_about_the_user_and_nothing_else(logged_in_api_cli
     InteractionFactory(user=other, track=secret, type="like")
     _, value = listening.listen_token_create(user=me, name="Phone")
     _scrobble(value, "Beyoncé", "Halo")
+    app = Application.objects.create(
+        name="Phone Player", user=other, client_type=Application.CLIENT_PUBLIC,
+        authorization_grant_type=Application.GRANT_AUTHORIZATION_CODE,
+        redirect_uris="https://app.example/cb")
+    AccessToken.objects.create(user=me, application=app, scope="profile", token="export-tok",
+                               expires=timezone.now() + timedelta(hours=1))
     r = logged_in_api_client.get("/api/users/me/export")
     assert r.status_code == 200 and r["Content-Type"] == "application/zip"
     assert f"audotics-{me.username}-" in r["Content-Disposition"]
@@ -73,7 +82,9 @@ def test_export_has_everything_about_the_user_and_nothing_else(logged_in_api_cli
     assert files["listen_tokens.json"][0]["name"] == "Phone"
     assert value not in json.dumps(files)  # token values are never stored, so never exported
     assert str(secret.pk) not in json.dumps(files) and "Not yours" not in json.dumps(files)
-    assert files["connected_apps.json"] == [] and "listens.json" in files["README.txt"]
+    assert files["connected_apps.json"] == [{"name": "Phone Player", "scopes": ["profile"],
+                                             "since": files["connected_apps.json"][0]["since"]}]
+    assert "listens.json" in files["README.txt"]
     assert APIClient().get("/api/users/me/export").status_code == 401
 
 

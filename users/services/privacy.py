@@ -18,6 +18,7 @@ from audotics.exceptions import ApplicationError
 
 from ..models import User
 from ..signals import account_deleting, account_exporting
+from .oauth_apps import connected_apps
 from .tokens import refresh_tokens_revoke_all
 from .two_factor import password_confirm, two_factor_enabled, two_factor_verify
 
@@ -43,7 +44,9 @@ def _profile(user: User) -> dict[str, Any]:
 
 def account_export(*, user: User) -> bytes:
     """A zip of JSON files with everything Audotics keeps about `user`."""
-    files: dict[str, Any] = {"profile.json": _profile(user), "connected_apps.json": []}
+    apps = [{"name": app["name"], "scopes": sorted(app["scopes"]), "since": app["since"]}
+            for app in connected_apps(user=user)]
+    files: dict[str, Any] = {"profile.json": _profile(user), "connected_apps.json": apps}
     for _receiver, answer in account_exporting.send(sender=User, user=user):
         files.update(answer or {})
     buffer = io.BytesIO()
