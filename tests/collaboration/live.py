@@ -44,6 +44,17 @@ def database_url(settings_dict: dict) -> str:
     return f"sqlite:///{name}"
 
 
+def live_database_url() -> str:
+    """DATABASE_URL of the test database for server processes; skips on in-memory SQLite."""
+    import pytest
+    from django.db import connection
+
+    try:
+        return database_url(connection.settings_dict)
+    except RuntimeError as exc:
+        pytest.skip(str(exc))
+
+
 @contextmanager
 def asgi_servers(count: int, *, db_url: str, extra_env: dict | None = None, log=None):
     """Start `count` daphne workers on free ports; yields their base URLs.

@@ -16,7 +16,7 @@ from tests.collaboration.live import (
     access_token,
     arest,
     asgi_servers,
-    database_url,
+    live_database_url,
     next_frame_of,
     ws_connect,
 )
@@ -32,13 +32,6 @@ pytestmark = [
 db = database_sync_to_async
 
 
-def _db_url():
-    try:
-        return database_url(connection.settings_dict)
-    except RuntimeError as exc:
-        pytest.skip(str(exc))
-
-
 def _ticket(user):
     from users.services import ws_ticket_create
 
@@ -49,7 +42,7 @@ async def test_ticket_auth_and_close_codes_on_a_real_server():
     owner = await db(UserFactory)()
     playlist = await db(PlaylistFactory)(owner=owner)
     stranger = await db(UserFactory)()
-    with asgi_servers(1, db_url=_db_url()) as (url,):
+    with asgi_servers(1, db_url=live_database_url()) as (url,):
         ws = await ws_connect(url, playlist.pk, await db(_ticket)(owner))
         assert (await next_frame_of(ws, {"SNAPSHOT"}))["version"] == 0
         await ws.close()
@@ -77,7 +70,7 @@ async def test_change_through_worker_a_reaches_client_on_worker_b():
     friend = (await db(CollaboratorFactory)(playlist=playlist)).user
     track = await db(TrackFactory)()
     other = await db(TrackFactory)()
-    with asgi_servers(2, db_url=_db_url()) as (url_a, url_b):
+    with asgi_servers(2, db_url=live_database_url()) as (url_a, url_b):
         on_b = await ws_connect(url_b, playlist.pk, await db(_ticket)(friend))
         on_a = await ws_connect(url_a, playlist.pk, await db(_ticket)(owner))
         assert (await next_frame_of(on_b, {"SNAPSHOT"}))["version"] == 0
@@ -120,7 +113,7 @@ async def test_concurrent_clients_converge_on_postgresql():
     pool = [str(t.pk) for t in await db(lambda: TrackFactory.create_batch(30))()]
     tokens = [await db(access_token)(u) for u in users]
 
-    with asgi_servers(2, db_url=_db_url()) as urls:
+    with asgi_servers(2, db_url=live_database_url()) as urls:
         applied: list[tuple[int, dict]] = []  # (version, operation) of every successful write
         views: list[tuple[int, list]] = []
 
@@ -238,7 +231,7 @@ async def test_idle_sockets_live_through_a_quiet_minute_on_the_redis_layer():
         (await db(CollaboratorFactory)(playlist=playlist)).user for _ in range(2)
     ]
     track = await db(TrackFactory)()
-    with asgi_servers(2, db_url=_db_url()) as urls:
+    with asgi_servers(2, db_url=live_database_url()) as urls:
         sockets = []
         for n, member in enumerate(members):
             ws = await ws_connect(urls[n % 2], playlist.pk, await db(_ticket)(member),

@@ -4,11 +4,10 @@ listens, exactly as it would to api.listenbrainz.org."""
 import time
 
 import pytest
-from django.db import connection
 
 from listening.models import Listen
 from recommendations.models import Interaction
-from tests.collaboration.live import access_token, asgi_servers, database_url, rest
+from tests.collaboration.live import access_token, asgi_servers, live_database_url, rest
 from tests.factories import TrackFactory, UserFactory
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
@@ -19,10 +18,7 @@ def test_liblistenbrainz_submits_to_a_live_server():
     from liblistenbrainz import ListenBrainz
     from liblistenbrainz.errors import InvalidAuthTokenException, ListenBrainzAPIException
 
-    try:
-        db_url = database_url(connection.settings_dict)
-    except RuntimeError as exc:
-        pytest.skip(str(exc))
+    db_url = live_database_url()
     user = UserFactory()
     halo = TrackFactory(external_id="cat-halo", artist="Beyonce", title="Halo",
                         duration_ms=261_000)

@@ -63,3 +63,28 @@ def assert_envelope(response, status, code=None):
     if code is not None:
         assert body["error"]["code"] == code, body
     return body["error"]
+
+
+def race(fn, workers: int = 8) -> list:
+    """Run `fn` in `workers` threads released at once; their results (each closes its own
+    database connection)."""
+    import threading
+
+    from django.db import connection
+
+    barrier = threading.Barrier(workers)
+    results = []
+
+    def worker():
+        try:
+            barrier.wait()
+            results.append(fn())
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(workers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results

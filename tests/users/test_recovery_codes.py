@@ -1,12 +1,9 @@
 """2FA recovery codes: ten shown once at setup, stored hashed, each usable once in place of a
 TOTP code (also under concurrency), renewed with password + code."""
-import threading
-
 import pytest
-from django.db import connection
 from rest_framework.test import APIClient
 
-from tests.users.conftest import PASSWORD, login, totp_now
+from tests.users.conftest import PASSWORD, login, race, totp_now
 from tests.users.test_two_factor import _enable
 from users.models import RecoveryCode, TOTPDevice
 from users.services import two_factor_verify
@@ -67,21 +64,7 @@ def test_one_recovery_code_used_concurrently_passes_once(make_user):
     user = make_user(username="racer2")
     TOTPDevice.objects.create(user=user, name="a", key="35" * 20, confirmed=True)
     code = recovery_codes_generate(user=user)[0]
-    barrier = threading.Barrier(8)
-    results = []
-
-    def worker():
-        try:
-            barrier.wait()
-            results.append(two_factor_verify(user=user, otp=code))
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker) for _ in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    results = race(lambda: two_factor_verify(user=user, otp=code))
     assert sorted(results) == [False] * 7 + [True]
 
 
