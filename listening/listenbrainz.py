@@ -9,6 +9,7 @@ for a few minutes for the History page and never becomes a listen.
 from __future__ import annotations
 
 import json
+import logging
 
 from django.conf import settings
 from django.db import DatabaseError
@@ -21,6 +22,8 @@ from django_ratelimit.core import get_usage
 from .models import Listen
 from .services import formats, listen_token_authenticate, listens_record, playing_now_set
 from .services.listens import Heard
+
+logger = logging.getLogger(__name__)
 
 MAX_LISTENS_PER_REQUEST = 1000
 MAX_LISTEN_SIZE = 10240
@@ -65,10 +68,14 @@ def _limit(request, token) -> dict:
     """Count one submission against the token's rate (LISTEN_SUBMIT_RATE); the headers say
     what is left, as ListenBrainz's do."""
     rate = settings.LISTEN_SUBMIT_RATE
-    usage = get_usage(request, group="listening.submit", key=lambda _g, _r: str(token.pk),
-                      rate=rate, increment=True)
-    if usage is None:  # rate limiting switched off
+    try:
+        usage = get_usage(request, group="listening.submit", key=lambda _g, _r: str(token.pk),
+                          rate=rate, increment=True)
+    except Exception:  # the cache is down: scrobbles are served uncounted, like the API quota
+        logger.warning("listen submissions not rate limited: cache unavailable")
         return {}
+    if usage is None or (usage["limit"] == 0 and usage["time_left"] == -1):
+        return {}  # rate limiting switched off, or the cache could not count
     headers = {"X-RateLimit-Limit": str(usage["limit"]),
                "X-RateLimit-Remaining": str(max(usage["limit"] - usage["count"], 0)),
                "X-RateLimit-Reset-In": str(max(int(usage["time_left"]), 1))}
