@@ -1,6 +1,7 @@
 """What the recommender does when other apps say something happened (STYLE.md §10)."""
 from __future__ import annotations
 
+import logging
 import uuid
 
 from django.db import transaction
@@ -9,11 +10,13 @@ from django.utils import timezone
 
 from listening.signals import listens_recorded
 from playlists.services.bulk import rows_insert
+from playlists.signals import tracks_added
 from users.signals import account_deleting, account_exporting
 
 from .models import Interaction
 from .services import interactions, results_cache
 
+logger = logging.getLogger(__name__)
 # Folded into this process's model at once; other processes catch up on their next miss.
 FOLD_IN_NEWEST = 500
 
@@ -50,3 +53,20 @@ def account_forget(sender, *, user, **kwargs) -> None:
     the next trained model never sees them."""
     user_id = str(user.pk)
     transaction.on_commit(lambda: results_cache.user_cache_invalidate(user_id=user_id))
+
+
+@receiver(tracks_added, dispatch_uid="recommendations.playlist_adds_learn")
+def playlist_adds_learn(sender, *, user_id, track_ids, context, **kwargs) -> None:
+    """A playlist add is a taste signal: one `add` interaction per track, in the add's
+    transaction, folded into the serving model after commit (never inside the request's write)."""
+    rows = Interaction.objects.bulk_create(
+        [Interaction(user_id=user_id, track_id=tid, type=Interaction.Type.ADD, context=context)
+         for tid in track_ids])
+
+    def fold_in() -> None:
+        try:
+            interactions.user_interactions_apply(user_id=str(user_id), interactions=rows)
+        except Exception:  # the playlist change is committed; a stale list is not fatal
+            logger.exception("Could not fold playlist adds into recommendations for %s", user_id)
+
+    transaction.on_commit(fold_in)

@@ -10,7 +10,6 @@ intermediate state ever holds two rows on one position, whatever order the datab
 """
 from __future__ import annotations
 
-import logging
 import time
 import uuid
 from collections.abc import Iterable, Sequence
@@ -23,11 +22,9 @@ from django.utils import timezone
 
 from audotics.exceptions import ApplicationError
 from collaboration import broadcast
-from recommendations.models import Interaction
 
 from ..models import Collaborator, Playlist, PlaylistEvent, PlaylistTrack, Track
-
-logger = logging.getLogger(__name__)
+from ..signals import tracks_added
 
 MAX_TRACKS_PER_PLAYLIST = 10_000
 MAX_IDS_PER_REQUEST = 500
@@ -370,13 +367,7 @@ def playlist_tracks_add(
     )
     for entry in created:
         entry.added_by = user
-    added = Interaction.objects.bulk_create(
-        [
-            Interaction(user=user, track_id=tid, type=Interaction.Type.ADD, context=locked.context)
-            for tid in ids
-        ]
-    )
-    transaction.on_commit(lambda: _interactions_apply(user_id=str(user.pk), interactions=added))
+    tracks_added.send(sender=Playlist, user_id=user.pk, track_ids=ids, context=locked.context)
     _record(
         locked,
         user=user,
@@ -553,14 +544,3 @@ def playlist_collaborator_remove(
     )
     pid = str(locked.pk)
     transaction.on_commit(lambda: broadcast.playlist_member_removed(pid, str(target_id)))
-
-
-def _interactions_apply(*, user_id: str, interactions: list[Interaction]) -> None:
-    """Adds are a taste signal: fold them into the serving model and drop cached lists."""
-    # Imported here: the recommendations services import the playlist services to save lists.
-    from recommendations.services import user_interactions_apply
-
-    try:
-        user_interactions_apply(user_id=user_id, interactions=interactions)
-    except Exception:  # the playlist change is committed; a stale suggestion list is not fatal
-        logger.exception("Could not fold playlist adds into recommendations for %s", user_id)
