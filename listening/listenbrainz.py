@@ -192,6 +192,7 @@ def submit_listens(request):
     return _answer(200, {"status": "ok"}, headers)
 
 
+@csrf_exempt  # a token check, no session: a POST gets ListenBrainz's 405, not a CSRF 403
 @require_GET
 def validate_token(request):
     """`GET /1/validate-token`: whether the Authorization token (or ?token=) is valid."""

@@ -133,6 +133,7 @@ def test_authorization_errors(logged_in_api_client):
                          HTTP_AUTHORIZATION="Bearer x")
     assert bearer.status_code == 401
     assert client.get("/1/submit-listens").status_code == 405
+    assert client.post("/1/validate-token").status_code == 405
     assert client.get("/1/validate-token").status_code == 400
 
 
