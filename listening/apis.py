@@ -96,13 +96,16 @@ class ListenListApi(APIView):
 
 
 class ImportSerializer(serializers.ModelSerializer):
-    """`Import` of SPEC.md §4, plus `duplicates` (rows already stored), `fileName`,
+    """`Import` of SPEC.md §4, plus `duplicates` (rows already stored), `matchRate`, `fileName`,
     `rejectedTotal`, `progress` {done, total} and `error`."""
+
+    match_rate = serializers.FloatField(read_only=True, allow_null=True)
 
     class Meta:
         model = ListenImport
         fields = ["id", "format", "status", "file_name", "rows", "listens", "skips", "ignored",
-                  "duplicates", "matched", "created", "rejected", "rejected_total", "progress",
+                  "duplicates", "matched", "match_rate", "created", "rejected", "rejected_total",
+                  "progress",
                   "error", "created_at", "finished_at"]
         read_only_fields = fields
 

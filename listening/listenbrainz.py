@@ -130,14 +130,14 @@ def _validate(listen, listen_type: str, now) -> Heard:
                 raise ListenBrainzError(400, f"{key} MBID format invalid.")
     try:
         return formats.listenbrainz_heard(0, listen, now)
+    except formats.InTheFuture as exc:
+        raise ListenBrainzError(400, "Value for key listened_at is too high.") from exc
+    except formats.TooEarly as exc:
+        raise ListenBrainzError(400, "Value for key listened_at is too low. listened_at "
+                                     f"timestamp should be greater than "
+                                     f"{formats.LISTEN_MINIMUM_TS}.") from exc
     except ValueError as exc:
-        message = str(exc)
-        if "future" in message:
-            message = "Value for key listened_at is too high."
-        elif "2002" in message:
-            message = "Value for key listened_at is too low. listened_at timestamp should be " \
-                      f"greater than {formats.LISTEN_MINIMUM_TS}."
-        raise ListenBrainzError(400, message) from exc
+        raise ListenBrainzError(400, str(exc)) from exc
 
 
 def _payload(request) -> tuple[str, list]:

@@ -71,6 +71,12 @@ class ListenImport(models.Model):
     def __str__(self) -> str:
         return f"{self.format} import {self.id} ({self.status})"
 
+    @property
+    def match_rate(self) -> float | None:
+        """Share of the counted rows (listens, skips, repeats) whose track is in the catalog."""
+        counted = self.listens + self.skips + self.duplicates
+        return self.matched / counted if counted else None
+
 
 class Listen(models.Model):
     """One play (or skip) of a track by a user, from wherever it was heard.

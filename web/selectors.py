@@ -141,8 +141,4 @@ def library_page(*, user, section: str, page: str | None) -> dict[str, Any]:
             listen.played = f"{seconds // 60}:{seconds % 60:02d}" if listen.ms_played else ""
         return {"page": rows, "items": list(rows),
                 "playing_now": listening.playing_now(user=user)}
-    items = listening.listen_import_list(user=user)
-    for job in items:
-        counted = job.listens + job.skips + job.duplicates
-        job.match_percent = round(100 * job.matched / counted) if counted else None
-    return {"items": items}
+    return {"items": listening.listen_import_list(user=user)}

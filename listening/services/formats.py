@@ -46,12 +46,20 @@ class Parsed:
     rejected: list[RejectedRow] = field(default_factory=list)
 
 
+class TooEarly(ValueError):  # noqa: N818 - reads as what the timestamp is
+    """Before LISTEN_MINIMUM_TS: not a real listening time."""
+
+
+class InTheFuture(ValueError):  # noqa: N818
+    """Later than now plus the allowed clock skew."""
+
+
 def time_check(when: datetime, now: datetime) -> datetime:
-    """`when` if a listen may have happened then; ValueError says why not."""
+    """`when` if a listen may have happened then; TooEarly or InTheFuture says why not."""
     if when.timestamp() < LISTEN_MINIMUM_TS:
-        raise ValueError("listened before 2002-10-02: not a real timestamp")
+        raise TooEarly("listened before 2002-10-02: not a real timestamp")
     if when > now + FUTURE_SKEW:
-        raise ValueError("listened in the future")
+        raise InTheFuture("listened in the future")
     return when
 
 

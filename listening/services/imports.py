@@ -119,6 +119,6 @@ def listen_import_run(*, import_id: str,
     job.content = None
     job.save()
     logger.info("import %s: %d rows, %d listens, %d skips, match rate %.3f in %.1f s", job.pk,
-                job.rows, job.listens, job.skips, result.match_rate,
+                job.rows, job.listens, job.skips, job.match_rate or 0.0,
                 time.monotonic() - started)
     return job

@@ -73,14 +73,6 @@ class ListensResult:
     # The stored listens as plain rows (Listen attnames): what listens_recorded carries.
     new: list[dict] = field(default_factory=list)
 
-    @property
-    def counted(self) -> int:
-        return self.listens + self.skips + self.duplicates
-
-    @property
-    def match_rate(self) -> float:
-        return self.matched / self.counted if self.counted else 0.0
-
 
 @transaction.atomic
 def listens_record(*, user, heard: Sequence[Heard], source: str,

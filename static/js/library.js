@@ -80,8 +80,7 @@ if (form) {
       if (job.status === "failed") {
         status.textContent = `The import failed: ${job.error}`;
       } else {
-        const counted = job.listens + job.skips + job.duplicates;
-        const rate = counted ? Math.round((100 * job.matched) / counted) : 0;
+        const rate = Math.round(100 * (job.matchRate || 0));
         status.textContent = `Imported ${job.listens} listens and ${job.skips} skips` +
           (job.duplicates ? ` (${job.duplicates} were already here)` : "") +
           `; ${rate}% matched the catalog` + (job.rejectedTotal ? `; ${job.rejectedTotal} rows rejected.` : ".");

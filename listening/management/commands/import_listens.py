@@ -43,8 +43,7 @@ class Command(BaseCommand):
             self.stderr.write(f"{path.name}:{row['line']}: rejected: {row['reason']}")
         if job.rejected_total > len(job.rejected):
             self.stderr.write(f"... and {job.rejected_total - len(job.rejected)} more rejected")
-        counted = job.listens + job.skips + job.duplicates
-        rate = job.matched / counted if counted else 0.0
+        rate = job.match_rate or 0.0
         self.stdout.write(
             f"{job.rows} rows: {job.listens} listens, {job.skips} skips, {job.duplicates} "
             f"already imported, {job.ignored} ignored, {job.rejected_total} rejected; "
