@@ -87,6 +87,7 @@ INSTALLED_APPS = [
     "playlists",
     "recommendations",
     "listening",
+    "library",
     "collaboration",
     "ops",
     "web",
@@ -245,6 +246,11 @@ CELERY_BEAT_SCHEDULE["recommendations-recommend-batch"] = {
     # Every hour, at minute 15 (clear of the nightly training start).
     "task": "recommendations.recommend_batch",
     "schedule": crontab(minute=15),
+}
+CELERY_BEAT_SCHEDULE["library-analysis-resume"] = {
+    # Every hour at minute 45: analyses lost with a stopped worker are sent again.
+    "task": "library.analysis_resume",
+    "schedule": crontab(minute=45),
 }
 CELERY_BEAT_SCHEDULE["ops-backup-db"] = {
     # Every 6 hours at minute 30: 00:30, 06:30, 12:30, 18:30 UTC (clear of training at 03:00).
@@ -435,6 +441,14 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 # disk above FILE_UPLOAD_MAX_MEMORY_SIZE. Scrobblers may send ListenBrainz's own maximum.
 UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=100 * 1024 * 1024)
 LISTEN_PAYLOAD_MAX_BYTES = 1000 * 10240
+
+# LIBRARY: uploaded audio and cover thumbnails live under MEDIA_ROOT (never served as static
+# media: streams and covers go through access-checked views). With AUDIO_ACCEL_PREFIX set, the
+# stream view answers with X-Accel-Redirect and nginx sends the bytes (deploy/nginx.conf).
+MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(AUDOTICS_HOME / "media"))).resolve()
+AUDIO_ACCEL_PREFIX = env.str("AUDIO_ACCEL_PREFIX", default="")
+# Files a library scan refuses (a 2 h FLAC is ~1 GB); uploads are capped by UPLOAD_MAX_BYTES.
+LIBRARY_FILE_MAX_BYTES = env.int("LIBRARY_FILE_MAX_BYTES", default=2 * 1024 * 1024 * 1024)
 
 # LOGGING: one JSON object per line on stderr, each with the request id (ops/logging.py); values
 # of password/token/otp/secret/... keys and bearer tokens are redacted before output. Nothing

@@ -20,6 +20,7 @@ urlpatterns = [
     path("api/", include("playlists.urls")),
     path("api/", include("users.urls")),
     path("api/", include("listening.urls")),
+    path("api/", include("library.urls")),
     # Unknown API paths answer 404 with the JSON envelope even in DEBUG, whatever the method
     # (exempt from CSRF, which would have answered a POST with 403 csrf_failed first).
     re_path(r"^api/", csrf_exempt(exceptions.page_not_found)),

@@ -48,3 +48,8 @@ def title_normalise(title: str) -> str:
 def match_key(artist: str, title: str) -> str:
     """`artist|title`, normalised: equal for every spelling of one recording."""
     return f"{artist_normalise(artist)}|{title_normalise(title)}"[:MAX_KEY]
+
+
+def mbid_external_id(mbid: str) -> str:
+    """The `external_id` of the track of a MusicBrainz recording (listens, tagged files)."""
+    return f"mbid:{mbid.lower()}"

@@ -26,6 +26,15 @@ FEATURE_RANGES: dict[str, tuple[float, float]] = {
 INTEGER_FEATURES = frozenset({"key", "mode", "time_signature"})
 
 
+class Analysis(models.TextChoices):
+    """Where the audio analysis of a track stands (SPEC.md §4 `Track.analysis`)."""
+
+    NONE = "none", "No audio"
+    PENDING = "pending", "Waiting for analysis"
+    DONE = "done", "Analysed"
+    FAILED = "failed", "Analysis failed"
+
+
 class Track(models.Model):
     """One recording in the catalog; `external_id` makes imports idempotent."""
 
@@ -43,6 +52,12 @@ class Track(models.Model):
     # `artist|title` normalised (playlists/matching.py): how listens from other players find
     # their track. Derived from artist and title on every write path (save, bulk insert, import).
     match_key = models.CharField(max_length=300, blank=True, db_index=True)
+    # Whether the server holds audio for the track (library/: scanned or uploaded files), its
+    # cover thumbnails, and where Essentia's analysis of that audio stands. Columns of the track,
+    # not looked up in library/, because every list of tracks on the wire carries them.
+    has_audio = models.BooleanField(default=False)
+    has_cover = models.BooleanField(default=False)
+    analysis = models.CharField(max_length=8, choices=Analysis.choices, default=Analysis.NONE)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

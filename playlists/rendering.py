@@ -24,7 +24,8 @@ from rest_framework import serializers
 
 from .models import Playlist, Track
 
-TRACK_WIRE_FIELDS = ("id", "title", "artist", "album", "duration_ms", "features", "metadata")
+TRACK_WIRE_FIELDS = ("id", "title", "artist", "album", "duration_ms", "features", "metadata",
+                     "has_audio", "has_cover", "analysis")
 MAX_FRAGMENTS = 300_000
 
 # track id -> (updated_at, fragment without its closing brace, stored at, title, artist)

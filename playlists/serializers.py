@@ -10,7 +10,8 @@ class TrackSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Track
-        fields = ["id", "title", "artist", "album", "duration_ms", "features", "metadata"]
+        fields = ["id", "title", "artist", "album", "duration_ms", "features", "metadata",
+                  "has_audio", "has_cover", "analysis"]
         read_only_fields = fields
 
 
@@ -32,6 +33,9 @@ class PlaylistEntrySerializer(serializers.Serializer):
                                            allow_null=True)
     features = serializers.JSONField(source="track.features", read_only=True)
     metadata = serializers.JSONField(source="track.metadata", read_only=True)
+    has_audio = serializers.BooleanField(source="track.has_audio", read_only=True)
+    has_cover = serializers.BooleanField(source="track.has_cover", read_only=True)
+    analysis = serializers.CharField(source="track.analysis", read_only=True)
     added_by = UserRefSerializer(read_only=True, allow_null=True)
     added_at = serializers.DateTimeField(read_only=True)
     position = serializers.IntegerField(read_only=True)

@@ -8,17 +8,24 @@ from django.db import transaction
 from django.dispatch import receiver
 from django.utils import timezone
 
+from library.signals import track_analysed
 from listening.signals import listens_recorded
 from playlists.services.bulk import rows_insert
 from playlists.signals import tracks_added
 from users.signals import account_deleting, account_exporting
 
 from .models import Interaction
-from .services import interactions, results_cache
+from .services import fallback, interactions, results_cache
 
 logger = logging.getLogger(__name__)
 # Folded into this process's model at once; other processes catch up on their next miss.
 FOLD_IN_NEWEST = 500
+
+
+@receiver(track_analysed, dispatch_uid="recommendations.fresh_track_offer")
+def fresh_track_offer(sender, *, track_id, **kwargs) -> None:
+    """A track's audio features are known: the content path may recommend it from now on."""
+    fallback.pool_fresh_forget()
 
 
 @receiver(listens_recorded, dispatch_uid="recommendations.listens_learn")

@@ -13,6 +13,7 @@ SCOPES: dict[str, str] = {
     "playlists:write": "Create, change and delete your playlists",
     "recommendations:read": "See your recommendations and your likes",
     "listens:write": "Add listens, likes and skips to your history",
+    "library:write": "Add music files to the library",
 }
 DEFAULT_SCOPES = ["profile"]
 PUBLIC = "public"

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from playlists.matching import mbid_external_id
 from playlists.services.bulk import rows_insert
 
 from ..models import Listen, ListenImport
@@ -46,7 +47,7 @@ class Heard:
     def external_ids(self) -> list[str]:
         ids = [self.spotify_id] if self.spotify_id else []
         if self.mbid:
-            ids.append(matching.mbid_external_id(self.mbid))
+            ids.append(mbid_external_id(self.mbid))
         return ids
 
 

@@ -25,10 +25,6 @@ class Resolved:
     in_catalog: bool  # False for metadata-only tracks made from listens
 
 
-def mbid_external_id(mbid: str) -> str:
-    return f"mbid:{mbid.lower()}"
-
-
 def _chunks(values: Sequence[str]) -> Iterable[list[str]]:
     for start in range(0, len(values), LOOKUP_CHUNK):
         yield list(values[start:start + LOOKUP_CHUNK])

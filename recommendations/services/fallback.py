@@ -13,12 +13,12 @@ from django.db.models import Count, FloatField
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast
 
-from playlists.models import Track
+from playlists.models import Analysis, Track
 
 from ..models import Interaction
 from . import context_targets as ct
 from .ranking import TRACK_FIELDS, Profile, popularity_of, tracks_fetch
-from .results_cache import cache_get, cache_set
+from .results_cache import cache_delete, cache_get, cache_set
 
 
 def _pool_seconds() -> int:
@@ -96,12 +96,38 @@ def pool_genre(genre: str, size: int = 200) -> list[dict[str, Any]]:
     return rows
 
 
+FRESH_POOL_KEY = "reco:pool:fresh"
+
+
+def pool_fresh(size: int = 200) -> list[dict[str, Any]]:
+    """The newest analysed tracks with audio: no model has seen them yet, so their features
+    (the content path) are all that can recommend them."""
+    rows = _pool_get(FRESH_POOL_KEY)
+    if rows is not None:
+        return rows
+    rows = [dict(r, id=str(r["id"]), _rank_pop=0.0) for r in
+            Track.objects.filter(has_audio=True, analysis=Analysis.DONE)
+            .order_by("-created_at").values(*TRACK_FIELDS)[:size]]
+    cache_set(FRESH_POOL_KEY, rows, _pool_seconds())
+    _pool_keep(FRESH_POOL_KEY, rows)
+    return rows
+
+
+def pool_fresh_forget() -> None:
+    """A track was just analysed: the next fallback reads the fresh pool again."""
+    _local_pools.pop(FRESH_POOL_KEY, None)
+    cache_delete(FRESH_POOL_KEY)
+
+
 def fallback_candidates(profile: Profile, *, extra_genres: set[str] | None = None) -> list[
         dict[str, Any]]:
-    """Candidate rows for the popularity/content fallback: global pool plus taste genres."""
+    """Candidate rows for the popularity/content fallback: global pool, taste genres, and the
+    newest tracks with analysed audio."""
     genres = set(profile.pref_genres) | set(extra_genres or ())
     genres |= {g for g, _ in Counter(profile.genre_share).most_common(3)}
     rows: dict[str, dict[str, Any]] = {r["id"]: r for r in pool_global()}
+    for r in pool_fresh():
+        rows.setdefault(r["id"], r)
     for g in sorted(genres)[:8]:
         for r in pool_genre(g):
             rows.setdefault(r["id"], r)

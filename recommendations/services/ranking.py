@@ -16,7 +16,7 @@ from playlists.models import Track
 from ..models import Interaction
 
 TRACK_FIELDS = ("id", "title", "artist", "album", "duration_ms", "genre", "features", "metadata",
-                "updated_at")
+                "has_audio", "has_cover", "analysis", "updated_at")
 POSITIVE_TYPES = ("like", "add", "play")
 # The newest positives whose tracks a profile reads: reasons look at 30, genre share and usual
 # energy describe the listener's recent taste.
@@ -77,7 +77,9 @@ def track_payload(row: dict[str, Any], score: float, reason: str) -> dict[str, A
     return {
         "id": str(row["id"]), "title": row["title"], "artist": row["artist"],
         "album": row["album"], "duration_ms": row["duration_ms"], "features": row["features"],
-        "metadata": row["metadata"], "score": round(float(score), 4), "reason": reason,
+        "metadata": row["metadata"], "has_audio": row["has_audio"],
+        "has_cover": row["has_cover"], "analysis": row["analysis"],
+        "score": round(float(score), 4), "reason": reason,
     }
 
 

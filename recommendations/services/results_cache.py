@@ -22,6 +22,11 @@ def cache_set(key: str, value: Any, timeout: int | None) -> None:
         cache.set(key, value, timeout)
 
 
+def cache_delete(key: str) -> None:
+    with contextlib.suppress(Exception):  # unreachable: the entry expires on its own
+        cache.delete(key)
+
+
 def gen_key(user_id: str) -> str:
     return f"reco:gen:{user_id}"
 
