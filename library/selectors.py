@@ -7,6 +7,8 @@ from pathlib import Path
 
 from django.http import Http404
 
+from audotics.exceptions import ApplicationError
+
 from .models import AudioFile
 from .services.files import COVER_SIZES, cover_path
 
@@ -24,10 +26,12 @@ def audio_file_for_track(*, track_id: str) -> AudioFile:
     """The stored file of a track; 404 when the track has none (or it vanished from disk)."""
     audio = AudioFile.objects.filter(track_id=_track_key(track_id)).first()
     if audio is None:
-        raise Http404("This track has no audio on this server.")
+        raise ApplicationError("This track has no audio on this server.", code="not_found",
+                               status=404)
     if not Path(audio.path).is_file():
         logger.warning("audio file missing on disk", extra={"audio_file": str(audio.pk)})
-        raise Http404("This track's audio file is missing on the server; rescan the library.")
+        raise ApplicationError("This track's audio file is missing on the server; an operator "
+                               "can rescan the library.", code="not_found", status=404)
     return audio
 
 

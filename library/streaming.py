@@ -9,7 +9,7 @@ answer is an X-Accel-Redirect to the file and nginx does all of that itself.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from urllib.parse import quote
 
@@ -22,7 +22,20 @@ from audotics.exceptions import error_response
 CHUNK = 256 * 1024
 
 
-async def _file_part(path: Path, start: int, length: int) -> AsyncIterator[bytes]:
+def _file_part(path: Path, start: int, length: int) -> Iterator[bytes]:
+    """The bytes [start, start+length) of a file (WSGI servers iterate synchronously)."""
+    with path.open("rb") as f:
+        f.seek(start)
+        left = length
+        while left > 0:
+            data = f.read(min(CHUNK, left))
+            if not data:
+                break
+            left -= len(data)
+            yield data
+
+
+async def _file_part_async(path: Path, start: int, length: int) -> AsyncIterator[bytes]:
     """The bytes [start, start+length) of a file, read off the event loop's thread."""
     f = await asyncio.to_thread(path.open, "rb")
     try:
@@ -47,7 +60,7 @@ def _wanted_range(request, size: int, etag: str) -> tuple[int, int] | str | None
     if if_range and if_range != etag:
         return None
     parsed = parse_range_header(header)
-    if parsed is None or len(parsed.ranges) != 1:
+    if parsed is None or parsed.units != "bytes" or len(parsed.ranges) != 1:
         return None
     wanted = parsed.range_for_length(size)
     return wanted if wanted is not None else "unsatisfiable"
@@ -75,5 +88,8 @@ def file_response(request, *, path: Path, mime: str, size: int, etag: str) -> Ht
     headers["Content-Length"] = str(stop - start)
     if request.method == "HEAD":
         return HttpResponse(status=status, content_type=mime, headers=headers)
-    return StreamingHttpResponse(_file_part(path, start, stop - start), status=status,
-                                 content_type=mime, headers=headers)
+    # Under ASGI (daphne, uvicorn) Django would read a synchronous iterator whole into memory
+    # before sending it; under WSGI (gunicorn) the same for an asynchronous one.
+    is_asgi = hasattr(getattr(request, "_request", request), "scope")
+    part = (_file_part_async if is_asgi else _file_part)(path, start, stop - start)
+    return StreamingHttpResponse(part, status=status, content_type=mime, headers=headers)
