@@ -25,10 +25,11 @@ install-dev: $(VENV)/.installed-dev
 migrate: install
 	$(BIN)/python manage.py migrate --noinput
 
-## run: install, migrate, seed a demo catalog and train a first model if there are none, serve
+## run: install, migrate, seed a demo catalog with playable demo audio and train a first model if there are none, serve
 ## HTTP + WebSocket on $(HOST):$(PORT)
 run: migrate
 	$(BIN)/python manage.py seed_demo --if-empty --listeners 1000
+	$(BIN)/python manage.py seed_demo_audio --if-empty
 	$(BIN)/python manage.py train_model --if-none
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	@echo "Audotics on http://$(HOST):$(PORT)/  (API docs: /api/docs/, admin: /admin/)"

@@ -32,10 +32,10 @@ _RECIPES: dict[str, dict] = {
 }
 
 # Scale degrees (semitones above the tonic) and a four-bar progression of chord roots as scale
-# indices. Minor uses the harmonic-minor V so the leading tone tells it apart from its relative
-# major; both progressions start and end on the tonic so key finders have an easy time.
+# indices: I-IV-V-I, or i-iv-V-i with harmonic minor's V so the leading tone tells a minor key
+# from its relative major. It starts and ends on the tonic so key finders have an easy time.
 _SCALES = {1: (0, 2, 4, 5, 7, 9, 11), 0: (0, 2, 3, 5, 7, 8, 10)}
-_PROGRESSIONS = {1: (0, 3, 4, 0), 0: (0, 3, 4, 0)}
+_PROGRESSION = (0, 3, 4, 0)
 
 
 def _midi_hz(note: float) -> float:
@@ -62,9 +62,9 @@ def _note(midi: float, n: int, timbre: str, samplerate: int) -> np.ndarray:
     for ratio, amp in recipe["partials"].items():
         if f0 * ratio < nyquist * 0.9:
             wave += amp * np.sin(2 * np.pi * f0 * ratio * t)
-    attack = max(1, int(recipe["attack"] * samplerate))
+    attack = min(n, max(1, int(recipe["attack"] * samplerate)))
     env = np.ones(n)
-    env[:attack] = np.linspace(0.0, 1.0, min(attack, n))[: min(attack, n)]
+    env[:attack] = np.linspace(0.0, 1.0, attack)
     if recipe["sustain"]:
         release = min(n, int(0.05 * samplerate))
         env[n - release :] *= np.linspace(1.0, 0.0, release)
@@ -131,7 +131,6 @@ def render(
     snare = (rng.standard_normal(int(0.12 * samplerate)) * np.exp(
         -np.arange(int(0.12 * samplerate)) / (0.03 * samplerate))).astype(np.float32)
     scale = _SCALES[mode]
-    progression = _PROGRESSIONS[mode]
     bar_len = int(round(4 * beat))
     beat_len = int(round(beat))
     eighth = int(round(beat / 2))
@@ -142,7 +141,7 @@ def render(
         if b % 4 in (1, 3) and timbre != "pad":
             _place(out, start, snare, 0.25)
         bar = b // 4
-        degree = progression[bar % len(progression)]
+        degree = _PROGRESSION[bar % len(_PROGRESSION)]
         chord = _chord(mode, degree)
         if not _RECIPES[timbre]["sustain"]:
             # Decaying timbres restrike the chord on every beat: the third must stay audible.

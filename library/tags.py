@@ -15,6 +15,10 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
+# 8000 x 8000: far above any real cover scan, far below what would exhaust a web worker's memory.
+COVER_MAX_PIXELS = 64_000_000
+THUMBNAIL_SIZES = {"small": 96, "large": 512}
+
 SUFFIXES = frozenset({".mp3", ".flac", ".ogg", ".oga", ".opus", ".m4a", ".mp4", ".wav"})
 
 # format -> MIME type a browser's <audio> accepts (canPlayType and Content-Type). Ogg Opus says
@@ -349,26 +353,30 @@ def thumbnails(cover: bytes, sizes: dict[str, int] | None = None) -> dict[str, b
     """Square, centre-cropped RGB JPEG thumbnails of `cover`, one per named size."""
     from PIL import Image, ImageOps
 
-    sizes = sizes or {"small": 96, "large": 512}
+    sizes = sizes or THUMBNAIL_SIZES
     try:
         with warnings.catch_warnings():
-            # A DecompressionBombWarning (over MAX_IMAGE_PIXELS) is as bad as the error above 2x.
+            # Over MAX_IMAGE_PIXELS Pillow only warns (it raises over twice that): refuse both.
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             img = Image.open(io.BytesIO(cover))
+            if img.width * img.height > COVER_MAX_PIXELS:
+                raise BadCover(f"cover image too large to decode safely: {img.width}x{img.height}")
             img.load()
+        img = ImageOps.exif_transpose(img)
+        if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
+            # Flatten transparency on white: JPEG has no alpha and black corners look broken.
+            rgba = img.convert("RGBA")
+            flat = Image.new("RGB", rgba.size, (255, 255, 255))
+            flat.paste(rgba, mask=rgba.getchannel("A"))
+            img = flat
+        else:
+            img = img.convert("RGB")  # CMYK, greyscale, palette, 16-bit...
+    except BadCover:
+        raise
     except (Image.DecompressionBombWarning, Image.DecompressionBombError) as exc:
         raise BadCover(f"cover image too large to decode safely: {exc}") from exc
     except Exception as exc:  # noqa: BLE001 - Pillow raises many types on bad data
         raise BadCover(f"cover is not an image Pillow can decode: {exc}") from exc
-    img = ImageOps.exif_transpose(img)
-    if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
-        # Flatten transparency on white: JPEG has no alpha and black corners look broken.
-        rgba = img.convert("RGBA")
-        flat = Image.new("RGB", rgba.size, (255, 255, 255))
-        flat.paste(rgba, mask=rgba.getchannel("A"))
-        img = flat
-    else:
-        img = img.convert("RGB")  # CMYK, greyscale, palette, 16-bit...
     out = {}
     for name, size in sizes.items():
         thumb = ImageOps.fit(img, (size, size), method=Image.Resampling.LANCZOS)

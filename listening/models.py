@@ -94,6 +94,7 @@ class Listen(models.Model):
         SPOTIFY = "spotify", "Spotify history import"
         LASTFM = "lastfm", "Last.fm import"
         LISTENBRAINZ = "listenbrainz", "ListenBrainz import"
+        PLAYER = "player", "Audotics player"
 
     id = models.BigAutoField(primary_key=True)
     user = models.ForeignKey(

@@ -67,6 +67,8 @@ class InteractionCreateApi(APIView):
         class Meta:
             ref_name = "InteractionCreateInput"
 
+        # A client-made id (UUID) makes a resent report count once.
+        id = serializers.UUIDField(required=False)
         track_id = serializers.CharField(max_length=64)
         type = serializers.ChoiceField(choices=Interaction.Type.values)
         context = serializers.DictField(required=False, allow_null=True)

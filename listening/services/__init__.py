@@ -11,6 +11,7 @@ from .listens import (
     ListensResult,
     listens_list,
     listens_record,
+    player_listens_record,
     playing_now,
     playing_now_set,
 )
@@ -27,5 +28,5 @@ __all__ = [
     "listen_import_run",
     "listen_token_authenticate", "listen_token_create", "listen_token_list",
     "listen_token_revoke",
-    "listens_list", "listens_record", "playing_now", "playing_now_set",
+    "listens_list", "listens_record", "player_listens_record", "playing_now", "playing_now_set",
 ]

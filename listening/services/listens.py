@@ -119,6 +119,19 @@ def listens_record(*, user, heard: Sequence[Heard], source: str,
     return result
 
 
+def player_listens_record(*, user_id, interactions: Sequence) -> int:
+    """The Audotics player's plays and skips (already interactions) kept as listens for History;
+    no `listens_recorded` here, since the recommender has them already."""
+    rows = [Listen(user_id=user_id, track_id=i.track_id, listened_at=i.created_at, kind=i.type,
+                   source=Listen.Source.PLAYER, client="Audotics",
+                   ms_played=(int(i.context["seconds_listened"] * 1000)
+                              if "seconds_listened" in i.context else None))
+            for i in interactions if i.type in Listen.Kind.values
+            and i.context.get("source") == Listen.Source.PLAYER]
+    Listen.objects.bulk_create(rows, ignore_conflicts=True)
+    return len(rows)
+
+
 def playing_now_set(*, user, heard: Heard) -> None:
     """What a player says is playing now: shown on History for a while, never a listen."""
     cache.set(PLAYING_NOW_KEY.format(user.pk), {

@@ -10,9 +10,11 @@ from audotics.exceptions import ApplicationError
 from playlists.models import Track
 
 from ..models import Interaction
+from ..signals import interactions_recorded
 from . import ranking, results_cache, serving
 
 MAX_BATCH = 500
+MAX_SECONDS_LISTENED = 86_400
 
 
 def _track_ids(items: list[dict[str, Any]]) -> list[uuid.UUID]:
@@ -53,12 +55,38 @@ def interactions_record(*, user, items: list[dict[str, Any]], type: str | None =
         if kind not in valid_types:
             raise ApplicationError("Unknown interaction type.", code="validation_error",
                                    fields={"type": [f"item {n}: one of {sorted(valid_types)}"]})
-        ctx = ranking.context_parse(item.get("context") or context or {}, prefix="context")
-        rows.append(Interaction(user=user, track_id=track_id, type=kind, context=ctx))
+        raw = item.get("context") or context or {}
+        ctx = {**ranking.context_parse(raw, prefix="context"), **_playback(raw, n)}
+        rows.append(Interaction(id=item.get("id") or uuid.uuid4(), user=user, track_id=track_id,
+                                type=kind, context=ctx))
     with transaction.atomic():
-        Interaction.objects.bulk_create(rows)
+        # A client resending a batch whose answer it lost sends the same ids: stored once.
+        known = set(Interaction.objects.filter(pk__in=[r.pk for r in rows])
+                    .values_list("pk", flat=True))
+        rows = [r for r in rows if r.pk not in known]
+        Interaction.objects.bulk_create(rows, ignore_conflicts=True)
+        interactions_recorded.send(sender=Interaction, user_id=user.pk, interactions=rows)
     user_interactions_apply(user_id=str(user.pk), interactions=rows)
     return rows
+
+
+def _playback(raw: dict[str, Any], n: int) -> dict[str, Any]:
+    """What a player says of a play or skip: its `source` and the seconds actually heard."""
+    out: dict[str, Any] = {}
+    source = raw.get("source")
+    if source is not None:
+        if not isinstance(source, str) or not 0 < len(source) <= 32:
+            raise ApplicationError("Invalid context.", code="validation_error", fields={
+                "context": {"source": [f"item {n}: up to 32 characters"]}})
+        out["source"] = source
+    seconds = raw.get("secondsListened", raw.get("seconds_listened"))
+    if seconds is not None:
+        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not (
+                0 <= seconds <= MAX_SECONDS_LISTENED):
+            raise ApplicationError("Invalid context.", code="validation_error", fields={
+                "context": {"secondsListened": [f"item {n}: a number of seconds, 0..86400"]}})
+        out["seconds_listened"] = round(float(seconds), 1)
+    return out
 
 
 def user_interactions_apply(*, user_id: str, interactions: list[Interaction]) -> None:

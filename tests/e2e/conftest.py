@@ -67,6 +67,8 @@ def server(server_env, server_home):
     _manage(env, "migrate", "--noinput", "-v", "0")
     _manage(env, "collectstatic", "--noinput", "-v", "0")  # DEBUG is off: hashed files
     _manage(env, "seed_demo", "--tracks", "300", "--users", "2")
+    # Playable demo audio (tests/e2e/test_player.py): short, so a listen passes its threshold.
+    _manage(env, "seed_demo_audio", "--count", "8", "--seconds", "12")
     _manage(env, "createsuperuser", "--noinput", "--username", STAFF[0],
             "--email", "staff@example.com")
     port = _free_port()
