@@ -5,9 +5,11 @@ import logging
 import uuid
 from pathlib import Path
 
+from django.db.models import QuerySet
 from django.http import Http404
 
 from audotics.exceptions import ApplicationError
+from playlists.models import Track
 
 from .models import AudioFile
 from .services.files import COVER_SIZES, cover_path
@@ -33,6 +35,11 @@ def audio_file_for_track(*, track_id: str) -> AudioFile:
         raise ApplicationError("This track's audio file is missing on the server; an operator "
                                "can rescan the library.", code="not_found", status=404)
     return audio
+
+
+def uploaded_tracks(*, user) -> QuerySet:
+    """The tracks whose audio this user uploaded, newest upload first."""
+    return Track.objects.filter(audio_file__uploaded_by=user).order_by("-audio_file__created_at")
 
 
 def cover_file(*, track_id: str, size: str) -> Path:

@@ -141,4 +141,15 @@ def library_page(*, user, section: str, page: str | None) -> dict[str, Any]:
             listen.played = f"{seconds // 60}:{seconds % 60:02d}" if listen.ms_played else ""
         return {"page": rows, "items": list(rows),
                 "playing_now": listening.playing_now(user=user)}
+    if section == "music":
+        from django.conf import settings  # noqa: PLC0415
+
+        from library import selectors as library  # noqa: PLC0415
+        from library.services import analyse  # noqa: PLC0415
+
+        rows = Paginator(library.uploaded_tracks(user=user), 50).get_page(page)
+        status = analyse.analysis_status()
+        return {"page": rows, "items": list(rows),
+                "analysis": status, "analysis_total": sum(status.values()),
+                "upload_max_mb": settings.UPLOAD_MAX_BYTES // 2**20}
     return {"items": listening.listen_import_list(user=user)}

@@ -245,7 +245,7 @@ def discover(request):
     })
 
 
-LIBRARY_SECTIONS = ("likes", "history", "imports")
+LIBRARY_SECTIONS = ("likes", "history", "imports", "music")
 
 
 @login_required

@@ -1,0 +1,112 @@
+// Your music: upload audio files one after another, each with its own progress, then follow
+// Essentia's analysis until nothing is waiting.
+import { csrfToken, get, onLeave } from "./api.js";
+
+const form = document.getElementById("upload-form");
+const rows = document.getElementById("upload-rows");
+const statusLine = document.getElementById("analysis-status");
+const analysisBar = document.getElementById("analysis-progress");
+let left = false;
+let pollTimer;
+onLeave(() => { left = true; clearTimeout(pollTimer); });
+
+const OUTCOMES = {
+  created: "Added",
+  attached: "Added as the audio of a catalog track",
+  updated: "Updated",
+  unchanged: "Already in the library",
+};
+
+function row(file) {
+  const li = document.createElement("li");
+  li.className = "upload-row";
+  const name = document.createElement("span");
+  name.className = "upload-name";
+  name.textContent = file.name;
+  const bar = document.createElement("progress");
+  bar.max = 100;
+  bar.value = 0;
+  bar.setAttribute("aria-label", `Upload of ${file.name}`);
+  const note = document.createElement("span");
+  note.className = "muted small upload-note";
+  note.textContent = "Waiting…";
+  li.append(name, bar, note);
+  rows.append(li);
+  return { li, bar, note };
+}
+
+// XMLHttpRequest, not fetch: it reports upload progress.
+function send(file, view) {
+  return new Promise((resolve) => {
+    const data = new FormData();
+    data.append("file", file);
+    const xhr = new XMLHttpRequest();
+    xhr.open("POST", "/api/library/files");
+    xhr.setRequestHeader("X-CSRFToken", csrfToken());
+    xhr.setRequestHeader("Accept", "application/json");
+    xhr.upload.onprogress = (ev) => {
+      if (ev.lengthComputable) {
+        view.bar.value = Math.round((100 * ev.loaded) / ev.total);
+        view.note.textContent = `Uploading… ${view.bar.value}%`;
+      }
+    };
+    xhr.onload = () => {
+      let body = null;
+      try { body = JSON.parse(xhr.responseText); } catch { body = null; }
+      view.bar.value = 100;
+      if (xhr.status === 201 && body) {
+        const t = body.track;
+        view.note.textContent = `${OUTCOMES[body.outcome] || "Added"}: ${t.title} by ${t.artist}`;
+        view.li.classList.add("upload-ok");
+      } else {
+        const message = (body && body.error && body.error.message) || `Upload failed (${xhr.status}).`;
+        view.note.textContent = message;
+        view.li.classList.add("upload-failed");
+      }
+      resolve();
+    };
+    xhr.onerror = () => {
+      view.note.textContent = "You appear to be offline; nothing was stored. Try again.";
+      view.li.classList.add("upload-failed");
+      resolve();
+    };
+    xhr.send(data);
+  });
+}
+
+async function followAnalysis() {
+  if (left) return;
+  try {
+    const s = await get("/api/library");
+    const total = s.pending + s.done + s.failed;
+    analysisBar.max = Math.max(total, 1);
+    analysisBar.value = s.done + s.failed;
+    analysisBar.hidden = s.pending === 0;
+    statusLine.textContent = `${s.done} tracks analysed` +
+      (s.pending ? `, ${s.pending} waiting` : "") +
+      (s.failed ? `, ${s.failed} could not be analysed` : "") + ".";
+    if (s.pending) pollTimer = setTimeout(followAnalysis, 2000);
+  } catch {
+    pollTimer = setTimeout(followAnalysis, 5000);
+  }
+}
+
+if (form) {
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const input = document.getElementById("upload-files");
+    const files = [...input.files];
+    if (!files.length) return;
+    const button = form.querySelector("button[type=submit]");
+    button.disabled = true;
+    const views = files.map((f) => [f, row(f)]);
+    for (const [file, view] of views) {
+      if (left) break;
+      await send(file, view);
+    }
+    button.disabled = false;
+    input.value = "";
+    followAnalysis();
+  });
+  if (Number(statusLine.dataset.pending)) followAnalysis();
+}
