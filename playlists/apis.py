@@ -37,6 +37,8 @@ class TrackListApi(APIView):
                                   max_length=settings.CATALOG_SEARCH_MAX_LENGTH)
         artist = serializers.CharField(required=False, allow_blank=True, max_length=300)
         genre = serializers.CharField(required=False, allow_blank=True, max_length=64)
+        playable = serializers.BooleanField(required=False, default=False,
+                                            help_text="only tracks with audio on this server")
 
     @extend_schema(parameters=[FilterSerializer], responses=TrackSerializer(many=True))
     def get(self, request):

@@ -75,6 +75,9 @@ class Track(models.Model):
             # them it guesses a handful and scans the genre index or the table in parallel).
             models.Index(KeyTransform("energy", "features"), name="track_energy_idx"),
             models.Index(KeyTransform("tempo", "features"), name="track_tempo_idx"),
+            # The catalog's "playable only" filter: few of a million tracks have audio.
+            models.Index(fields=["artist", "title"], condition=models.Q(has_audio=True),
+                         name="track_playable_idx"),
             # Trigram (pg_trgm) GIN indexes on title and artist are created by migration 0002
             # on PostgreSQL only, since SQLite has no GIN.
         ]

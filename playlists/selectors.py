@@ -16,8 +16,10 @@ SEARCH_CANDIDATES = 200
 FUZZY_THRESHOLD = 0.5
 
 
-def track_list(*, q: str = "", artist: str = "", genre: str = "") -> QuerySet[Track]:
-    """Tracks matching a free-text query on title or artist, and exact artist/genre filters.
+def track_list(*, q: str = "", artist: str = "", genre: str = "",
+               playable: bool = False) -> QuerySet[Track]:
+    """Tracks matching a free-text query on title or artist, and exact artist/genre filters;
+    `playable`: only tracks with audio on this server.
 
     A query takes up to SEARCH_CANDIDATES tracks whose title or artist contains it
     (case-insensitive; PostgreSQL serves this from the trigram GIN indexes). When nothing
@@ -29,6 +31,8 @@ def track_list(*, q: str = "", artist: str = "", genre: str = "") -> QuerySet[Tr
         tracks = tracks.filter(artist__iexact=artist)
     if genre:
         tracks = tracks.filter(genre=genre.lower())
+    if playable:
+        tracks = tracks.filter(has_audio=True)
     q = q.strip()
     if not q:
         return tracks.order_by("artist", "title", "id")

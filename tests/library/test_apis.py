@@ -202,3 +202,14 @@ def test_tracks_on_the_wire_say_whether_they_can_be_played(uploaded, logged_in_a
     assert listed["Silent"]["hasAudio"] is False and listed["Silent"]["analysis"] == "none"
     detail = logged_in_api_client.get(f"/api/tracks/{track['id']}").json()
     assert detail["hasCover"] is True and detail["analysis"] == "pending"
+
+
+def test_catalog_can_list_only_playable_tracks(uploaded, logged_in_api_client):
+    track, _ = uploaded
+    Track.objects.create(external_id="x", title="Silent", artist="a")
+    everything = logged_in_api_client.get("/api/tracks").json()
+    playable = logged_in_api_client.get("/api/tracks?playable=true").json()
+    assert everything["count"] == 2
+    assert [t["id"] for t in playable["results"]] == [track["id"]]
+    bad = logged_in_api_client.get("/api/tracks?playable=maybe")
+    assert bad.status_code == 400 and "playable" in bad.json()["error"]["fields"]

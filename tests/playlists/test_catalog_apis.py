@@ -23,7 +23,8 @@ def test_track_list_is_paginated_camel_case(api_client):
     body = response.json()
     assert body["count"] == 3 and len(body["results"]) == 2 and body["next"]
     track = body["results"][0]
-    assert set(track) == {"id", "title", "artist", "album", "durationMs", "features", "metadata"}
+    assert set(track) == {"id", "title", "artist", "album", "durationMs", "features", "metadata",
+                          "hasAudio", "hasCover", "analysis"}
     assert track["features"] == {"timeSignature": 4, "energy": 0.5}
 
 

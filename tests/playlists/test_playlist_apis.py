@@ -124,8 +124,8 @@ def test_playlist_detail_lists_tracks_in_order_with_who_added_them(logged_in_api
     body = logged_in_api_client.get(f"/api/playlists/{playlist.pk}").json()
     assert _ids(body) == [str(t.pk) for t in tracks]
     entry = body["tracks"][0]
-    assert {"id", "title", "artist", "album", "durationMs", "features", "metadata", "addedBy",
-            "addedAt", "position"} == set(entry)
+    assert {"id", "title", "artist", "album", "durationMs", "features", "metadata", "hasAudio",
+            "hasCover", "analysis", "addedBy", "addedAt", "position"} == set(entry)
     assert entry["addedBy"]["username"] == logged_in_api_client.user.username
     assert [t["position"] for t in body["tracks"]] == [0, 1, 2]
 
