@@ -6,3 +6,6 @@ class LibraryConfig(AppConfig):
 
     default_auto_field = "django.db.models.BigAutoField"
     name = "library"
+
+    def ready(self) -> None:
+        from . import receivers  # noqa: F401 - connects the account signal receivers

@@ -213,3 +213,16 @@ def test_catalog_can_list_only_playable_tracks(uploaded, logged_in_api_client):
     assert [t["id"] for t in playable["results"]] == [track["id"]]
     bad = logged_in_api_client.get("/api/tracks?playable=maybe")
     assert bad.status_code == 400 and "playable" in bad.json()["error"]["fields"]
+
+
+def test_uploads_are_in_the_account_export(uploaded, logged_in_api_client):
+    import io
+    import json
+    import zipfile
+
+    track, data = uploaded
+    export = logged_in_api_client.get("/api/users/me/export")
+    files = zipfile.ZipFile(io.BytesIO(export.content))
+    uploads = json.loads(files.read("uploads.json"))
+    assert [(u["track"]["id"], u["bytes"]) for u in uploads] == [(track["id"], len(data))]
+    assert "uploads.json" in files.read("README.txt").decode()

@@ -31,6 +31,7 @@ interactions.json     everything the recommender learnt from you (plays, likes, 
 listens.json          your listens and skips, from players and imported histories
 listen_tokens.json    your scrobbling tokens (names and dates; values are never stored)
 imports.json          your history imports and what they made
+uploads.json          audio files you uploaded (they stay in the shared library)
 connected_apps.json   applications you allowed to use your account
 """
 
