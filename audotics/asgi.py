@@ -17,6 +17,10 @@ from collaboration.middleware import (  # noqa: E402
 )
 from collaboration.routing import websocket_urlpatterns  # noqa: E402
 
+from .daphne_requests import form_parsing_off  # noqa: E402
+
+form_parsing_off()
+
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
