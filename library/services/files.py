@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from playlists.matching import match_key, mbid_external_id
 from playlists.models import Analysis, Track
@@ -50,6 +50,11 @@ class Imported:
 def content_hash(path: Path) -> str:
     with path.open("rb") as f:
         return hashlib.file_digest(f, "sha256").hexdigest()
+
+
+def stored_with(digest: str) -> AudioFile | None:
+    """The library's file with these bytes, if it has them."""
+    return AudioFile.objects.select_related("track").filter(content_hash=digest).first()
 
 
 def cover_path(track_id: Any, size: str) -> Path:
@@ -137,9 +142,22 @@ def audio_file_import(*, path: Path, origin: str, root: str = "", uploaded_by: A
     `tags.UnreadableAudio` for what is not playable audio, storing nothing."""
     info = info or tags.read(path)
     digest = digest or content_hash(path)
+    try:
+        return _import(path=path, origin=origin, root=root, uploaded_by=uploaded_by, info=info,
+                       digest=digest)
+    except IntegrityError:
+        # The same bytes arrived twice at once (two uploads, a scan and an upload): the other
+        # one stored them first.
+        same = stored_with(digest)
+        if same is None:
+            raise
+        return Imported(same.track, same, Outcome.UNCHANGED)
+
+
+def _import(*, path: Path, origin: str, root: str, uploaded_by: Any, info: tags.AudioInfo,
+            digest: str) -> Imported:
     with transaction.atomic():
-        same_bytes = AudioFile.objects.select_related("track").filter(
-            content_hash=digest).first()
+        same_bytes = stored_with(digest)
         if same_bytes is not None:
             if same_bytes.path != str(path) and not Path(same_bytes.path).exists():
                 same_bytes.path, same_bytes.root = str(path), root  # the file was moved
@@ -195,7 +213,7 @@ def audio_file_upload(*, upload: Any, user: Any) -> Imported:
                 hasher.update(chunk)
                 out.write(chunk)
         digest = hasher.hexdigest()
-        known = AudioFile.objects.select_related("track").filter(content_hash=digest).first()
+        known = stored_with(digest)
         if known is not None:
             return Imported(known.track, known, Outcome.UNCHANGED)
         info = tags.read(temp)

@@ -158,3 +158,20 @@ def test_scan_library_command_refuses_a_missing_folder(tmp_path):
 
     with pytest.raises(CommandError, match="not a folder"):
         call_command("scan_library", str(tmp_path / "nowhere"))
+
+
+def test_the_same_bytes_arriving_twice_at_once_store_one_track(tmp_path, media, no_analysis):
+    """Two imports of the same bytes racing (two uploads, or a scan and an upload): the one
+    that looked before the other stored them gets the other's row, not an error."""
+    from unittest import mock
+
+    root = tmp_path / "music"
+    path = make_audio(root / "a.mp3")
+    shutil.copy(path, root / "b.mp3")
+    first = files.audio_file_import(path=path, origin="scan", root=str(root))
+    looked = mock.patch.object(files, "stored_with", side_effect=[None, files.stored_with(
+        files.content_hash(path))])
+    with looked:
+        second = files.audio_file_import(path=root / "b.mp3", origin="scan", root=str(root))
+    assert second.outcome == "unchanged" and second.track.pk == first.track.pk
+    assert Track.objects.count() == AudioFile.objects.count() == 1
