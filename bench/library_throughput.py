@@ -4,6 +4,7 @@ streaming with Range requests through a real daphne server, measured from the us
     .venv/bin/python bench/library_throughput.py [--tracks 48] [--seconds 30] [--workers 1,2]
         [--clients 16,64] [--duration 15] [--long-tracks 4] [--long-seconds 240]
         [--db audotics_bench_lib] [--redis redis://127.0.0.1:6379/5] [--keep-home]
+        [--skip-analysis] [--nginx]
 
 Everything runs against its own PostgreSQL database (--db, dropped and recreated), its own Redis
 database (--redis, flushed before and after) and its own AUDOTICS_HOME (a new folder in /tmp),
@@ -30,7 +31,14 @@ production settings).
    same ranges inside --long-seconds tracks (a 30 s demo MP3 is smaller than 256 KiB, so (b)
    mostly gets the file's tail). Latency is time to the last byte. Every 200 is checked for its
    length and bytes, every 206 for its Content-Range, length and bytes against the file on
-   disk.
+   disk, and both for `Content-Type: audio/mpeg`.
+3. With --nginx, the production path: a new daphne with AUDIO_ACCEL_PREFIX=/_audio (the view
+   answers an empty 200 with `X-Accel-Redirect: /_audio/<absolute path>`) behind nginx
+   (/usr/sbin/nginx, foreground, config in AUDOTICS_HOME/nginx: deploy/nginx.conf's proxy
+   directives and `location /_audio/` and `location /` blocks, read from that file, see
+   bench/nginx_front.py). The same runs as in 2, same clients and checks, now against nginx,
+   after one-off checks that X-Accel works as configured: /_audio/ is internal (404), no
+   credentials is 401 without bytes, audio/mpeg, one `Accept-Ranges: bytes`, 416 past the end.
 """
 from __future__ import annotations
 
@@ -57,12 +65,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench import nginx_front  # noqa: E402
 from bench.common import wait_for_health  # noqa: E402
 
 BIN = Path(sys.executable).parent
 RANGE = 256 * 1024
 PROCS: list[subprocess.Popen] = []  # everything started here; stopped in stop_all()
 LOG_DIR = {"path": Path("/tmp")}
+WRONG: list[str] = []  # one-off checks that failed (printed with "<-- WRONG")
 
 
 # ----------------------------------------------------------------------------- processes
@@ -351,6 +361,8 @@ def check(status: int, headers: dict[str, str], body: bytes, data: bytes,
           wanted: tuple[int, int] | None) -> str:
     """"" when the answer is right for the file's bytes `data`, else what is wrong."""
     size = len(data)
+    if status in (200, 206) and headers.get("content-type") != "audio/mpeg":
+        return f"Content-Type {headers.get('content-type')!r} for an MP3"
     if wanted is None:
         if status != 200:
             return f"status {status} for the whole file: {body[:200]!r}"
@@ -443,60 +455,91 @@ def edge_checks(port: int, token: str, track_id: str, data: bytes) -> list[str]:
     return out
 
 
-def streaming(args, short: list[tuple[str, bytes]], long: list[tuple[str, bytes]]) -> list:
+def streaming(args, short: list[tuple[str, bytes]], long: list[tuple[str, bytes]],
+              password: str, *, nginx: bool = False) -> list:
+    """The timed runs against daphne alone, or (nginx=True) against nginx in front of a daphne
+    with AUDIO_ACCEL_PREFIX=/_audio, so that nginx sends the bytes (X-Accel-Redirect)."""
     import requests
 
     port = free_port()
-    server = start("daphne", [str(BIN / "daphne"), "-v", "0", "-b", "127.0.0.1", "-p", str(port),
-                              "audotics.asgi:application"])
+    os.environ.pop("AUDIO_ACCEL_PREFIX", None)
+    if nginx:
+        os.environ["AUDIO_ACCEL_PREFIX"] = "/_audio"  # start() hands os.environ to daphne
+    server = start("daphne-accel" if nginx else "daphne",
+                   [str(BIN / "daphne"), "-v", "0", "-b", "127.0.0.1", "-p", str(port),
+                    "audotics.asgi:application"])
+    os.environ.pop("AUDIO_ACCEL_PREFIX", None)
+    procs, front, name = [server], port, "daphne"
     rows: list[dict] = []
     try:
         wait_for_health(f"http://127.0.0.1:{port}", tries=240)
         if server.poll() is not None:
-            raise SystemExit(f"daphne exited: see {LOG_DIR['path'] / 'daphne.log'}")
-        password = secrets.token_urlsafe(18)
-        manage("shell", "-c",
-               "from django.contrib.auth import get_user_model; "
-               f"get_user_model().objects.create_user(username='benchlistener', "
-               f"password='{password}')")
-        r = requests.post(f"http://127.0.0.1:{port}/api/auth/token", timeout=30,
+            raise SystemExit(f"daphne exited: see the logs in {LOG_DIR['path']}")
+        if nginx:  # the clients now talk to nginx only
+            front, name = free_port(), "nginx+X-Accel"
+            conf, notes = nginx_front.write_config(LOG_DIR["path"] / "nginx", listen=front,
+                                                   upstream=port)
+            for note in notes:  # a deploy/nginx.conf problem the bench works around
+                print(f"  deploy check: {note}  <-- WRONG", flush=True)
+                WRONG.append(f"{name}: {note}")
+            procs.append(start("nginx", nginx_front.argv(conf)))
+            nginx_front.wait_port(front)
+            wait_for_health(f"http://127.0.0.1:{front}", tries=40)
+        r = requests.post(f"http://127.0.0.1:{front}/api/auth/token", timeout=30,
                           json={"username": "benchlistener", "password": password})
         if r.status_code != 200:
             raise SystemExit(f"sign-in failed: {r.status_code} {r.text[:500]}")
         token = r.json()["access"]
-        print(f"  daphne on 127.0.0.1:{port} (pid {server.pid}); signed in through "
-              "POST /api/auth/token", flush=True)
-        for line in edge_checks(port, token, *short[0]):
+        print(f"  daphne on 127.0.0.1:{port} (pid {server.pid})"
+              + (f", nginx on 127.0.0.1:{front} (pid {procs[1].pid}, config {conf})"
+                 if nginx else "")
+              + "; signed in through POST /api/auth/token", flush=True)
+        if nginx:
+            from library.models import AudioFile
+
+            track_id, data = short[0]
+            path = AudioFile.objects.get(track_id=track_id).path
+            for line in nginx_front.accel_checks(front, port, token, track_id, data, path):
+                print(f"  accel check: {line}", flush=True)
+                if "<-- WRONG" in line:
+                    WRONG.append(f"{name}: {line}")
+        for line in edge_checks(front, token, *short[0]):
             print(f"  check: {line}", flush=True)
+            if "<-- WRONG" in line:
+                WRONG.append(f"{name}: {line}")
         # Warm-up, not measured: the server's first requests import and connect.
-        asyncio.run(load_run(port, token, short, ranged=False, clients=8, seconds=3, seed=0))
+        asyncio.run(load_run(front, token, short, ranged=False, clients=8, seconds=3, seed=0))
         modes = [("whole file", short, False), ("256 KiB range", short, True)]
         if long:
             modes.append((f"256 KiB range, {args.long_seconds:.0f} s tracks", long, True))
         seed = 1
         for label, files, ranged in modes:
             for clients in (int(c) for c in args.clients.split(",")):
-                seed += 1
-                cpu0, client0 = cpu_seconds(server.pid), time.process_time()
+                seed += 1  # the same seeds in both passes: the same requests
+                cpu0, client0 = [group_cpu({p.pid}) for p in procs], time.process_time()
                 box0 = box_jiffies()
-                res = asyncio.run(load_run(port, token, files, ranged=ranged, clients=clients,
+                res = asyncio.run(load_run(front, token, files, ranged=ranged, clients=clients,
                                            seconds=args.duration, seed=seed))
-                res["server_cpu"] = (cpu_seconds(server.pid) - cpu0) / res["wall"] * 100
+                # CPU of daphne (its process group) and of nginx (master and workers).
+                cpu = [(group_cpu({p.pid}) - c0) / res["wall"] * 100
+                       for p, c0 in zip(procs, cpu0, strict=True)]
+                res["server_cpu"], res["nginx_cpu"] = cpu[0], (cpu[1] if nginx else None)
                 res["client_cpu"] = (time.process_time() - client0) / res["wall"] * 100
                 box1 = box_jiffies()
                 res["box_cores"] = ((box1[0] - box0[0]) / max(1, box1[1] - box0[1])
                                     * (os.cpu_count() or 1))
-                res.update(mode=label, clients=clients, load=os.getloadavg()[0])
+                res.update(mode=label, clients=clients, load=os.getloadavg()[0], server=name)
                 rows.append(res)
-                print(f"  {label:<28} {clients:>3} clients: {res['requests']:>6} requests, "
-                      f"{res['rps']:7.1f} req/s, {res['mbps']:6.1f} MB/s, p50 "
+                print(f"  {name:<13} {label:<28} {clients:>3} clients: {res['requests']:>6} "
+                      f"requests, {res['rps']:7.1f} req/s, {res['mbps']:6.1f} MB/s, p50 "
                       f"{res['p50']:7.1f} ms, p95 {res['p95']:7.1f} ms, statuses "
                       f"{res['statuses']}, wrong {len(res['bad'])}, socket errors "
                       f"{len(res['failures'])}", flush=True)
-                if server.poll() is not None:
-                    raise SystemExit(f"daphne exited: see {LOG_DIR['path'] / 'daphne.log'}")
+                if any(p.poll() is not None for p in procs):
+                    raise SystemExit(f"{name} exited: see the logs in {LOG_DIR['path']}")
     finally:
-        stop(server)
+        for p in reversed(procs):
+            stop(p)
     return rows
 
 
@@ -520,6 +563,8 @@ def main() -> None:
                     help="keep AUDOTICS_HOME (audio, worker and daphne logs) afterwards")
     ap.add_argument("--skip-analysis", action="store_true",
                     help="scan without measuring analysis (streaming only)")
+    ap.add_argument("--nginx", action="store_true",
+                    help="then the same streaming runs through nginx with X-Accel-Redirect")
     args = ap.parse_args()
 
     home = Path(tempfile.mkdtemp(prefix="audotics-bench-lib-", dir="/tmp")).resolve()
@@ -636,8 +681,17 @@ def run(args, home: Path) -> bool:
              for a in AudioFile.objects.filter(root=str(folder.resolve()))]
     if len(short) != args.tracks:
         raise SystemExit(f"{len(short)} scanned files, expected {args.tracks}")
+    password = secrets.token_urlsafe(18)
+    manage("shell", "-c",
+           "from django.contrib.auth import get_user_model; "
+           f"get_user_model().objects.create_user(username='benchlistener', "
+           f"password='{password}')")
     print(f"streaming: daphne, {len(short)} + {len(long)} tracks", flush=True)
-    rows = streaming(args, short, long)
+    rows = streaming(args, short, long, password)
+    if args.nginx:
+        print(f"streaming: nginx + X-Accel-Redirect, {len(short)} + {len(long)} tracks",
+              flush=True)
+        rows += streaming(args, short, long, password, nginx=True)
 
     # ------------------------------------------------------------------ summary
     print()
@@ -668,26 +722,29 @@ def run(args, home: Path) -> bool:
               f"{os.cpu_count()})")
     print()
     print(f"Streaming `GET /api/tracks/{{id}}/stream` (JWT), one daphne process (`daphne -v 0`, "
-          f"REDIS_URL set, no nginx), asyncio keep-alive clients in one process, "
-          f"{args.duration:.0f} s per run")
+          f"REDIS_URL set); daphne: no nginx, Django sends the bytes; nginx+X-Accel: "
+          f"AUDIO_ACCEL_PREFIX=/_audio, nginx (worker_processes auto) sends them; asyncio "
+          f"keep-alive clients in one process, {args.duration:.0f} s per run")
     print()
-    print("| request | clients | requests | req/s | MB/s | mean KiB | p50 ms | p95 ms | p99 ms "
-          "| wrong | errors | daphne CPU % | client CPU % | cores busy (box) | load |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
-    for r in rows:
-        print(f"| {r['mode']} | {r['clients']} | {r['requests']} | {r['rps']:.1f} | "
-              f"{r['mbps']:.1f} | {r['mean_kib']:.0f} | {r['p50']:.1f} | {r['p95']:.1f} | "
-              f"{r['p99']:.1f} | {len(r['bad'])} | {len(r['failures'])} | "
-              f"{r['server_cpu']:.0f} | {r['client_cpu']:.0f} | {r['box_cores']:.2f} | "
-              f"{r['load']:.2f} |")
+    print("| server | request | clients | requests | req/s | MB/s | mean KiB | p50 ms | p95 ms "
+          "| p99 ms | wrong | errors | daphne CPU % | nginx CPU % | client CPU % "
+          "| cores busy (box) | load |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for r in sorted(rows, key=lambda r: (r["mode"], r["clients"])):
+        nginx_cpu = "-" if r["nginx_cpu"] is None else f"{r['nginx_cpu']:.0f}"
+        print(f"| {r['server']} | {r['mode']} | {r['clients']} | {r['requests']} | "
+              f"{r['rps']:.1f} | {r['mbps']:.1f} | {r['mean_kib']:.0f} | {r['p50']:.1f} | "
+              f"{r['p95']:.1f} | {r['p99']:.1f} | {len(r['bad'])} | {len(r['failures'])} | "
+              f"{r['server_cpu']:.0f} | {nginx_cpu} | {r['client_cpu']:.0f} | "
+              f"{r['box_cores']:.2f} | {r['load']:.2f} |")
     after = all_cpu()
     others = sorted(((cpu - before.get(pid, (0.0, ""))[0], cmd) for pid, (cpu, cmd)
                      in after.items() if pid != os.getpid()), reverse=True)
-    print("\nOther processes' CPU during the run (live at the end; the bench's own workers and "
-          "daphne were stopped before):")
+    print("\nOther processes' CPU during the run (live at the end; the bench's own workers, "
+          "daphne and nginx were stopped before):")
     for cpu, cmd in others[:6]:
         print(f"  {cpu:7.1f} s  {cmd}")
-    problems = [p for r in rows for p in r["bad"] + r["failures"]]
+    problems = [p for r in rows for p in r["bad"] + r["failures"]] + WRONG
     for p in sorted(set(problems))[:10]:
         print(f"PROBLEM: {p}")
     print(f"\ntotal {time.monotonic() - started:.0f} s")

@@ -72,6 +72,9 @@ def file_response(request, *, path: Path, mime: str, size: int, etag: str) -> Ht
     if request.META.get("HTTP_IF_NONE_MATCH") == etag:
         return HttpResponse(status=304, headers=headers)
     if settings.AUDIO_ACCEL_PREFIX:
+        # nginx keeps the app's headers on the redirected answer and adds its own
+        # Accept-Ranges: sending ours too would repeat it.
+        headers.pop("Accept-Ranges")
         response = HttpResponse(content_type=mime, headers=headers)
         response["X-Accel-Redirect"] = settings.AUDIO_ACCEL_PREFIX.rstrip("/") + quote(str(path))
         return response
