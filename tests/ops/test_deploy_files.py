@@ -19,13 +19,14 @@ def test_env_example_documents_every_setting_variable():
 def test_nginx_passes_websocket_upgrades_and_the_proxy_headers_everywhere():
     conf = (ROOT / "deploy" / "nginx.conf").read_text()
     tls = conf[conf.index("listen 443") :]
-    server_level = tls[: tls.index("location ")]
+    first_location = tls.index("\n    location ")
+    server_level = tls[:first_location]
     for header in ("Host $host", "X-Forwarded-For", "X-Forwarded-Proto", "X-Request-ID",
                    "Upgrade $http_upgrade", "Connection $connection_upgrade"):
         assert f"proxy_set_header {header}" in server_level
     # nginx's rule: a location with any proxy_set_header of its own inherits none of the
     # server's, so Django would see the upstream's name as Host (400) and no client address.
-    locations = tls[tls.index("location ") :]
+    locations = tls[first_location:]
     assert "proxy_set_header" not in locations
     assert "proxy_http_version 1.1;" in conf
     assert conf.count("server 127.0.0.1:80") >= 2  # several ASGI workers upstream
