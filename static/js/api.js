@@ -69,9 +69,16 @@ export async function getAll(path) {
   return items;
 }
 
+// The shell (shell.js) is replacing this page with another: the page closes what it holds.
+export function onLeave(fn) {
+  window.addEventListener("audotics:leave", fn, { once: true });
+}
+
 export function debounce(fn, ms) {
   let t;
-  return (...args) => { clearTimeout(t); t = setTimeout(() => fn(...args), ms); };
+  const run = (...args) => { clearTimeout(t); t = setTimeout(() => fn(...args), ms); };
+  run.cancel = () => clearTimeout(t);
+  return run;
 }
 
 // Build an element: h("li", {class: "row", onclick: f}, child, "text", ...).

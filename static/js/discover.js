@@ -1,4 +1,5 @@
-import { api, get, post, debounce, h, genreOf, toast } from "./api.js";
+import { api, get, post, debounce, h, genreOf, onLeave, toast } from "./api.js";
+import { noAudioMark, thumb } from "./tracks-ui.js";
 import { likedAmong, showLiked, toggleLike } from "./likes.js";
 
 const me = JSON.parse(document.getElementById("me-data").textContent);
@@ -10,6 +11,7 @@ const hi = document.getElementById("ctx-energy-hi");
 const energyOut = document.getElementById("energy-out");
 let current = [];
 let seq = 0;
+let left = false; // the shell has moved on to another page
 
 function context() {
   const c = {};
@@ -30,10 +32,12 @@ hi.addEventListener("input", syncEnergy);
 
 function row(t) {
   const li = h("li", { class: "track rec", dataset: { id: t.id } },
+    thumb(t),
     h("div", { class: "track-main" },
       h("a", { href: `/tracks/${t.id}`, class: "track-title" }, t.title),
       h("span", { class: "track-artist" }, t.artist),
-      t.reason ? h("span", { class: "reason small" }, t.reason) : null),
+      t.reason ? h("span", { class: "reason small" }, t.reason) : null,
+      noAudioMark(t)),
     h("span", { class: "tag hide-sm" }, genreOf(t)),
     h("span", { class: "row-btns" },
       h("button", { type: "button", class: "btn btn-small", "aria-pressed": "false", "aria-label": `Like ${t.title}`, dataset: { like: t.id }, onclick: (e) => like(t, e.currentTarget) }, "Like"),
@@ -43,6 +47,7 @@ function row(t) {
 }
 
 async function load() {
+  if (left) return;
   const mine = ++seq;
   const c = context();
   status.textContent = "Finding music for you…";
@@ -85,6 +90,7 @@ async function markLiked(tracks, generation) {
 }
 
 const reload = debounce(load, 600);
+onLeave(() => { left = true; seq += 1; reload.cancel(); });
 
 // Feedback changes the next list: like (or unlike) and skip, then load again.
 async function like(t, button) {

@@ -1,5 +1,10 @@
 // The Library: unlike (with undo) and history imports with upload and import progress.
-import { api, csrfToken, get, post, toast } from "./api.js";
+import { api, csrfToken, get, onLeave, post, toast } from "./api.js";
+import { navigate } from "./shell.js";
+
+let left = false; // the shell has moved on: stop following the import, do not reload
+let reloadTimer;
+onLeave(() => { left = true; clearTimeout(reloadTimer); });
 
 for (const button of document.querySelectorAll("button[data-unlike]")) {
   button.addEventListener("click", async () => {
@@ -56,6 +61,7 @@ if (form) {
 
   async function follow(id) {
     for (;;) {
+      if (left) throw new Error("left the page");
       const job = await get(`/api/imports/${id}`);
       const p = job.progress || {};
       if (job.status === "done" || job.status === "failed") return job;
@@ -85,7 +91,8 @@ if (form) {
           (job.duplicates ? ` (${job.duplicates} were already here)` : "") +
           `; ${rate}% matched the catalog` + (job.rejectedTotal ? `; ${job.rejectedTotal} rows rejected.` : ".");
         toast("Import finished: your recommendations now know it.");
-        setTimeout(() => location.reload(), 1500);
+        // The table of imports, fresh; the shell keeps the player playing.
+        reloadTimer = setTimeout(() => navigate(location.href, { replace: true }), 1500);
       }
     } catch (e) {
       status.textContent = e.message;

@@ -13,8 +13,26 @@ export class LiveRoom {
     this.ws = null;
     this.stopped = false;
     this.everConnected = false;
-    window.addEventListener("offline", () => this.status("offline"));
-    window.addEventListener("online", () => this.networkBack());
+    this.onOffline = () => this.status("offline");
+    this.onOnline = () => this.networkBack();
+    window.addEventListener("offline", this.onOffline);
+    window.addEventListener("online", this.onOnline);
+  }
+
+  // The page is going away (the shell shows another): no more reconnects, pings or statuses.
+  close() {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    this.stopPing();
+    window.removeEventListener("offline", this.onOffline);
+    window.removeEventListener("online", this.onOnline);
+    const ws = this.ws;
+    this.ws = null;
+    if (!ws) return;
+    ws.onmessage = null;
+    // Closing a socket still connecting makes the browser log an error: close it once open.
+    if (ws.readyState === WebSocket.CONNECTING) ws.onopen = () => ws.close(1000);
+    else ws.close(1000);
   }
 
   status(name, info = {}) { if (!this.stopped) this.handlers.onStatus(name, info); }

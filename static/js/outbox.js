@@ -11,7 +11,14 @@ export class Outbox {
     this.ops = [];
     this.busy = false;
     this.attempt = 0;
-    window.addEventListener("online", () => { this.attempt = 0; this.flush(); });
+    this.onOnline = () => { this.attempt = 0; this.flush(); };
+    window.addEventListener("online", this.onOnline);
+  }
+
+  // The page is going away: no more retries from it.
+  dispose() {
+    clearTimeout(this.timer);
+    window.removeEventListener("online", this.onOnline);
   }
 
   get size() { return this.ops.length; }

@@ -2,6 +2,7 @@
 // edit. The owner may remove a collaborator, a collaborator may leave; only the owner's page
 // has the invite form and the button that makes the playlist collaborative.
 import { api, post, h, toast } from "./api.js";
+import { navigate } from "./shell.js";
 
 export function renderPresence(ul, people, me) {
   ul.replaceChildren(...people.map((p) => h("li", { class: "avatar", title: p.username },
@@ -32,7 +33,7 @@ export function enablePeopleCard(sync, me) {
   async function removeCollaborator(c) {
     try {
       await api("DELETE", `/api/playlists/${sync.id}/collaborators/${c.id}`);
-      if (c.id === me.id) { location.assign("/playlists"); return; } // nothing left to see here
+      if (c.id === me.id) { navigate("/playlists"); return; } // nothing left to see here
       state.collaborators = state.collaborators.filter((x) => x.id !== c.id);
       render();
     } catch (e) { toast(e.message, "error"); }

@@ -1,6 +1,7 @@
 // The rows of the track list. Every change redraws the whole list, so the focused row (and the
 // focused button in it) is focused again afterwards: keyboard users keep their place.
 import { h, fmtDuration } from "./api.js";
+import { noAudioMark, thumb } from "./tracks-ui.js";
 
 function trackRow(t, i, n, me) {
   const by = t.addedBy ? (t.addedBy.id === me.id ? "you" : t.addedBy.username) : "someone";
@@ -10,9 +11,11 @@ function trackRow(t, i, n, me) {
   },
     h("span", { class: "handle", draggable: "true", title: "Drag to reorder", "aria-hidden": "true" }, "⠿"),
     h("span", { class: "pos num muted" }, String(i + 1)),
+    thumb(t),
     h("div", { class: "track-main" },
       h("a", { href: `/tracks/${t.id}`, class: "track-title", tabindex: "-1" }, t.title),
-      h("span", { class: "track-artist" }, t.artist)),
+      h("span", { class: "track-artist" }, t.artist),
+      noAudioMark(t)),
     h("span", { class: "added-by small muted" }, t.pending ? "not sent yet" : `added by ${by}`),
     h("span", { class: "muted num hide-sm" }, fmtDuration(t.durationMs)),
     h("span", { class: "row-btns" },

@@ -41,7 +41,16 @@ export class PlaylistSync {
       },
       onChange: (size) => this.showOutbox(size),
     });
-    window.addEventListener("beforeunload", (ev) => { if (this.outbox.size) ev.preventDefault(); });
+    // Edits not sent yet: ask before the page is left, by a full load or by the shell.
+    this.onLeaving = (ev) => { if (this.outbox.size) ev.preventDefault(); };
+    window.addEventListener("beforeunload", this.onLeaving);
+    window.addEventListener("audotics:beforeleave", this.onLeaving);
+  }
+
+  dispose() {
+    window.removeEventListener("beforeunload", this.onLeaving);
+    window.removeEventListener("audotics:beforeleave", this.onLeaving);
+    this.outbox.dispose();
   }
 
   indexOf(trackId) { return this.state.tracks.findIndex((t) => t.id === trackId); }

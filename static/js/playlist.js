@@ -1,6 +1,7 @@
 // The page of one playlist: puts its parts together. PlaylistSync keeps the playlist and makes
 // the edits; the other modules draw the page and turn clicks, keys and drags into edits;
 // LiveRoom brings other people's edits and presence over the socket.
+import { onLeave } from "./api.js";
 import { LiveRoom } from "./live.js";
 import { Banner } from "./banner.js";
 import { PlaylistSync } from "./playlist-sync.js";
@@ -81,3 +82,9 @@ const room = new LiveRoom(sync.id, {
 window.audoticsRoom = room; // the e2e tests drop the socket and feed it events through this
 render();
 room.connect();
+onLeave(() => {
+  room.close();
+  sync.dispose();
+  if (window.audoticsRoom === room) delete window.audoticsRoom;
+  delete document.body.dataset.live;
+});

@@ -1,4 +1,5 @@
 import { post } from "./api.js";
+import { navigate } from "./shell.js";
 
 const form = document.getElementById("create-form");
 const err = document.getElementById("create-error");
@@ -10,7 +11,7 @@ form.addEventListener("submit", async (ev) => {
       name: form.elements.name.value.trim(),
       isCollaborative: form.elements.isCollaborative.checked,
     });
-    location.assign(`/playlists/${p.id}`);
+    navigate(`/playlists/${p.id}`);
   } catch (e) {
     err.textContent = (e.fields && e.fields.name && e.fields.name.join(" ")) || e.message;
   }

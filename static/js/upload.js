@@ -8,7 +8,17 @@ const statusLine = document.getElementById("analysis-status");
 const analysisBar = document.getElementById("analysis-progress");
 let left = false;
 let pollTimer;
-onLeave(() => { left = true; clearTimeout(pollTimer); });
+let uploading = false;
+// Leaving mid-upload (a link through the shell, or a full load) asks first.
+const holdPage = (ev) => { if (uploading) ev.preventDefault(); };
+window.addEventListener("audotics:beforeleave", holdPage);
+window.addEventListener("beforeunload", holdPage);
+onLeave(() => {
+  left = true;
+  clearTimeout(pollTimer);
+  window.removeEventListener("audotics:beforeleave", holdPage);
+  window.removeEventListener("beforeunload", holdPage);
+});
 
 const OUTCOMES = {
   created: "Added",
@@ -99,11 +109,13 @@ if (form) {
     if (!files.length) return;
     const button = form.querySelector("button[type=submit]");
     button.disabled = true;
+    uploading = true;
     const views = files.map((f) => [f, row(f)]);
     for (const [file, view] of views) {
       if (left) break;
       await send(file, view);
     }
+    uploading = false;
     button.disabled = false;
     input.value = "";
     followAnalysis();

@@ -37,7 +37,8 @@ def test_search_as_you_type_filter_and_track_page(open_page):
     chart = page.get_by_role("list", name="Audio features")
     assert chart.get_by_text("Danceability").is_visible()
     assert chart.get_by_text("how suitable for dancing").is_visible()
-    assert chart.locator("svg rect.chart-bar").count() >= 5
+    # Essentia-analysed demo tracks (the genre may start with one) have four of the bars.
+    assert chart.locator("svg rect.chart-bar").count() >= 4
     shot(page, "track")
     page.set_viewport_size(DESKTOP)
     shot(page, "track")
