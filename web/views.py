@@ -190,6 +190,7 @@ def catalog(request):
         "genres": selectors.genre_list(),
         "q": request.GET.get("q", "")[:200],
         "genre": request.GET.get("genre", "")[:64],
+        "playable": request.GET.get("playable") == "true",
     })
 
 

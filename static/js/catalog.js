@@ -3,6 +3,7 @@ import { noAudioMark, thumb } from "./tracks-ui.js";
 
 const q = document.getElementById("q");
 const genre = document.getElementById("genre");
+const playable = document.getElementById("playable");
 const list = document.getElementById("results");
 const count = document.getElementById("result-count");
 const more = document.getElementById("more");
@@ -27,6 +28,7 @@ async function search() {
   const params = new URLSearchParams();
   if (q.value.trim()) params.set("q", q.value.trim());
   if (genre.value) params.set("genre", genre.value);
+  if (playable.checked) params.set("playable", "true");
   // The shell keeps its own data in the history entry: keep it.
   history.replaceState(history.state, "", params.toString() ? `?${params}` : location.pathname);
   list.setAttribute("aria-busy", "true");
@@ -58,5 +60,6 @@ const typed = debounce(search, 250);
 q.addEventListener("input", typed);
 onLeave(() => { left = true; typed.cancel(); });
 genre.addEventListener("change", search);
+playable.addEventListener("change", search);
 document.getElementById("search-form").addEventListener("submit", (e) => { e.preventDefault(); search(); });
 search();

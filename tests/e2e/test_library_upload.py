@@ -48,3 +48,16 @@ def test_upload_files_and_follow_their_analysis(open_page, new_listener, server_
     expect(listed.locator("img.cover")).to_have_count(1)
     page.set_viewport_size(PHONE)
     shot(page, "library-music")
+
+
+def test_catalog_can_show_only_music_with_audio(open_page, new_listener):
+    page = open_page(PHONE)
+    new_listener(page)
+    page.goto("/catalog")
+    page.get_by_label("Only music I can play").check()
+    expect(page).to_have_url(re.compile(r"playable=true"))
+    rows = page.locator("#results > li")
+    expect(rows.first).to_be_visible()
+    expect(page.locator("#results .no-audio")).to_have_count(0)
+    expect(page.locator("#results button[aria-label^='Play']").first).to_be_visible()
+    shot(page, "catalog-playable")
