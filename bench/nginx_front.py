@@ -69,6 +69,8 @@ def write_config(folder: Path, *, listen: int, upstream: int) -> tuple[Path, lis
     """nginx.conf (and its temp folders) in `folder`, proxying to daphne on `upstream`, and
     notes on what deploy/nginx.conf gets wrong (worked around in the config written)."""
     directives, audio, root = deploy_parts()
+    upgrade_map = _block(DEPLOY.read_text(), "map $http_upgrade $connection_upgrade")
+    upgrade_map = textwrap.indent(upgrade_map, " " * 4).strip()
     for sub in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"):
         (folder / sub).mkdir(parents=True, exist_ok=True)
     indent = "\n        "
@@ -95,6 +97,9 @@ http {{
     fastcgi_temp_path {folder}/fastcgi;
     uwsgi_temp_path {folder}/uwsgi;
     scgi_temp_path {folder}/scgi;
+
+    # From deploy/nginx.conf: the Connection header the proxy sends.
+    {upgrade_map}
 
     upstream audotics_asgi {{
         least_conn;
