@@ -54,10 +54,12 @@ class Track(models.Model):
     match_key = models.CharField(max_length=300, blank=True, db_index=True)
     # Whether the server holds audio for the track (library/: scanned or uploaded files), its
     # cover thumbnails, and where Essentia's analysis of that audio stands. Columns of the track,
-    # not looked up in library/, because every list of tracks on the wire carries them.
-    has_audio = models.BooleanField(default=False)
-    has_cover = models.BooleanField(default=False)
-    analysis = models.CharField(max_length=8, choices=Analysis.choices, default=Analysis.NONE)
+    # not looked up in library/, because every list of tracks on the wire carries them. Defaults
+    # in the database too: bulk imports COPY rows without these columns.
+    has_audio = models.BooleanField(default=False, db_default=False)
+    has_cover = models.BooleanField(default=False, db_default=False)
+    analysis = models.CharField(max_length=8, choices=Analysis.choices, default=Analysis.NONE,
+                                db_default=Analysis.NONE)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -13,16 +13,16 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='track',
             name='analysis',
-            field=models.CharField(choices=[('none', 'No audio'), ('pending', 'Waiting for analysis'), ('done', 'Analysed'), ('failed', 'Analysis failed')], default='none', max_length=8),
+            field=models.CharField(choices=[('none', 'No audio'), ('pending', 'Waiting for analysis'), ('done', 'Analysed'), ('failed', 'Analysis failed')], db_default='none', default='none', max_length=8),
         ),
         migrations.AddField(
             model_name='track',
             name='has_audio',
-            field=models.BooleanField(default=False),
+            field=models.BooleanField(db_default=False, default=False),
         ),
         migrations.AddField(
             model_name='track',
             name='has_cover',
-            field=models.BooleanField(default=False),
+            field=models.BooleanField(db_default=False, default=False),
         ),
     ]
