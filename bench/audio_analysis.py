@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from library import analysis, synth  # noqa: E402
+from library import analysis, demo_audio  # noqa: E402
 
 
 def cpu_model() -> str:
@@ -44,7 +44,7 @@ def main() -> None:
           f"CPU {cpu_model()}, load average {os.getloadavg()[0]:.1f}")
     with tempfile.TemporaryDirectory() as tmp:
         t = time.perf_counter()
-        paths = synth.write_demo_catalog(Path(tmp), count=args.count, seconds=args.seconds,
+        paths = demo_audio.write_demo_catalog(Path(tmp), count=args.count, seconds=args.seconds,
                                          fmt=args.fmt)
         print(f"rendered and encoded {len(paths)} x {args.seconds:.0f} s {args.fmt} tracks "
               f"in {time.perf_counter() - t:.1f} s")

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from library import synth, tags
+from library import demo_audio, synth, tags
 
 SECONDS = 4.0
 TAGS = {
@@ -184,8 +184,8 @@ def test_click_track_has_a_click_per_beat():
 
 
 def test_demo_catalog_is_deterministic_and_varied():
-    catalog = synth.demo_catalog()
-    assert catalog == synth.demo_catalog()
+    catalog = demo_audio.demo_catalog()
+    assert catalog == demo_audio.demo_catalog()
     assert len(catalog) == 36
     assert len({t.stem for t in catalog}) == 36
     assert len({t.bpm for t in catalog}) >= 15
@@ -196,9 +196,9 @@ def test_demo_catalog_is_deterministic_and_varied():
 
 
 def test_write_demo_catalog_tags_every_track(tmp_path):
-    paths = synth.write_demo_catalog(tmp_path, count=3, seconds=2.0, fmt=".ogg")
+    paths = demo_audio.write_demo_catalog(tmp_path, count=3, seconds=2.0, fmt=".ogg")
     assert [p.suffix for p in paths] == [".ogg"] * 3
-    for path, track in zip(paths, synth.demo_catalog(3, seconds=2.0), strict=True):
+    for path, track in zip(paths, demo_audio.demo_catalog(3, seconds=2.0), strict=True):
         info = tags.read(Path(path))
         assert (info.title, info.artist, info.album, info.tracknumber, info.year) == (
             track.title, track.artist, track.album, track.tracknumber, track.year)

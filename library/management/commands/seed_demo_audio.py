@@ -5,7 +5,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
-from library import synth
+from library import demo_audio
 from library.models import AudioFile
 
 
@@ -28,7 +28,7 @@ class Command(BaseCommand):
             return
         folder = settings.AUDOTICS_HOME / "demo-audio"
         started = time.monotonic()
-        paths = synth.write_demo_catalog(folder, count=count, seconds=seconds)
+        paths = demo_audio.write_demo_catalog(folder, count=count, seconds=seconds)
         self.stdout.write(f"wrote {len(paths)} demo tracks to {folder} "
                           f"in {time.monotonic() - started:.1f} s")
         call_command("scan_library", str(folder), "--wait", stdout=self.stdout,
