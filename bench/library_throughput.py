@@ -11,7 +11,7 @@ database (--redis, flushed before and after) and its own AUDOTICS_HOME (a new fo
 with a throwaway SECRET_KEY and FIELD_ENCRYPTION_KEYS, DEBUG off (PostgreSQL + Redis = the
 production settings).
 
-1. Analysis. --tracks demo tracks of --seconds each (`library.synth.write_demo_catalog`, MP3)
+1. Analysis. --tracks demo tracks of --seconds each (`library.demo_audio.write_demo_catalog`, MP3)
    are written to a folder; for the first entry of --workers, that many
    `celery -A audotics worker --concurrency 1 --pool prefork -Q celery` processes are started
    and `manage.py scan_library FOLDER --background` queues the scan, which the worker runs and
@@ -43,18 +43,12 @@ production settings).
 from __future__ import annotations
 
 import argparse
-import asyncio
 import base64
-import calendar
-import contextlib
 import datetime as dt
-import json
 import os
 import platform
-import random
 import secrets
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -63,487 +57,13 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+# Run as a script, so the project root (for `bench.*`, `audotics`, `library`) is not on the
+# path yet: the imports below need it first.
 sys.path.insert(0, str(ROOT))
 
-from bench import nginx_front  # noqa: E402
-from bench.common import wait_for_health  # noqa: E402
-
-BIN = Path(sys.executable).parent
-RANGE = 256 * 1024
-PROCS: list[subprocess.Popen] = []  # everything started here; stopped in stop_all()
-LOG_DIR = {"path": Path("/tmp")}
-WRONG: list[str] = []  # one-off checks that failed (printed with "<-- WRONG")
-
-
-# ----------------------------------------------------------------------------- processes
-
-
-def start(name: str, argv: list[str]) -> subprocess.Popen:
-    """A child in a session of its own (so that its whole group can be stopped), logging to a
-    file in LOG_DIR."""
-    log = open(LOG_DIR["path"] / f"{name}.log", "w")  # noqa: SIM115 - the child keeps it
-    proc = subprocess.Popen(argv, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-                            start_new_session=True, env=dict(os.environ))
-    proc.bench_name = name  # type: ignore[attr-defined]
-    PROCS.append(proc)
-    return proc
-
-
-def stop(proc: subprocess.Popen, timeout: float = 30) -> None:
-    """SIGTERM to the child's process group (a prefork worker's pool too), SIGKILL if needed."""
-    if proc.poll() is None:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=10)
-    # Pool children left behind by a parent that died first (the group is the child's own).
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(proc.pid, signal.SIGKILL)
-    if proc in PROCS:
-        PROCS.remove(proc)
-
-
-def stop_all() -> None:
-    for proc in list(PROCS):
-        stop(proc)
-
-
-def manage(*args: str, capture: bool = True) -> str:
-    out = subprocess.run([sys.executable, str(ROOT / "manage.py"), *args], cwd=ROOT,
-                         env=dict(os.environ), capture_output=capture, text=True)
-    if out.returncode:
-        raise SystemExit(f"manage.py {' '.join(args)} failed ({out.returncode}):\n"
-                         f"{out.stdout}\n{out.stderr}")
-    return (out.stdout or "").strip()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def cpu_seconds(pid: int) -> float:
-    """utime + stime of a process (not its children), from /proc."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def group_cpu(pgids: set[int]) -> float:
-    """CPU seconds of every live process in these process groups (a worker and its pool)."""
-    total = 0.0
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[2]) in pgids:
-            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    return total
-
-
-def all_cpu() -> dict[int, tuple[float, str]]:
-    """{pid: (CPU seconds, command line)} of every process (what else ran meanwhile)."""
-    out = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
-            cmd = Path(f"/proc/{entry}/cmdline").read_bytes().replace(b"\0", b" ").decode(
-                errors="replace").strip()
-        except OSError:
-            continue
-        out[int(entry)] = ((int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK"),
-                           cmd[:110])
-    return out
-
-
-def box_jiffies() -> tuple[int, int]:
-    """(busy, total) jiffies of all cores since boot, from /proc/stat."""
-    values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:9]]
-    return sum(values) - values[3] - values[4], sum(values)
-
-
-def cpu_model() -> str:
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            return line.split(":", 1)[1].strip()
-    return platform.processor() or "unknown"
-
-
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
-
-
-# ----------------------------------------------------------------------------- analysis
-
-
-def worker_records(log: Path) -> tuple[list[dict], list[str]]:
-    """(analysis tasks {start, end, runtime, ok}, error records) from a worker's JSON log."""
-    tasks, errors = [], []
-    for line in log.read_text(errors="replace").splitlines():
-        if not line.startswith("{"):
-            continue
-        try:
-            rec = json.loads(line)
-        except ValueError:
-            continue
-        if rec.get("level") in ("ERROR", "CRITICAL"):
-            errors.append(rec.get("message", "") + ("\n" + rec["exc_info"]
-                                                    if rec.get("exc_info") else ""))
-        data = rec.get("data") or {}
-        if rec.get("logger") != "celery.app.trace" or data.get("name") != \
-                "library.audio_file_analyse" or "runtime" not in data:
-            continue
-        stamp = dt.datetime.strptime(rec["time"], "%Y-%m-%d %H:%M:%S,%f")  # settings: UTC
-        end = calendar.timegm(stamp.timetuple()) + stamp.microsecond / 1e6
-        tasks.append({"start": end - float(data["runtime"]), "end": end,
-                      "runtime": float(data["runtime"]), "result": data.get("return_value")})
-    return tasks, errors
-
-
-def wait_workers(names: list[str], timeout: float = 120) -> None:
-    from audotics.celery import app
-
-    deadline = time.monotonic() + timeout
-    up: set[str] = set()
-    while time.monotonic() < deadline:
-        up = {n.split("@")[0] for r in app.control.ping(timeout=1.0) or [] for n in r}
-        if set(names) <= up:
-            return
-    raise SystemExit(f"workers {sorted(set(names) - up)} did not answer in {timeout:.0f} s")
-
-
-def analysis_round(n_workers: int, *, folder: Path, tracks: int, scan: bool,
-                   timeout: float) -> dict:
-    from django.db.models import Count
-
-    from library.models import AudioFile, LibraryScan
-    from playlists.models import Analysis, Track
-
-    tag = f"r{n_workers}-{'scan' if scan else 'reset'}"
-    names = [f"benchlib-{tag}-{k}" for k in range(1, n_workers + 1)]
-    workers = [start(name, [str(BIN / "celery"), "-A", "audotics", "worker", "--concurrency", "1",
-                            "--pool", "prefork", "-Q", "celery", "-n", f"{name}@%h",
-                            "--loglevel", "INFO"]) for name in names]
-    try:
-        wait_workers(names)
-        pgids = {w.pid for w in workers}
-        # CPU counted from here (reset rounds) or from the scan's end (the scan round).
-        snap = None if scan else (group_cpu(pgids), box_jiffies(), time.monotonic())
-        mine = Track.objects.filter(audio_file__root=str(folder))
-        if scan:
-            print(f"  {manage('scan_library', str(folder), '--background')}", flush=True)
-        else:
-            AudioFile.objects.filter(root=str(folder)).update(analysed_hash="", analysis_error="")
-            Track.objects.filter(audio_file__root=str(folder)).update(analysis=Analysis.PENDING)
-            print(f"  {manage('analyse_library')}", flush=True)
-        deadline = time.monotonic() + timeout
-        while True:
-            states = dict(mine.order_by().values_list("analysis").annotate(n=Count("pk")))
-            total = sum(states.values())
-            scanning = scan and not LibraryScan.objects.filter(
-                root=str(folder), status=LibraryScan.Status.DONE).exists()
-            if snap is None and not scanning:
-                snap = (group_cpu(pgids), box_jiffies(), time.monotonic())
-            if not scanning and total >= tracks and not states.get(Analysis.PENDING):
-                break
-            if any(w.poll() is not None for w in workers):
-                raise SystemExit(f"a worker exited: see {LOG_DIR['path']}")
-            if time.monotonic() > deadline:
-                raise SystemExit(f"analysis unfinished after {timeout:.0f} s: {states}")
-            time.sleep(0.2)
-        seen_done = time.time()
-        cpu_used = group_cpu(pgids) - snap[0]
-        busy, total_j = box_jiffies()
-        box = (busy - snap[1][0]) / max(1, total_j - snap[1][1]) * (os.cpu_count() or 1)
-        cpu_wall = time.monotonic() - snap[2]
-    finally:
-        for w in workers:
-            stop(w)
-    records, errors, split = [], [], []
-    for name in names:
-        recs, errs = worker_records(LOG_DIR["path"] / f"{name}.log")
-        records += recs
-        errors += errs
-        split.append(len(recs))
-    failed = list(AudioFile.objects.filter(root=str(folder)).exclude(analysis_error="")
-                  .values_list("path", "analysis_error"))
-    if not records:
-        raise SystemExit(f"no analysis task records in the worker logs ({LOG_DIR['path']})")
-    first, last = min(r["start"] for r in records), max(r["end"] for r in records)
-    runtimes = [r["runtime"] for r in records]
-    window = last - first
-    return {"workers": n_workers, "how": "scan_library --background" if scan
-            else "reset + analyse_library", "tasks": len(records), "window": window,
-            "seen": seen_done - first, "per_min": len(records) / window * 60,
-            "median": statistics.median(runtimes), "p95": pct(runtimes, 0.95),
-            "max": max(runtimes), "split": split, "errors": errors, "failed": failed,
-            "cpu_per_task": cpu_used / len(records), "worker_cores": cpu_used / cpu_wall,
-            "box_cores": box,
-            "load": os.getloadavg()[0]}
-
-
-# ----------------------------------------------------------------------------- streaming
-
-
-class Conn:
-    """One keep-alive HTTP/1.1 connection (Content-Length or chunked bodies)."""
-
-    def __init__(self, port: int) -> None:
-        self.port = port
-        self.reader: asyncio.StreamReader | None = None
-        self.writer: asyncio.StreamWriter | None = None
-
-    async def close(self) -> None:
-        if self.writer is not None:
-            self.writer.close()
-            with contextlib.suppress(OSError):
-                await self.writer.wait_closed()
-        self.reader = self.writer = None
-
-    async def _once(self, raw: bytes) -> tuple[int, dict[str, str], bytes]:
-        if self.writer is None:
-            self.reader, self.writer = await asyncio.open_connection(
-                "127.0.0.1", self.port, limit=4 * 2**20)
-        self.writer.write(raw)
-        line = await self.reader.readline()
-        if not line:
-            raise ConnectionResetError("closed before the status line")
-        status = int(line.split()[1])
-        headers: dict[str, str] = {}
-        while True:
-            line = await self.reader.readline()
-            if line in (b"\r\n", b"\n", b""):
-                break
-            key, value = line.decode("latin-1").split(":", 1)
-            headers[key.strip().lower()] = value.strip()
-        if "content-length" in headers:
-            body = await self.reader.readexactly(int(headers["content-length"]))
-        elif headers.get("transfer-encoding", "").lower() == "chunked":
-            parts = []
-            while True:
-                size = int((await self.reader.readline()).split(b";")[0], 16)
-                if size == 0:
-                    while (await self.reader.readline()) not in (b"\r\n", b"\n", b""):
-                        pass
-                    break
-                parts.append(await self.reader.readexactly(size))
-                await self.reader.readexactly(2)
-            body = b"".join(parts)
-        else:
-            body = await self.reader.read()
-            headers["connection"] = "close"
-        if headers.get("connection", "").lower() == "close":
-            await self.close()
-        return status, headers, body
-
-    async def get(self, path: str, headers: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
-        raw = (f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{self.port}\r\n"
-               + "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n").encode()
-        try:
-            return await self._once(raw)
-        except (ConnectionError, asyncio.IncompleteReadError):
-            # The server closed an idle keep-alive connection: once more on a new one.
-            await self.close()
-            return await self._once(raw)
-
-
-def check(status: int, headers: dict[str, str], body: bytes, data: bytes,
-          wanted: tuple[int, int] | None) -> str:
-    """"" when the answer is right for the file's bytes `data`, else what is wrong."""
-    size = len(data)
-    if status in (200, 206) and headers.get("content-type") != "audio/mpeg":
-        return f"Content-Type {headers.get('content-type')!r} for an MP3"
-    if wanted is None:
-        if status != 200:
-            return f"status {status} for the whole file: {body[:200]!r}"
-        if len(body) != size or body != data:
-            return f"whole file: {len(body)} bytes, file has {size} (or bytes differ)"
-        return ""
-    start, last = wanted[0], min(wanted[1], size - 1)
-    if status != 206:
-        return f"status {status} for bytes={wanted[0]}-{wanted[1]}: {body[:200]!r}"
-    expected = f"bytes {start}-{last}/{size}"
-    if headers.get("content-range") != expected:
-        return f"Content-Range {headers.get('content-range')!r}, expected {expected!r}"
-    if len(body) != last - start + 1:
-        return f"{len(body)} bytes for {expected}"
-    if body != data[start:last + 1]:
-        return f"bytes differ from the file for {expected}"
-    return ""
-
-
-async def load_run(port: int, token: str, files: list[tuple[str, bytes]], *, ranged: bool,
-                   clients: int, seconds: float, seed: int) -> dict:
-    lat: list[float] = []
-    nbytes = [0]
-    bad: list[str] = []
-    statuses: dict[int, int] = {}
-    failures: list[str] = []
-    deadline = time.perf_counter() + seconds
-
-    async def client(k: int) -> None:
-        rng = random.Random(seed * 1000 + k)
-        conn = Conn(port)
-        try:
-            while time.perf_counter() < deadline:
-                track_id, data = files[rng.randrange(len(files))]
-                headers = {"Authorization": f"Bearer {token}"}
-                wanted = None
-                if ranged:
-                    a = rng.randrange(len(data))
-                    wanted = (a, a + RANGE - 1)
-                    headers["Range"] = f"bytes={a}-{a + RANGE - 1}"
-                t0 = time.perf_counter()
-                try:
-                    status, hdrs, body = await conn.get(f"/api/tracks/{track_id}/stream", headers)
-                except (OSError, asyncio.IncompleteReadError, ValueError) as exc:
-                    failures.append(f"{type(exc).__name__}: {exc}")
-                    await conn.close()
-                    continue
-                lat.append(time.perf_counter() - t0)
-                statuses[status] = statuses.get(status, 0) + 1
-                nbytes[0] += len(body)
-                problem = check(status, hdrs, body, data, wanted)
-                if problem:
-                    bad.append(problem)
-        finally:
-            await conn.close()
-
-    t0 = time.perf_counter()
-    await asyncio.gather(*(client(k) for k in range(clients)))
-    wall = time.perf_counter() - t0
-    return {"requests": len(lat), "wall": wall, "rps": len(lat) / wall,
-            "mbps": nbytes[0] / wall / 1e6, "p50": pct(lat, 0.5) * 1000 if lat else 0,
-            "p95": pct(lat, 0.95) * 1000 if lat else 0, "p99": pct(lat, 0.99) * 1000 if lat else 0,
-            "mean_kib": nbytes[0] / max(1, len(lat)) / 1024, "bad": bad, "statuses": statuses,
-            "failures": failures}
-
-
-def edge_checks(port: int, token: str, track_id: str, data: bytes) -> list[str]:
-    """A few answers an <audio> element relies on, checked once (not timed)."""
-    import requests
-
-    url = f"http://127.0.0.1:{port}/api/tracks/{track_id}/stream"
-    auth = {"Authorization": f"Bearer {token}"}
-    size, out = len(data), []
-    r = requests.get(url, headers={**auth, "Range": f"bytes={size}-"}, timeout=10)
-    out.append(f"past the end -> {r.status_code} {r.headers.get('Content-Range')!r}"
-               + ("" if r.status_code == 416 and r.headers.get("Content-Range") == f"bytes */{size}"
-                  else "  <-- WRONG"))
-    r = requests.get(url, headers={**auth, "Range": "bytes=-1000"}, timeout=10)
-    ok = r.status_code == 206 and r.content == data[-1000:] and \
-        r.headers.get("Content-Range") == f"bytes {size - 1000}-{size - 1}/{size}"
-    out.append(f"suffix bytes=-1000 -> {r.status_code} {r.headers.get('Content-Range')!r}"
-               + ("" if ok else "  <-- WRONG"))
-    r = requests.get(url, headers={**auth, "Range": "bytes=1000-"}, timeout=10)
-    ok = r.status_code == 206 and r.content == data[1000:]
-    out.append(f"open bytes=1000- -> {r.status_code} {len(r.content)} bytes"
-               + ("" if ok else "  <-- WRONG"))
-    r = requests.get(url, timeout=10)
-    out.append(f"no credentials -> {r.status_code}" + ("" if r.status_code in (401, 403)
-                                                       else "  <-- WRONG"))
-    return out
-
-
-def streaming(args, short: list[tuple[str, bytes]], long: list[tuple[str, bytes]],
-              password: str, *, nginx: bool = False) -> list:
-    """The timed runs against daphne alone, or (nginx=True) against nginx in front of a daphne
-    with AUDIO_ACCEL_PREFIX=/_audio, so that nginx sends the bytes (X-Accel-Redirect)."""
-    import requests
-
-    port = free_port()
-    os.environ.pop("AUDIO_ACCEL_PREFIX", None)
-    if nginx:
-        os.environ["AUDIO_ACCEL_PREFIX"] = "/_audio"  # start() hands os.environ to daphne
-    server = start("daphne-accel" if nginx else "daphne",
-                   [str(BIN / "daphne"), "-v", "0", "-b", "127.0.0.1", "-p", str(port),
-                    "audotics.asgi:application"])
-    os.environ.pop("AUDIO_ACCEL_PREFIX", None)
-    procs, front, name = [server], port, "daphne"
-    rows: list[dict] = []
-    try:
-        wait_for_health(f"http://127.0.0.1:{port}", tries=240)
-        if server.poll() is not None:
-            raise SystemExit(f"daphne exited: see the logs in {LOG_DIR['path']}")
-        if nginx:  # the clients now talk to nginx only
-            front, name = free_port(), "nginx+X-Accel"
-            conf, notes = nginx_front.write_config(LOG_DIR["path"] / "nginx", listen=front,
-                                                   upstream=port)
-            for note in notes:  # a deploy/nginx.conf problem the bench works around
-                print(f"  deploy check: {note}  <-- WRONG", flush=True)
-                WRONG.append(f"{name}: {note}")
-            procs.append(start("nginx", nginx_front.argv(conf)))
-            nginx_front.wait_port(front)
-            wait_for_health(f"http://127.0.0.1:{front}", tries=40)
-        r = requests.post(f"http://127.0.0.1:{front}/api/auth/token", timeout=30,
-                          json={"username": "benchlistener", "password": password})
-        if r.status_code != 200:
-            raise SystemExit(f"sign-in failed: {r.status_code} {r.text[:500]}")
-        token = r.json()["access"]
-        print(f"  daphne on 127.0.0.1:{port} (pid {server.pid})"
-              + (f", nginx on 127.0.0.1:{front} (pid {procs[1].pid}, config {conf})"
-                 if nginx else "")
-              + "; signed in through POST /api/auth/token", flush=True)
-        if nginx:
-            from library.models import AudioFile
-
-            track_id, data = short[0]
-            path = AudioFile.objects.get(track_id=track_id).path
-            for line in nginx_front.accel_checks(front, port, token, track_id, data, path):
-                print(f"  accel check: {line}", flush=True)
-                if "<-- WRONG" in line:
-                    WRONG.append(f"{name}: {line}")
-        for line in edge_checks(front, token, *short[0]):
-            print(f"  check: {line}", flush=True)
-            if "<-- WRONG" in line:
-                WRONG.append(f"{name}: {line}")
-        # Warm-up, not measured: the server's first requests import and connect.
-        asyncio.run(load_run(front, token, short, ranged=False, clients=8, seconds=3, seed=0))
-        modes = [("whole file", short, False), ("256 KiB range", short, True)]
-        if long:
-            modes.append((f"256 KiB range, {args.long_seconds:.0f} s tracks", long, True))
-        seed = 1
-        for label, files, ranged in modes:
-            for clients in (int(c) for c in args.clients.split(",")):
-                seed += 1  # the same seeds in both passes: the same requests
-                cpu0, client0 = [group_cpu({p.pid}) for p in procs], time.process_time()
-                box0 = box_jiffies()
-                res = asyncio.run(load_run(front, token, files, ranged=ranged, clients=clients,
-                                           seconds=args.duration, seed=seed))
-                # CPU of daphne (its process group) and of nginx (master and workers).
-                cpu = [(group_cpu({p.pid}) - c0) / res["wall"] * 100
-                       for p, c0 in zip(procs, cpu0, strict=True)]
-                res["server_cpu"], res["nginx_cpu"] = cpu[0], (cpu[1] if nginx else None)
-                res["client_cpu"] = (time.process_time() - client0) / res["wall"] * 100
-                box1 = box_jiffies()
-                res["box_cores"] = ((box1[0] - box0[0]) / max(1, box1[1] - box0[1])
-                                    * (os.cpu_count() or 1))
-                res.update(mode=label, clients=clients, load=os.getloadavg()[0], server=name)
-                rows.append(res)
-                print(f"  {name:<13} {label:<28} {clients:>3} clients: {res['requests']:>6} "
-                      f"requests, {res['rps']:7.1f} req/s, {res['mbps']:6.1f} MB/s, p50 "
-                      f"{res['p50']:7.1f} ms, p95 {res['p95']:7.1f} ms, statuses "
-                      f"{res['statuses']}, wrong {len(res['bad'])}, socket errors "
-                      f"{len(res['failures'])}", flush=True)
-                if any(p.poll() is not None for p in procs):
-                    raise SystemExit(f"{name} exited: see the logs in {LOG_DIR['path']}")
-    finally:
-        for p in reversed(procs):
-            stop(p)
-    return rows
-
-
-# ----------------------------------------------------------------------------- main
+from bench.analysis_rounds import analysis_round  # noqa: E402
+from bench.child_procs import LOG_DIR, all_cpu, cpu_model, manage, stop_all  # noqa: E402
+from bench.stream_runs import WRONG, streaming  # noqa: E402
 
 
 def main() -> None:
@@ -622,7 +142,7 @@ def run(args, home: Path) -> bool:
     django.setup()
     from django.db import connection
 
-    from library import synth
+    from library import demo_audio, synth
     from library.models import AudioFile
 
     with connection.cursor() as cur:
@@ -630,7 +150,7 @@ def run(args, home: Path) -> bool:
         pg = cur.fetchone()[0]
     folder = home / "demo-audio"  # home is resolved: the scan stores this root as is
     t = time.monotonic()
-    synth.write_demo_catalog(folder, count=args.tracks, seconds=args.seconds, fmt=".mp3")
+    demo_audio.write_demo_catalog(folder, count=args.tracks, seconds=args.seconds, fmt=".mp3")
     sizes = [p.stat().st_size for p in folder.glob("*.mp3")]
     print(f"wrote {len(sizes)} x {args.seconds:.0f} s MP3 in {time.monotonic() - t:.1f} s "
           f"({statistics.mean(sizes) / 1024:.0f} KiB each on average)", flush=True)
@@ -662,7 +182,7 @@ def run(args, home: Path) -> bool:
         long_folder = home / "long-audio"
         t = time.monotonic()
         # Tracks past the demo's first --tracks (other seeds, so other bytes), rendered longer.
-        catalog = synth.demo_catalog(args.tracks + args.long_tracks, seconds=args.long_seconds)
+        catalog = demo_audio.demo_catalog(args.tracks + args.long_tracks, seconds=args.long_seconds)
         long_folder.mkdir()
         for tr in catalog[args.tracks:]:
             audio = synth.render(bpm=tr.bpm, seconds=tr.seconds, key=tr.key, mode=tr.mode,
