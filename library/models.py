@@ -5,6 +5,8 @@ from pathlib import Path
 from django.conf import settings
 from django.db import models
 
+from audotics.jobs import JobStatus
+
 
 class AudioFile(models.Model):
     """The audio of one track: a file in a scanned library folder or an upload.
@@ -60,11 +62,7 @@ class AudioFile(models.Model):
 class LibraryScan(models.Model):
     """One run of `scan_library` over a folder, with its progress and what it refused."""
 
-    class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        RUNNING = "running", "Running"
-        DONE = "done", "Done"
-        FAILED = "failed", "Failed"
+    Status = JobStatus
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     root = models.CharField(max_length=1024)

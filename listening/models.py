@@ -5,6 +5,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from audotics.jobs import JobStatus
+
 
 class ListenToken(models.Model):
     """A per-user token for ListenBrainz-compatible scrobblers; only its SHA-256 is stored."""
@@ -33,11 +35,7 @@ class ListenImport(models.Model):
         LASTFM = "lastfm", "Last.fm scrobbles (CSV)"
         LISTENBRAINZ = "listenbrainz", "ListenBrainz export (JSON, JSONL or ZIP)"
 
-    class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        RUNNING = "running", "Running"
-        DONE = "done", "Done"
-        FAILED = "failed", "Failed"
+    Status = JobStatus
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     user = models.ForeignKey(
