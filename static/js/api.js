@@ -51,6 +51,29 @@ export async function api(method, path, body) {
   return data;
 }
 
+// A multipart POST with upload progress (XMLHttpRequest: fetch cannot report it). Resolves with
+// the JSON body on a 2xx; rejects with ApiError (status 0 when offline). onProgress(percent).
+export function upload(path, formData, onProgress) {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open("POST", path);
+    xhr.setRequestHeader("X-CSRFToken", csrfToken());
+    xhr.setRequestHeader("Accept", "application/json");
+    xhr.upload.onprogress = (ev) => {
+      if (ev.lengthComputable && onProgress) onProgress(Math.round((100 * ev.loaded) / ev.total));
+    };
+    xhr.onload = () => {
+      let body = null;
+      try { body = JSON.parse(xhr.responseText); } catch { body = null; }
+      if (xhr.status >= 200 && xhr.status < 300) resolve(body);
+      else reject(new ApiError(xhr.status, body));
+    };
+    xhr.onerror = () => reject(new ApiError(0, { error: { code: "network_error",
+      message: "You appear to be offline; nothing was stored. Try again." } }));
+    xhr.send(formData);
+  });
+}
+
 export const get = (path) => api("GET", path);
 export const post = (path, body) => api("POST", path, body);
 

@@ -1,5 +1,5 @@
 // The Library: unlike (with undo) and history imports with upload and import progress.
-import { api, csrfToken, get, onLeave, post, toast } from "./api.js";
+import { api, get, onLeave, post, toast, upload } from "./api.js";
 import { navigate } from "./shell.js";
 
 let left = false; // the shell has moved on: stop following the import, do not reload
@@ -35,30 +35,6 @@ if (form) {
   const bar = document.getElementById("import-progress");
   const status = document.getElementById("import-status");
 
-  // XMLHttpRequest, not fetch: it reports upload progress for big history files.
-  function upload(data) {
-    return new Promise((resolve, reject) => {
-      const xhr = new XMLHttpRequest();
-      xhr.open("POST", "/api/imports");
-      xhr.setRequestHeader("X-CSRFToken", csrfToken());
-      xhr.setRequestHeader("Accept", "application/json");
-      xhr.upload.onprogress = (ev) => {
-        if (ev.lengthComputable) {
-          bar.value = Math.round((100 * ev.loaded) / ev.total);
-          status.textContent = `Uploading… ${bar.value}%`;
-        }
-      };
-      xhr.onload = () => {
-        let body = null;
-        try { body = JSON.parse(xhr.responseText); } catch { body = null; }
-        if (xhr.status === 202) resolve(body);
-        else reject(new Error((body && body.error && body.error.message) || `Upload failed (${xhr.status})`));
-      };
-      xhr.onerror = () => reject(new Error("You appear to be offline; try again."));
-      xhr.send(data);
-    });
-  }
-
   async function follow(id) {
     for (;;) {
       if (left) throw new Error("left the page");
@@ -82,7 +58,11 @@ if (form) {
     bar.hidden = false;
     bar.value = 0;
     try {
-      const job = await follow((await upload(new FormData(form))).id);
+      const sent = await upload("/api/imports", new FormData(form), (percent) => {
+        bar.value = percent;
+        status.textContent = `Uploading… ${percent}%`;
+      });
+      const job = await follow(sent.id);
       if (job.status === "failed") {
         status.textContent = `The import failed: ${job.error}`;
       } else {

@@ -1,6 +1,6 @@
 // Your music: upload audio files one after another, each with its own progress, then follow
 // Essentia's analysis until nothing is waiting.
-import { csrfToken, get, onLeave } from "./api.js";
+import { get, onLeave, upload } from "./api.js";
 
 const form = document.getElementById("upload-form");
 const rows = document.getElementById("upload-rows");
@@ -45,43 +45,22 @@ function row(file) {
   return { li, bar, note };
 }
 
-// XMLHttpRequest, not fetch: it reports upload progress.
-function send(file, view) {
-  return new Promise((resolve) => {
-    const data = new FormData();
-    data.append("file", file);
-    const xhr = new XMLHttpRequest();
-    xhr.open("POST", "/api/library/files");
-    xhr.setRequestHeader("X-CSRFToken", csrfToken());
-    xhr.setRequestHeader("Accept", "application/json");
-    xhr.upload.onprogress = (ev) => {
-      if (ev.lengthComputable) {
-        view.bar.value = Math.round((100 * ev.loaded) / ev.total);
-        view.note.textContent = `Uploading… ${view.bar.value}%`;
-      }
-    };
-    xhr.onload = () => {
-      let body = null;
-      try { body = JSON.parse(xhr.responseText); } catch { body = null; }
-      view.bar.value = 100;
-      if (xhr.status === 201 && body) {
-        const t = body.track;
-        view.note.textContent = `${OUTCOMES[body.outcome] || "Added"}: ${t.title} by ${t.artist}`;
-        view.li.classList.add("upload-ok");
-      } else {
-        const message = (body && body.error && body.error.message) || `Upload failed (${xhr.status}).`;
-        view.note.textContent = message;
-        view.li.classList.add("upload-failed");
-      }
-      resolve();
-    };
-    xhr.onerror = () => {
-      view.note.textContent = "You appear to be offline; nothing was stored. Try again.";
-      view.li.classList.add("upload-failed");
-      resolve();
-    };
-    xhr.send(data);
-  });
+async function send(file, view) {
+  const data = new FormData();
+  data.append("file", file);
+  try {
+    const body = await upload("/api/library/files", data, (percent) => {
+      view.bar.value = percent;
+      view.note.textContent = `Uploading… ${percent}%`;
+    });
+    const t = body.track;
+    view.note.textContent = `${OUTCOMES[body.outcome] || "Added"}: ${t.title} by ${t.artist}`;
+    view.li.classList.add("upload-ok");
+  } catch (e) {
+    view.note.textContent = e.message;
+    view.li.classList.add("upload-failed");
+  }
+  view.bar.value = 100;
 }
 
 async function followAnalysis() {
