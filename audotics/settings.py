@@ -98,6 +98,8 @@ MIDDLEWARE = [
     # whole stack (ops/middleware.py).
     "ops.middleware.request_id_middleware",
     "ops.middleware.metrics_middleware",
+    # Work a write causes but its client need not wait for runs after the response is sent.
+    "audotics.after_response.after_response_middleware",
     # Bodies too large or not UTF-8 are refused here, before a view trips on them.
     "audotics.middleware.request_body_guard_middleware",
     "django.middleware.security.SecurityMiddleware",

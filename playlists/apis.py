@@ -18,6 +18,7 @@ from users.scopes import PUBLIC
 from . import exports, rendering, selectors, services
 from .serializers import (
     CollaboratorSerializer,
+    PlaylistChangeSerializer,
     PlaylistContextSerializer,
     PlaylistSerializer,
     TrackSerializer,
@@ -82,11 +83,19 @@ def _playlist_response(playlist, status: int = 200) -> HttpResponse:
 
 
 def _write(request, playlist_id, operation) -> HttpResponse:
+    """A metadata write, answered with the whole playlist (name, context, people)."""
     with transaction.atomic():
         operation()
         # Fetched (with its prefetches) under the row lock, rendered after releasing it.
         playlist = selectors.playlist_get(playlist_id=playlist_id, user=request.user)
     return _playlist_response(playlist)
+
+
+def _change(operation) -> HttpResponse:
+    """A track write, answered with what changed (SPEC `PlaylistChange`): the new version and
+    the affected entries, the same `data` the socket event carries -- never the whole list,
+    so an add to a 10,000-track playlist answers as fast as one to an empty playlist."""
+    return HttpResponse(rendering.change_bytes(operation()), content_type="application/json")
 
 
 def _check_id_count(data, key: str = "track_ids") -> None:
@@ -217,13 +226,13 @@ class PlaylistTracksApi(APIView):
         expected_version = serializers.IntegerField(min_value=0, required=False, allow_null=True)
 
     @extend_schema(operation_id="playlist_tracks_add", request=AddInputSerializer,
-                   responses=PlaylistSerializer)
+                   responses=PlaylistChangeSerializer)
     def put(self, request, playlist_id: str):
         _check_id_count(request.data)
         data = self.AddInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
-        return _write(request, playlist_id, lambda: services.playlist_tracks_add(
+        return _change(lambda: services.playlist_tracks_add(
             playlist=playlist_id,
             user=request.user,
             track_ids=values["track_ids"],
@@ -232,13 +241,13 @@ class PlaylistTracksApi(APIView):
         ))
 
     @extend_schema(operation_id="playlist_tracks_remove", request=RemoveInputSerializer,
-                   responses=PlaylistSerializer)
+                   responses=PlaylistChangeSerializer)
     def delete(self, request, playlist_id: str):
         _check_id_count(request.data)
         data = self.RemoveInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
-        return _write(request, playlist_id, lambda: services.playlist_tracks_remove(
+        return _change(lambda: services.playlist_tracks_remove(
             playlist=playlist_id,
             user=request.user,
             track_ids=values["track_ids"],
@@ -261,12 +270,12 @@ class PlaylistTrackMoveApi(APIView):
         expected_version = serializers.IntegerField(min_value=0, required=False, allow_null=True)
 
     @extend_schema(operation_id="playlist_track_move", request=InputSerializer,
-                   responses=PlaylistSerializer)
+                   responses=PlaylistChangeSerializer)
     def post(self, request, playlist_id: str):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
-        return _write(request, playlist_id, lambda: services.playlist_track_move(
+        return _change(lambda: services.playlist_track_move(
             playlist=playlist_id,
             user=request.user,
             track_id=values["track_id"],

@@ -186,3 +186,9 @@ def page_bytes(*, count: int, next_url: str | None, previous_url: str | None,
     """`{count, next, previous, results}` around already rendered results."""
     head = dumps({"count": count, "next": next_url, "previous": previous_url})[:-1]
     return head + b',"results":[' + b",".join(results) + b"]}"
+
+
+def change_bytes(event: Any) -> bytes:
+    """`PlaylistChange` (SPEC.md §4) of a recorded `PlaylistEvent`: what a track write answers."""
+    return camel_dumps({"id": str(event.playlist_id), "version": event.version,
+                        "type": event.type, "data": event.data})

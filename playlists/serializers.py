@@ -84,3 +84,17 @@ class PlaylistSerializer(serializers.Serializer):
     collaborators = CollaboratorSerializer(many=True, read_only=True)
     created_at = serializers.DateTimeField(read_only=True)
     updated_at = serializers.DateTimeField(read_only=True)
+
+
+class PlaylistChangeSerializer(serializers.Serializer):
+    """`PlaylistChange` of SPEC.md §4: a track write's answer, the same `data` as its event.
+
+    `data` is `{position, tracks: [entry]}` for TRACK_ADDED, `{trackIds}` for TRACK_REMOVED and
+    `{trackId, fromPosition, toPosition}` for TRACK_MOVED.
+    """
+
+    id = serializers.UUIDField(read_only=True, help_text="the playlist's id")
+    version = serializers.IntegerField(read_only=True)
+    type = serializers.ChoiceField(choices=["TRACK_ADDED", "TRACK_REMOVED", "TRACK_MOVED"],
+                                   read_only=True)
+    data = serializers.JSONField(read_only=True)

@@ -8,6 +8,8 @@ from django.db import transaction
 from django.dispatch import receiver
 from django.utils import timezone
 
+from audotics.after_response import after_response
+
 from library.signals import track_analysed
 from listening.signals import listens_recorded
 from playlists.services.bulk import rows_insert
@@ -44,8 +46,8 @@ def listens_learn(sender, *, user_id, listens, **kwargs) -> None:
             for listen in listens]
     rows_insert(Interaction, rows)
     newest = [Interaction(**row) for row in rows[-FOLD_IN_NEWEST:]]
-    transaction.on_commit(lambda: interactions.user_interactions_apply(
-        user_id=str(user_id), interactions=newest))
+    transaction.on_commit(lambda: after_response(lambda: interactions.user_interactions_apply(
+        user_id=str(user_id), interactions=newest)))
 
 
 @receiver(account_exporting, dispatch_uid="recommendations.account_export")
@@ -65,7 +67,8 @@ def account_forget(sender, *, user, **kwargs) -> None:
 @receiver(tracks_added, dispatch_uid="recommendations.playlist_adds_learn")
 def playlist_adds_learn(sender, *, user_id, track_ids, context, **kwargs) -> None:
     """A playlist add is a taste signal: one `add` interaction per track, in the add's
-    transaction, folded into the serving model after commit (never inside the request's write)."""
+    transaction, folded into the serving model once the write has answered (after commit and
+    after the response: the add's latency does not include the recommender)."""
     rows = Interaction.objects.bulk_create(
         [Interaction(user_id=user_id, track_id=tid, type=Interaction.Type.ADD, context=context)
          for tid in track_ids])
@@ -76,4 +79,4 @@ def playlist_adds_learn(sender, *, user_id, track_ids, context, **kwargs) -> Non
         except Exception:  # the playlist change is committed; a stale list is not fatal
             logger.exception("Could not fold playlist adds into recommendations for %s", user_id)
 
-    transaction.on_commit(fold_in)
+    transaction.on_commit(lambda: after_response(fold_in))

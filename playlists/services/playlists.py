@@ -17,7 +17,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Count, F, Q
 from django.utils import timezone
 
 from audotics.exceptions import ApplicationError
@@ -320,7 +320,7 @@ def playlist_tracks_add(
     track_ids: Sequence[Any],
     position: int | None = None,
     expected_version: int | None = None,
-) -> Playlist:
+) -> PlaylistEvent:
     """Insert tracks, in the given order, at `position` (default and past the end: append)."""
     locked = _lock(playlist=playlist, user=user)
     _check_version(locked, expected_version)
@@ -332,7 +332,10 @@ def playlist_tracks_add(
             code="validation_error",
             fields={"position": ["a non-negative integer"]},
         )
-    count = PlaylistTrack.objects.filter(playlist=locked).count()
+    # One query for both checks below (the common case: nothing present, room enough).
+    sizes = PlaylistTrack.objects.filter(playlist=locked).aggregate(
+        count=Count("pk"), present=Count("pk", filter=Q(track_id__in=ids)))
+    count = sizes["count"]
     if count + len(ids) > MAX_TRACKS_PER_PLAYLIST:
         raise ApplicationError(
             f"A playlist holds at most {MAX_TRACKS_PER_PLAYLIST} tracks.",
@@ -345,12 +348,9 @@ def playlist_tracks_add(
         raise ApplicationError(
             "Unknown track ids.", code="unknown_tracks", fields={"trackIds": unknown}
         )
-    present = set(
-        PlaylistTrack.objects.filter(playlist=locked, track_id__in=ids).values_list(
-            "track_id", flat=True
-        )
-    )
-    if present:
+    if sizes["present"]:
+        present = set(PlaylistTrack.objects.filter(playlist=locked, track_id__in=ids)
+                      .values_list("track_id", flat=True))
         raise ApplicationError(
             "Some tracks are already in the playlist.",
             code="duplicate_track",
@@ -368,13 +368,12 @@ def playlist_tracks_add(
     for entry in created:
         entry.added_by = user
     tracks_added.send(sender=Playlist, user_id=user.pk, track_ids=ids, context=locked.context)
-    _record(
+    return _record(
         locked,
         user=user,
         type=Events.TRACK_ADDED,
         data={"position": at, "tracks": _entry_payload(created)},
     )
-    return locked
 
 
 @transaction.atomic
@@ -384,18 +383,15 @@ def playlist_tracks_remove(
     user,
     track_ids: Sequence[Any],
     expected_version: int | None = None,
-) -> Playlist:
+) -> PlaylistEvent:
     """Remove tracks and close the gaps they leave."""
     locked = _lock(playlist=playlist, user=user)
     _check_version(locked, expected_version)
     ids = _parse_ids(track_ids)
-    rows = list(
-        PlaylistTrack.objects.filter(playlist=locked).order_by("position").values_list(
-            "pk", "track_id", "position"
-        )
-    )
-    wanted = set(ids)
-    missing = wanted - {track_id for _, track_id, _ in rows}
+    # Only the rows asked for: the cost of a removal does not grow with the playlist.
+    found = dict(PlaylistTrack.objects.filter(playlist=locked, track_id__in=ids)
+                 .values_list("track_id", "position"))
+    missing = set(ids) - found.keys()
     if missing:
         raise ApplicationError(
             "Some tracks are not in the playlist.",
@@ -404,25 +400,18 @@ def playlist_tracks_remove(
             fields={"trackIds": [str(t) for t in ids if t in missing]},
         )
     PlaylistTrack.objects.filter(playlist=locked, track_id__in=ids).delete()
-    # Renumber the survivors: move the ones whose position changes above _OFFSET, then down.
-    survivors = [(pk, pos) for pk, track_id, pos in rows if track_id not in wanted]
-    moved = [
-        PlaylistTrack(pk=pk, position=_OFFSET + new)
-        for new, (pk, old) in enumerate(survivors)
-        if new != old
-    ]
-    if moved:
-        PlaylistTrack.objects.bulk_update(moved, ["position"], batch_size=500)
-        PlaylistTrack.objects.filter(playlist=locked, position__gte=_OFFSET).update(
-            position=F("position") - _OFFSET
-        )
-    _record(
+    # Close the gaps: the rows between the k-th and the (k+1)-th removed position move up by
+    # k+1, one range at a time (two UPDATEs each, touching only the rows after the first gap).
+    gone = sorted(found.values())
+    for k, start in enumerate(gone):
+        stop = gone[k + 1] if k + 1 < len(gone) else None
+        _shift(locked, start=start + 1, stop=stop, delta=-(k + 1))
+    return _record(
         locked,
         user=user,
         type=Events.TRACK_REMOVED,
         data={"track_ids": [str(t) for t in ids]},
     )
-    return locked
 
 
 @transaction.atomic
@@ -433,7 +422,7 @@ def playlist_track_move(
     track_id: Any,
     position: int,
     expected_version: int | None = None,
-) -> Playlist:
+) -> PlaylistEvent:
     """Move one track to `position` (past the end: last); the others close up around it."""
     locked = _lock(playlist=playlist, user=user)
     _check_version(locked, expected_version)
@@ -462,13 +451,12 @@ def playlist_track_move(
         else:
             _shift(locked, start=new, stop=old, delta=1)
         PlaylistTrack.objects.filter(pk=entry.pk).update(position=new)
-    _record(
+    return _record(
         locked,
         user=user,
         type=Events.TRACK_MOVED,
         data={"track_id": str(tid), "from_position": old, "to_position": new},
     )
-    return locked
 
 
 # ---------------------------------------------------------------------------- collaborators

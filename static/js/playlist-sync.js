@@ -32,7 +32,7 @@ export class PlaylistSync {
     };
     this.resyncing = false;
     this.outbox = new Outbox((op) => api(op.method, op.path, op.body), {
-      onSent: (op, p) => this.applyState(p),
+      onSent: (op, answer) => this.applyAnswer(answer),
       onRejected: (op, e) => {
         // Sent before the network went, its answer lost: the track is there, as asked.
         if (e.code === "duplicate_track") return;
@@ -64,6 +64,14 @@ export class PlaylistSync {
     if (p.collaborators) state.collaborators = p.collaborators;
     if (typeof p.isCollaborative === "boolean") state.isCollaborative = p.isCollaborative;
     this.handlers.render();
+  }
+
+  // A write's answer: track writes answer with the change (`PlaylistChange`, the same data as
+  // the socket's event, which may already have brought it), other writes with the playlist.
+  applyAnswer(answer) {
+    if (!answer) return;
+    if (answer.type) this.applyEvent({ ...answer, userId: this.me.id });
+    else this.applyState(answer);
   }
 
   // The socket's SNAPSHOT, on (re)connecting or in answer to RESYNC: then send what waited.
@@ -145,8 +153,8 @@ export class PlaylistSync {
     this.banner.set("outbox", `${why}: ${changes} will be sent when the connection is back.`, "warn");
   }
 
-  // Writes go through REST; the answer (a whole playlist) is applied if it is newer than what
-  // the socket already delivered, so both orders of arrival converge. Without network a write
+  // Writes go through REST; the answer (the change) is applied if it is newer than what the
+  // socket already delivered, so both orders of arrival converge. Without network a write
   // waits in the outbox (after any already waiting, to keep their order) and is shown meanwhile.
   async write(method, path, body, { optimistic, subject } = {}) {
     const { state, outbox } = this;
@@ -159,9 +167,9 @@ export class PlaylistSync {
       return null;
     }
     try {
-      const p = await api(method, path, body);
-      this.applyState(p);
-      return p;
+      const answer = await api(method, path, body);
+      this.applyAnswer(answer);
+      return answer;
     } catch (e) {
       if (e.code === "network_error") { outbox.push(op); return null; }
       if (optimistic) { state.tracks = before; this.handlers.render(); }

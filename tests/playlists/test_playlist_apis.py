@@ -45,6 +45,11 @@ def _ids(body):
     return [t["id"] for t in body["tracks"]]
 
 
+def _listed(client, playlist):
+    """The playlist as a fresh GET shows it: a track write answers only its change."""
+    return client.get(f"/api/playlists/{playlist.pk}").json()
+
+
 # ----------------------------------------------------------------------------- create, list
 
 
@@ -162,7 +167,7 @@ def test_collaborator_reads_and_edits_tracks_but_cannot_rename_delete_or_invite(
     response = client.put(f"/api/playlists/{playlist.pk}/tracks", {"trackIds": [str(track.pk)]},
                           format="json")
     assert response.status_code == 200
-    assert response.json()["tracks"][0]["addedBy"]["id"] == str(collaborator.user.pk)
+    assert response.json()["data"]["tracks"][0]["addedBy"]["id"] == str(collaborator.user.pk)
     _envelope(client.patch(f"/api/playlists/{playlist.pk}", {"name": "x"}, format="json"), 403,
               "permission_denied")
     _envelope(client.delete(f"/api/playlists/{playlist.pk}"), 403)
@@ -215,16 +220,41 @@ def test_tracks_add_appends_by_default_and_inserts_at_position(logged_in_api_cli
     new = TrackFactory.create_batch(3)
     url = f"/api/playlists/{playlist.pk}/tracks"
     body = logged_in_api_client.put(url, {"trackIds": [str(new[0].pk)]}, format="json").json()
-    assert _ids(body) == [str(tracks[0].pk), str(tracks[1].pk), str(new[0].pk)]
-    assert body["version"] == 1
+    assert (body["id"], body["version"], body["type"]) == (str(playlist.pk), 1, "TRACK_ADDED")
+    assert body["data"]["position"] == 2 and _ids(body["data"]) == [str(new[0].pk)]
+    assert _ids(_listed(logged_in_api_client, playlist)) == [
+        str(tracks[0].pk), str(tracks[1].pk), str(new[0].pk)]
     body = logged_in_api_client.put(
         url, {"trackIds": [str(new[1].pk), str(new[2].pk)], "position": 1, "expectedVersion": 1},
         format="json",
     ).json()
-    assert _ids(body) == [str(t.pk) for t in [tracks[0], new[1], new[2], tracks[1], new[0]]]
-    assert [t["position"] for t in body["tracks"]] == [0, 1, 2, 3, 4]
-    assert body["version"] == 2
+    assert body["version"] == 2 and body["data"]["position"] == 1
+    assert [(t["id"], t["position"]) for t in body["data"]["tracks"]] == [
+        (str(new[1].pk), 1), (str(new[2].pk), 2)]
+    listed = _listed(logged_in_api_client, playlist)
+    assert _ids(listed) == [str(t.pk) for t in [tracks[0], new[1], new[2], tracks[1], new[0]]]
+    assert [t["position"] for t in listed["tracks"]] == [0, 1, 2, 3, 4]
     assert Interaction.objects.filter(user=logged_in_api_client.user, type="add").count() == 3
+
+
+def test_track_write_answers_the_change_its_event_carries_not_the_playlist(
+        logged_in_api_client):
+    """The answer of an add to a long playlist holds the new entry only, and its `data` is the
+    socket event's (camelCased as on the wire)."""
+    from collaboration.broadcast import to_wire
+
+    playlist, _ = _playlist(logged_in_api_client.user, n=300)
+    track = TrackFactory()
+    response = logged_in_api_client.put(f"/api/playlists/{playlist.pk}/tracks",
+                                        {"trackIds": [str(track.pk)]}, format="json")
+    body = response.json()
+    event = PlaylistEvent.objects.get(playlist=playlist, version=body["version"])
+    assert body["data"] == to_wire(event.data)
+    assert [t["id"] for t in body["data"]["tracks"]] == [str(track.pk)]
+    small, _ = _playlist(logged_in_api_client.user, n=1)
+    other = logged_in_api_client.put(f"/api/playlists/{small.pk}/tracks",
+                                     {"trackIds": [str(TrackFactory().pk)]}, format="json")
+    assert abs(len(response.content) - len(other.content)) < 64  # same size, 300 tracks or 1
 
 
 def test_tracks_add_errors(logged_in_api_client):
@@ -270,8 +300,11 @@ def test_tracks_remove_closes_gaps(logged_in_api_client):
     )
     assert response.status_code == 200, response.content
     body = response.json()
-    assert _ids(body) == [str(tracks[i].pk) for i in (0, 2, 4)]
-    assert [t["position"] for t in body["tracks"]] == [0, 1, 2] and body["version"] == 1
+    assert (body["version"], body["type"]) == (1, "TRACK_REMOVED")
+    assert body["data"] == {"trackIds": [str(tracks[1].pk), str(tracks[3].pk)]}
+    listed = _listed(logged_in_api_client, playlist)
+    assert _ids(listed) == [str(tracks[i].pk) for i in (0, 2, 4)]
+    assert [t["position"] for t in listed["tracks"]] == [0, 1, 2]
     error = _envelope(logged_in_api_client.delete(
         f"/api/playlists/{playlist.pk}/tracks", {"trackIds": [str(tracks[1].pk)]}, format="json"
     ), 409, "not_in_playlist")
@@ -283,13 +316,18 @@ def test_track_move_both_directions(logged_in_api_client):
     url = f"/api/playlists/{playlist.pk}/tracks/move"
     body = logged_in_api_client.post(url, {"trackId": str(tracks[0].pk), "position": 2},
                                      format="json").json()
-    assert _ids(body) == [str(tracks[i].pk) for i in (1, 2, 0, 3)]
-    body = logged_in_api_client.post(url, {"trackId": str(tracks[3].pk), "position": 0,
-                                           "expectedVersion": 1}, format="json").json()
-    assert _ids(body) == [str(tracks[i].pk) for i in (3, 1, 2, 0)]
+    assert (body["type"], body["data"]) == ("TRACK_MOVED", {
+        "trackId": str(tracks[0].pk), "fromPosition": 0, "toPosition": 2})
+    assert _ids(_listed(logged_in_api_client, playlist)) == [
+        str(tracks[i].pk) for i in (1, 2, 0, 3)]
+    logged_in_api_client.post(url, {"trackId": str(tracks[3].pk), "position": 0,
+                                    "expectedVersion": 1}, format="json")
+    assert _ids(_listed(logged_in_api_client, playlist)) == [
+        str(tracks[i].pk) for i in (3, 1, 2, 0)]
     body = logged_in_api_client.post(url, {"trackId": str(tracks[3].pk), "position": 99},
                                      format="json").json()
-    assert _ids(body)[-1] == str(tracks[3].pk) and body["version"] == 3
+    assert body["data"]["toPosition"] == 3 and body["version"] == 3
+    assert _ids(_listed(logged_in_api_client, playlist))[-1] == str(tracks[3].pk)
     _envelope(logged_in_api_client.post(url, {"trackId": str(uuid.uuid4()), "position": 0},
                                         format="json"), 409, "not_in_playlist")
     _envelope(logged_in_api_client.post(url, {"trackId": str(tracks[0].pk)}, format="json"), 400)
