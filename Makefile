@@ -33,7 +33,7 @@ run: migrate
 	$(BIN)/python manage.py train_model --if-none
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	@echo "Audotics on http://$(HOST):$(PORT)/  (API docs: /api/docs/, admin: /admin/)"
-	$(BIN)/daphne -v 0 -b $(HOST) -p $(PORT) audotics.asgi:application
+	$(BIN)/daphne -v 0 -b $(HOST) -p $(PORT) --ping-interval 20 --ping-timeout 30 audotics.asgi:application
 
 ## test: the whole suite (SQLite by default; PostgreSQL/Redis when DATABASE_URL/REDIS_URL are set)
 test: install-dev

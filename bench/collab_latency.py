@@ -1,6 +1,7 @@
-"""Real-time latency: from a REST write's commit to every member's socket (SPEC.md §7: p95 < 25 ms).
+"""Real-time latency: from a client's REST write to every other member's socket (issue 16).
 
-    .venv/bin/python bench/collab_latency.py            # PostgreSQL + Redis on 127.0.0.1
+    .venv/bin/python bench/collab_latency.py                       # 200 members, 20 writes/s
+    .venv/bin/python bench/collab_latency.py --idle-sockets 5000   # ... while 5,000 more are held
 
 Setup: a fresh database `audotics_bench_collab` (dropped and recreated), 200 users, 20
 collaborative playlists with 10 members each (owner + 9 collaborators), 2,000 tracks.
@@ -8,10 +9,16 @@ Two daphne workers share the Redis channel layer (db 3); each member connects on
 use ticket), alternating between the workers. A writer then sends REST writes (add a track at a
 random position, or remove one) at a steady rate, round-robin over playlists and workers.
 
-Method: the playlist services stamp each event with `timestamp` (ms) in the `on_commit` hook,
-right after the write's transaction committed and before `group_send`; each client subtracts it
-from its own clock when the frame arrives (same machine, same clock). Every (event, member) pair
-is one sample. We also report the REST round trip of the writes themselves.
+With `--idle-sockets N`, a separate client process first opens N more sockets (idle members, 10
+per playlist, on their own playlists, alternating between the workers) and holds them through
+the write phase; the workers' resident memory before and after gives the memory per socket.
+
+Two clocks, one sample per (write, member):
+- send -> receipt: the writer notes the wall clock just before it sends the request; the member
+  notes it when the frame arrives (same host, same clock). This is what a user sees.
+- commit -> receipt: the playlist services stamp each event with `timestamp` (ms) in the
+  `on_commit` hook, right after the write's transaction committed; it isolates the fan-out.
+The REST round trip of the writes themselves is reported beside them.
 """
 from __future__ import annotations
 
@@ -50,6 +57,8 @@ def prepare_env() -> None:
         "FIELD_ENCRYPTION_KEYS", "k1:" + base64.b64encode(secrets.token_bytes(32)).decode()
     )
     os.environ.setdefault("LOG_LEVEL", "WARNING")
+    # As deploy/README.md says production runs: a PostgreSQL connection kept per worker thread.
+    os.environ.setdefault("DB_CONN_MAX_AGE", "60")
     os.environ["DJANGO_SETTINGS_MODULE"] = "audotics.settings"
 
 
@@ -89,7 +98,93 @@ def seed(playlists: int, members: int, tracks: int):
     return rooms, track_ids
 
 
+def seed_idle(count: int, per_playlist: int, track_ids: list[str]) -> list[tuple[str, str]]:
+    """Idle members: `count` users, `per_playlist` to a playlist of 20 tracks; (playlist id,
+    user id) pairs (tickets live 30 s: the holder makes each one just before it connects)."""
+    from django.contrib.auth import get_user_model
+
+    from playlists.models import Collaborator, Playlist, PlaylistTrack
+
+    User = get_user_model()  # noqa: N806
+    users = [User(username=f"idle{i}") for i in range(count)]
+    for user in users:
+        user.set_unusable_password()
+    User.objects.bulk_create(users, batch_size=1000)
+    users = list(User.objects.filter(username__startswith="idle").order_by("username"))
+    pairs = []
+    for start in range(0, count, per_playlist):
+        group = users[start:start + per_playlist]
+        playlist = Playlist.objects.create(name=f"Idle {start}", owner=group[0],
+                                           is_collaborative=True)
+        Collaborator.objects.bulk_create([Collaborator(playlist=playlist, user=u)
+                                          for u in group[1:]])
+        PlaylistTrack.objects.bulk_create([
+            PlaylistTrack(playlist=playlist, track_id=tid, position=i, added_by=group[0])
+            for i, tid in enumerate(track_ids[start % 1000:start % 1000 + 20])])
+        pairs += [(str(playlist.pk), str(u.pk)) for u in group]
+    return pairs
+
+
+def hold_idle_sockets(urls: list[str], pairs: list[tuple[str, str]], ready, stop) -> None:
+    """A child process: open one socket per (playlist, user), report, hold until told."""
+    import django
+
+    django.setup()
+
+    async def main() -> None:
+        from channels.db import database_sync_to_async
+        from django.contrib.auth import get_user_model
+
+        from tests.collaboration.live import ws_connect
+        from users.services import ws_ticket_create
+
+        User = get_user_model()  # noqa: N806
+
+        gate = asyncio.Semaphore(50)
+        sockets = []
+
+        async def open_one(i: int, pid: str, user_id: str) -> None:
+            async with gate:
+                ticket = await database_sync_to_async(ws_ticket_create)(user=User(pk=user_id))
+                ws = await ws_connect(urls[i % len(urls)], pid, ticket)
+                assert json.loads(await ws.recv())["type"] == "SNAPSHOT"
+                sockets.append(ws)
+
+        async def drain(ws) -> None:  # PRESENCE chatter must not pile up in buffers
+            try:
+                async for _ in ws:
+                    pass
+            except Exception:
+                pass
+
+        await asyncio.gather(*(open_one(i, pid, t) for i, (pid, t) in enumerate(pairs)))
+        drains = [asyncio.create_task(drain(ws)) for ws in sockets]
+        ready.put(len(sockets))
+        while stop.empty():
+            await asyncio.sleep(0.2)
+        open_at_end = sum(1 for ws in sockets if ws.state.name == "OPEN")
+        for ws in sockets:
+            await ws.close()
+        for task in drains:
+            task.cancel()
+        ready.put(open_at_end)
+
+    asyncio.run(main())
+
+
+def rss_mb(pids: list[int]) -> float:
+    """Resident memory of the server processes, MB (VmRSS from /proc)."""
+    total = 0
+    for pid in pids:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                total += int(line.split()[1])
+    return total / 1024
+
+
 async def run(args) -> dict:
+    import multiprocessing
+
     from channels.db import database_sync_to_async
 
     from tests.collaboration.live import access_token, asgi_servers, rest, ws_connect
@@ -98,10 +193,26 @@ async def run(args) -> dict:
     rooms, track_ids = await database_sync_to_async(seed)(args.playlists, args.members,
                                                           args.tracks)
     tokens = {pid: await database_sync_to_async(access_token)(group[0]) for pid, group in rooms}
-    samples: list[float] = []
-    received = {"frames": 0}
+    idle_pairs = (await database_sync_to_async(seed_idle)(args.idle_sockets, 10, track_ids)
+                  if args.idle_sockets else [])
+    commit_samples: list[float] = []
+    receipts: list[tuple[str, int, float]] = []  # (playlist, version, ms) per member frame
+    sent_at: dict[tuple[str, int], float] = {}   # (playlist, version) -> ms the write was sent
     rest_times: list[float] = []
+    result: dict = {}
     with asgi_servers(args.workers, db_url=os.environ["DATABASE_URL"]) as urls:
+        idle = None
+        result["rss_before_mb"] = rss_mb(urls.pids)
+        if idle_pairs:
+            ctx = multiprocessing.get_context("spawn")
+            ready, stop = ctx.Queue(), ctx.Queue()
+            idle = ctx.Process(target=hold_idle_sockets, args=(list(urls), idle_pairs, ready, stop))
+            opened_at = time.monotonic()
+            idle.start()
+            result["idle_open"] = ready.get(timeout=900)
+            result["idle_open_seconds"] = time.monotonic() - opened_at
+            await asyncio.sleep(2.0)
+            result["rss_idle_mb"] = rss_mb(urls.pids)
         sockets = []
         for pid, group in rooms:
             for user in group:
@@ -117,8 +228,8 @@ async def run(args) -> dict:
                     now = time.time() * 1000
                     frame = json.loads(raw)
                     if frame["type"].startswith("TRACK_"):
-                        samples.append(now - frame["timestamp"])
-                        received["frames"] += 1
+                        commit_samples.append(now - frame["timestamp"])
+                        receipts.append((frame["playlistId"], frame["version"], now))
             except Exception:
                 pass
 
@@ -145,11 +256,13 @@ async def run(args) -> dict:
                 in_room.append(track)
                 request = ("PUT", f"{url}/api/playlists/{pid}/tracks",
                            {"trackIds": [track], "position": rnd.randrange(0, len(in_room))})
-            sent = time.time()
 
-            def call(request=request, token=tokens[pid], sent=sent):
+            def call(request=request, token=tokens[pid], pid=pid):
+                sent = time.time()
                 status, body, done = rest(request[0], request[1], token, request[2])
                 assert status == 200, (status, body)
+                assert body["id"] == pid and body["type"].startswith("TRACK_"), body
+                sent_at[(pid, body["version"])] = sent * 1000
                 rest_times.append((done - sent) * 1000)
 
             futures.append(loop.run_in_executor(pool, call))
@@ -158,17 +271,27 @@ async def run(args) -> dict:
             await asyncio.sleep(max(0.0, next_at - time.monotonic()))
         await asyncio.gather(*futures)
         await asyncio.sleep(2.0)
+        if idle is not None:
+            result["rss_during_mb"] = rss_mb(urls.pids)
+            stop.put(True)
+            result["idle_still_open"] = ready.get(timeout=120)
+            idle.join(timeout=120)
         for ws in sockets:
             await ws.close()
         for task in readers:
             task.cancel()
         pool.shutdown()
+    send_samples = [at - sent_at[(pid, version)] for pid, version, at in receipts
+                    if (pid, version) in sent_at]
     return {
+        **result,
         "writes": writes,
         "expected": writes * args.members,
-        "received": received["frames"],
-        "p50": pct(samples, 50), "p95": pct(samples, 95), "p99": pct(samples, 99),
-        "max": max(samples), "mean": statistics.fmean(samples),
+        "received": len(receipts),
+        "send_p50": pct(send_samples, 50), "send_p95": pct(send_samples, 95),
+        "send_p99": pct(send_samples, 99), "send_max": max(send_samples),
+        "p50": pct(commit_samples, 50), "p95": pct(commit_samples, 95),
+        "p99": pct(commit_samples, 99), "max": max(commit_samples),
         "rest_p50": pct(rest_times, 50), "rest_p95": pct(rest_times, 95),
     }
 
@@ -181,21 +304,34 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--rate", type=float, default=20.0, help="REST writes per second")
     parser.add_argument("--duration", type=float, default=30.0, help="seconds of writing")
+    parser.add_argument("--idle-sockets", type=int, default=0,
+                        help="idle members' sockets held open meanwhile (10 per playlist)")
     args = parser.parse_args()
     prepare_env()
     recreate_database()
     import django
 
     django.setup()
+    load_before = os.getloadavg()[0]
     result = asyncio.run(run(args))
     print(json.dumps({k: round(v, 2) if isinstance(v, float) else v for k, v in result.items()}))
-    print(f"sockets={args.playlists * args.members} playlists={args.playlists} "
-          f"workers={args.workers} rate={args.rate}/s duration={args.duration}s")
+    print(f"sockets={args.playlists * args.members} active + {args.idle_sockets} idle, "
+          f"playlists={args.playlists} workers={args.workers} rate={args.rate}/s "
+          f"duration={args.duration}s load average {load_before:.1f} -> {os.getloadavg()[0]:.1f}")
+    print(f"client send -> member receipt: p50 {result['send_p50']:.1f} ms, "
+          f"p95 {result['send_p95']:.1f} ms, p99 {result['send_p99']:.1f} ms, "
+          f"max {result['send_max']:.1f} ms ({result['received']}/{result['expected']} deliveries)")
     print(f"commit -> member receipt: p50 {result['p50']:.1f} ms, p95 {result['p95']:.1f} ms, "
-          f"p99 {result['p99']:.1f} ms, max {result['max']:.1f} ms "
-          f"({result['received']}/{result['expected']} deliveries)")
+          f"p99 {result['p99']:.1f} ms, max {result['max']:.1f} ms")
     print(f"REST write round trip: p50 {result['rest_p50']:.1f} ms, "
           f"p95 {result['rest_p95']:.1f} ms")
+    if args.idle_sockets:
+        per_socket_kb = ((result["rss_idle_mb"] - result["rss_before_mb"]) * 1024
+                         / max(1, result["idle_open"]))
+        print(f"idle sockets: {result['idle_open']} opened in {result['idle_open_seconds']:.0f} s, "
+              f"{result['idle_still_open']} still open after the writes; workers' RSS "
+              f"{result['rss_before_mb']:.0f} MB -> {result['rss_idle_mb']:.0f} MB "
+              f"({per_socket_kb:.0f} KB a socket) -> {result['rss_during_mb']:.0f} MB")
 
 
 if __name__ == "__main__":

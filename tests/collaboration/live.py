@@ -55,18 +55,27 @@ def live_database_url() -> str:
         pytest.skip(str(exc))
 
 
+class ServerUrls(list):
+    """The servers' base URLs, with `pids` in the same order (the bench reads their memory)."""
+
+    pids: list[int]
+
+
 @contextmanager
-def asgi_servers(count: int, *, db_url: str, extra_env: dict | None = None, log=None):
-    """Start `count` daphne workers on free ports; yields their base URLs.
+def asgi_servers(count: int, *, db_url: str, extra_env: dict | None = None, log=None,
+                 daphne_args: tuple[str, ...] = ()):
+    """Start `count` daphne workers on free ports; yields their base URLs (`ServerUrls`).
 
     Without `log`, the servers write to a temporary file that is printed to stderr if the
     block fails, so a server-side traceback shows up beside the failing assertion.
+    `daphne_args` are added to daphne's command line (e.g. `--ping-interval 1`).
     """
     own_log = log is None
     with ExitStack() as files:
         if own_log:
             log = files.enter_context(tempfile.TemporaryFile(mode="w+"))
-        with _started(count, db_url=db_url, extra_env=extra_env, log=log) as urls:
+        with _started(count, db_url=db_url, extra_env=extra_env, log=log,
+                      daphne_args=daphne_args) as urls:
             try:
                 yield urls
             except BaseException:
@@ -78,7 +87,8 @@ def asgi_servers(count: int, *, db_url: str, extra_env: dict | None = None, log=
 
 
 @contextmanager
-def _started(count: int, *, db_url: str, extra_env: dict | None, log):
+def _started(count: int, *, db_url: str, extra_env: dict | None, log,
+             daphne_args: tuple[str, ...]):
     env = dict(os.environ)
     env.update(
         DATABASE_URL=db_url,
@@ -88,14 +98,14 @@ def _started(count: int, *, db_url: str, extra_env: dict | None, log):
         PYTHONUNBUFFERED="1",
     )
     env.update(extra_env or {})
-    procs, urls = [], []
+    procs, urls = [], ServerUrls()
     try:
         for _ in range(count):
             port = free_port()
             daphne = Path(sys.executable).with_name("daphne")
             procs.append(subprocess.Popen(
                 [str(daphne), "-b", "127.0.0.1", "-p", str(port), "--verbosity", "0",
-                 "audotics.asgi:application"],
+                 *daphne_args, "audotics.asgi:application"],
                 cwd=ROOT, env=env, stdout=log, stderr=log,
             ))
             urls.append(f"http://127.0.0.1:{port}")
@@ -113,6 +123,7 @@ def _started(count: int, *, db_url: str, extra_env: dict | None, log):
                 if time.monotonic() > deadline:
                     raise RuntimeError(f"ASGI server for {url} did not start")
                 time.sleep(0.1)
+        urls.pids = [proc.pid for proc in procs]
         yield urls
     finally:
         for proc in procs:

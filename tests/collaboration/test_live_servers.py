@@ -251,3 +251,48 @@ async def test_idle_sockets_live_through_a_quiet_minute_on_the_redis_layer():
         for ws in sockets:
             assert (await next_frame_of(ws, {"TRACK_ADDED"}))["version"] == 1
             await ws.close()
+
+
+async def test_the_server_closes_a_silent_connection_and_the_others_see_it_leave():
+    """Server-side heartbeats: daphne pings every socket that has been quiet for
+    `--ping-interval` seconds and drops one that has not answered within `--ping-timeout` (a
+    laptop closed mid-session, a phone gone out of coverage: TCP alone would keep such a
+    half-open socket, and its member, "present" for hours). The silent client here completes
+    the handshake over a raw TCP stream and then never reads or answers a ping."""
+    import base64
+    import os
+    from urllib.parse import urlsplit
+
+    owner = await db(UserFactory)()
+    playlist = await db(PlaylistFactory)(owner=owner, is_collaborative=True)
+    silent = (await db(CollaboratorFactory)(playlist=playlist)).user
+    with asgi_servers(1, db_url=live_database_url(),
+                      daphne_args=("--ping-interval", "1", "--ping-timeout", "2")) as (url,):
+        watcher = await ws_connect(url, playlist.pk, await db(_ticket)(owner))
+        await next_frame_of(watcher, {"SNAPSHOT"})
+        host = urlsplit(url)
+        reader, writer = await asyncio.open_connection(host.hostname, host.port)
+        key = base64.b64encode(os.urandom(16)).decode()
+        writer.write((
+            f"GET /ws/playlists/{playlist.pk}/?ticket={await db(_ticket)(silent)} HTTP/1.1\r\n"
+            f"Host: {host.netloc}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\nOrigin: {url}\r\n\r\n"
+        ).encode())
+        await writer.drain()
+        assert (await reader.readuntil(b"\r\n\r\n")).startswith(b"HTTP/1.1 101")
+        while True:  # the watcher's own join comes first
+            joined = await next_frame_of(watcher, {"PRESENCE"})
+            if joined["userId"] == str(silent.pk):
+                break
+        assert joined["data"]["action"] == "join"
+        assert {p["username"] for p in joined["data"]["presence"]} == {owner.username,
+                                                                       silent.username}
+        # From now on the silent client reads nothing: its pings go unanswered.
+        started = asyncio.get_running_loop().time()
+        left = await next_frame_of(watcher, {"PRESENCE"}, timeout=20)
+        waited = asyncio.get_running_loop().time() - started
+        assert left["data"]["action"] == "leave"
+        assert [p["username"] for p in left["data"]["presence"]] == [owner.username]
+        assert waited < 10, f"the silent socket was dropped only after {waited:.1f} s"
+        writer.close()
+        await watcher.close()
