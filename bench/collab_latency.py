@@ -57,8 +57,6 @@ def prepare_env() -> None:
         "FIELD_ENCRYPTION_KEYS", "k1:" + base64.b64encode(secrets.token_bytes(32)).decode()
     )
     os.environ.setdefault("LOG_LEVEL", "WARNING")
-    # As deploy/README.md says production runs: a PostgreSQL connection kept per worker thread.
-    os.environ.setdefault("DB_CONN_MAX_AGE", "60")
     os.environ["DJANGO_SETTINGS_MODULE"] = "audotics.settings"
 
 
@@ -182,6 +180,45 @@ def rss_mb(pids: list[int]) -> float:
     return total / 1024
 
 
+async def in_process_writes(rooms, track_ids: list[str], count: int) -> dict[str, float]:
+    """REST writes through the ASGI application in this process (Django's whole stack:
+    middleware, JWT, throttle, service, commit, broadcast to the Redis layer), without a server
+    or a network: from the request to the last byte of the answer (work queued to run after
+    the response is not in it, as for a real client). Add then remove, `count` times."""
+    from asgiref.testing import ApplicationCommunicator
+    from channels.db import database_sync_to_async
+
+    from audotics.asgi import application
+    from tests.collaboration.live import access_token
+
+    times: dict[str, list[float]] = {"PUT": [], "DELETE": []}
+    for n in range(count):
+        pid, group = rooms[n % len(rooms)]
+        token = await database_sync_to_async(access_token)(group[0])
+        track = track_ids[-1 - n]  # not used by the socket phase's writes
+        for method, body in (("PUT", {"trackIds": [track], "position": 0}),
+                             ("DELETE", {"trackIds": [track]})):
+            raw = json.dumps(body).encode()
+            scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
+                     "method": method, "scheme": "http", "path": f"/api/playlists/{pid}/tracks",
+                     "raw_path": f"/api/playlists/{pid}/tracks".encode(), "query_string": b"",
+                     "root_path": "", "client": ("127.0.0.1", 50000),
+                     "server": ("127.0.0.1", 80),
+                     "headers": [(b"host", b"127.0.0.1"), (b"content-type", b"application/json"),
+                                 (b"content-length", str(len(raw)).encode()),
+                                 (b"authorization", f"Bearer {token}".encode())]}
+            app = ApplicationCommunicator(application, scope)
+            start = time.perf_counter()
+            await app.send_input({"type": "http.request", "body": raw})
+            head = await app.receive_output(10)
+            while (await app.receive_output(10)).get("more_body"):
+                pass
+            times[method].append((time.perf_counter() - start) * 1000)
+            assert head["status"] == 200, head
+            await app.wait(10)
+    return {f"inproc_{m.lower()}_{q}": pct(v, q) for m, v in times.items() for q in (50, 95)}
+
+
 async def run(args) -> dict:
     import multiprocessing
 
@@ -281,6 +318,7 @@ async def run(args) -> dict:
         for task in readers:
             task.cancel()
         pool.shutdown()
+    result.update(await in_process_writes(rooms, track_ids, 100))
     send_samples = [at - sent_at[(pid, version)] for pid, version, at in receipts
                     if (pid, version) in sent_at]
     return {
@@ -325,6 +363,9 @@ def main() -> None:
           f"p99 {result['p99']:.1f} ms, max {result['max']:.1f} ms")
     print(f"REST write round trip: p50 {result['rest_p50']:.1f} ms, "
           f"p95 {result['rest_p95']:.1f} ms")
+    print(f"REST write in-process: add p50 {result['inproc_put_50']:.1f} ms "
+          f"(p95 {result['inproc_put_95']:.1f}), remove p50 {result['inproc_delete_50']:.1f} ms "
+          f"(p95 {result['inproc_delete_95']:.1f})")
     if args.idle_sockets:
         per_socket_kb = ((result["rss_idle_mb"] - result["rss_before_mb"]) * 1024
                          / max(1, result["idle_open"]))

@@ -112,7 +112,7 @@ class PlaylistConsumer(AsyncJsonWebsocketConsumer):
         await self.channel_layer.group_add(group, self.channel_name)
         self.groups.append(group)
         self.joined = True
-        people = await database_sync_to_async(presence.presence_join)(
+        people = await presence.apresence_join(
             playlist_id=access_id, channel_name=self.channel_name,
             user_id=str(user.pk), username=user.username,
         )
@@ -142,7 +142,7 @@ class PlaylistConsumer(AsyncJsonWebsocketConsumer):
                 task.cancel()
         if self.joined:
             self.joined = False
-            people = await database_sync_to_async(presence.presence_leave)(
+            people = await presence.apresence_leave(
                 playlist_id=self.playlist_id, channel_name=self.channel_name
             )
             await broadcast.apresence(self.playlist_id, self._presence_event("leave", people))
@@ -151,7 +151,7 @@ class PlaylistConsumer(AsyncJsonWebsocketConsumer):
         try:
             while True:
                 await asyncio.sleep(presence.HEARTBEAT)
-                await database_sync_to_async(presence.presence_join)(
+                await presence.apresence_join(
                     playlist_id=self.playlist_id, channel_name=self.channel_name,
                     user_id=str(self.user.pk), username=self.user.username,
                 )
@@ -166,7 +166,7 @@ class PlaylistConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=CLOSE_NOT_FOUND)
             return
         if people is None:
-            people = await database_sync_to_async(presence.presence_list)(
+            people = await presence.apresence_list(
                 playlist_id=self.playlist_id
             )
         async with self.deliver_lock:

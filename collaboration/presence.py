@@ -12,6 +12,7 @@ import time
 import uuid
 from typing import Any
 
+from asgiref.sync import sync_to_async
 from django.core.cache import cache
 
 logger = logging.getLogger(__name__)
@@ -88,3 +89,12 @@ def presence_users(entries: dict) -> list[dict[str, Any]]:
                                               "connections": 0})
         user["connections"] += 1
     return sorted(users.values(), key=lambda u: (u["username"].lower(), u["id"]))
+
+
+# For consumers. Presence touches only the cache, never the database, so it runs on the default
+# executor's threads instead of the one thread a process shares for database work and sync
+# views (thread_sensitive): with thousands of idle sockets refreshing every HEARTBEAT seconds,
+# that shared thread would otherwise queue playlist writes behind presence updates.
+apresence_join = sync_to_async(presence_join, thread_sensitive=False)
+apresence_leave = sync_to_async(presence_leave, thread_sensitive=False)
+apresence_list = sync_to_async(presence_list, thread_sensitive=False)
