@@ -170,6 +170,16 @@ def hold_idle_sockets(urls: list[str], pairs: list[tuple[str, str]], ready, stop
     asyncio.run(main())
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time the server processes have used so far (from /proc)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / ticks
+
+
 def rss_mb(pids: list[int]) -> float:
     """Resident memory of the server processes, MB (VmRSS from /proc)."""
     total = 0
@@ -250,6 +260,10 @@ async def run(args) -> dict:
             result["idle_open_seconds"] = time.monotonic() - opened_at
             await asyncio.sleep(2.0)
             result["rss_idle_mb"] = rss_mb(urls.pids)
+            # What holding them costs while nothing happens: pings, presence heartbeats.
+            used = cpu_seconds(urls.pids)
+            await asyncio.sleep(args.idle_watch)
+            result["idle_cpu_percent"] = (cpu_seconds(urls.pids) - used) / args.idle_watch * 100
         sockets = []
         for pid, group in rooms:
             for user in group:
@@ -344,6 +358,8 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=30.0, help="seconds of writing")
     parser.add_argument("--idle-sockets", type=int, default=0,
                         help="idle members' sockets held open meanwhile (10 per playlist)")
+    parser.add_argument("--idle-watch", type=float, default=60.0,
+                        help="seconds the servers' CPU is watched with only idle sockets open")
     args = parser.parse_args()
     prepare_env()
     recreate_database()
@@ -372,7 +388,9 @@ def main() -> None:
         print(f"idle sockets: {result['idle_open']} opened in {result['idle_open_seconds']:.0f} s, "
               f"{result['idle_still_open']} still open after the writes; workers' RSS "
               f"{result['rss_before_mb']:.0f} MB -> {result['rss_idle_mb']:.0f} MB "
-              f"({per_socket_kb:.0f} KB a socket) -> {result['rss_during_mb']:.0f} MB")
+              f"({per_socket_kb:.0f} KB a socket) -> {result['rss_during_mb']:.0f} MB; "
+              f"holding them idle cost {result['idle_cpu_percent']:.1f} % of one core "
+              f"(both workers, {args.idle_watch:.0f} s)")
 
 
 if __name__ == "__main__":
