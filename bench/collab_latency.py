@@ -29,7 +29,6 @@ import json
 import os
 import random
 import secrets
-import statistics
 import subprocess
 import sys
 import time
@@ -96,100 +95,6 @@ def seed(playlists: int, members: int, tracks: int):
     return rooms, track_ids
 
 
-def seed_idle(count: int, per_playlist: int, track_ids: list[str]) -> list[tuple[str, str]]:
-    """Idle members: `count` users, `per_playlist` to a playlist of 20 tracks; (playlist id,
-    user id) pairs (tickets live 30 s: the holder makes each one just before it connects)."""
-    from django.contrib.auth import get_user_model
-
-    from playlists.models import Collaborator, Playlist, PlaylistTrack
-
-    User = get_user_model()  # noqa: N806
-    users = [User(username=f"idle{i}") for i in range(count)]
-    for user in users:
-        user.set_unusable_password()
-    User.objects.bulk_create(users, batch_size=1000)
-    users = list(User.objects.filter(username__startswith="idle").order_by("username"))
-    pairs = []
-    for start in range(0, count, per_playlist):
-        group = users[start:start + per_playlist]
-        playlist = Playlist.objects.create(name=f"Idle {start}", owner=group[0],
-                                           is_collaborative=True)
-        Collaborator.objects.bulk_create([Collaborator(playlist=playlist, user=u)
-                                          for u in group[1:]])
-        PlaylistTrack.objects.bulk_create([
-            PlaylistTrack(playlist=playlist, track_id=tid, position=i, added_by=group[0])
-            for i, tid in enumerate(track_ids[start % 1000:start % 1000 + 20])])
-        pairs += [(str(playlist.pk), str(u.pk)) for u in group]
-    return pairs
-
-
-def hold_idle_sockets(urls: list[str], pairs: list[tuple[str, str]], ready, stop) -> None:
-    """A child process: open one socket per (playlist, user), report, hold until told."""
-    import django
-
-    django.setup()
-
-    async def main() -> None:
-        from channels.db import database_sync_to_async
-        from django.contrib.auth import get_user_model
-
-        from tests.collaboration.live import ws_connect
-        from users.services import ws_ticket_create
-
-        User = get_user_model()  # noqa: N806
-
-        gate = asyncio.Semaphore(50)
-        sockets = []
-
-        async def open_one(i: int, pid: str, user_id: str) -> None:
-            async with gate:
-                ticket = await database_sync_to_async(ws_ticket_create)(user=User(pk=user_id))
-                ws = await ws_connect(urls[i % len(urls)], pid, ticket)
-                assert json.loads(await ws.recv())["type"] == "SNAPSHOT"
-                sockets.append(ws)
-
-        async def drain(ws) -> None:  # PRESENCE chatter must not pile up in buffers
-            try:
-                async for _ in ws:
-                    pass
-            except Exception:
-                pass
-
-        await asyncio.gather(*(open_one(i, pid, t) for i, (pid, t) in enumerate(pairs)))
-        drains = [asyncio.create_task(drain(ws)) for ws in sockets]
-        ready.put(len(sockets))
-        while stop.empty():
-            await asyncio.sleep(0.2)
-        open_at_end = sum(1 for ws in sockets if ws.state.name == "OPEN")
-        for ws in sockets:
-            await ws.close()
-        for task in drains:
-            task.cancel()
-        ready.put(open_at_end)
-
-    asyncio.run(main())
-
-
-def cpu_seconds(pids: list[int]) -> float:
-    """User + system CPU time the server processes have used so far (from /proc)."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    total = 0
-    for pid in pids:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        total += int(fields[11]) + int(fields[12])  # utime, stime
-    return total / ticks
-
-
-def rss_mb(pids: list[int]) -> float:
-    """Resident memory of the server processes, MB (VmRSS from /proc)."""
-    total = 0
-    for pid in pids:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                total += int(line.split()[1])
-    return total / 1024
-
-
 async def in_process_writes(rooms, track_ids: list[str], count: int) -> dict[str, float]:
     """REST writes through the ASGI application in this process (Django's whole stack:
     middleware, JWT, throttle, service, commit, broadcast to the Redis layer), without a server
@@ -233,6 +138,7 @@ async def run(args) -> dict:
     import multiprocessing
 
     from channels.db import database_sync_to_async
+    from collab_sockets import cpu_seconds, hold_idle_sockets, redis_commands, rss_mb, seed_idle
 
     from tests.collaboration.live import access_token, asgi_servers, rest, ws_connect
     from users.services import ws_ticket_create
@@ -261,9 +167,10 @@ async def run(args) -> dict:
             await asyncio.sleep(2.0)
             result["rss_idle_mb"] = rss_mb(urls.pids)
             # What holding them costs while nothing happens: pings, presence heartbeats.
-            used = cpu_seconds(urls.pids)
+            used, commands = cpu_seconds(urls.pids), redis_commands()
             await asyncio.sleep(args.idle_watch)
             result["idle_cpu_percent"] = (cpu_seconds(urls.pids) - used) / args.idle_watch * 100
+            result["idle_redis_per_s"] = (redis_commands() - commands) / args.idle_watch
         sockets = []
         for pid, group in rooms:
             for user in group:
@@ -292,6 +199,7 @@ async def run(args) -> dict:
         loop = asyncio.get_running_loop()
         writes, futures = 0, []
         interval = 1.0 / args.rate
+        commands, used = redis_commands(), cpu_seconds(urls.pids)
         start = time.monotonic()
         while time.monotonic() - start < args.duration:
             pid, _ = rooms[writes % len(rooms)]
@@ -322,6 +230,9 @@ async def run(args) -> dict:
             await asyncio.sleep(max(0.0, next_at - time.monotonic()))
         await asyncio.gather(*futures)
         await asyncio.sleep(2.0)
+        elapsed = time.monotonic() - start
+        result["write_redis_per_s"] = (redis_commands() - commands) / elapsed
+        result["write_cpu_percent"] = (cpu_seconds(urls.pids) - used) / elapsed * 100
         if idle is not None:
             result["rss_during_mb"] = rss_mb(urls.pids)
             stop.put(True)
@@ -379,6 +290,8 @@ def main() -> None:
           f"p99 {result['p99']:.1f} ms, max {result['max']:.1f} ms")
     print(f"REST write round trip: p50 {result['rest_p50']:.1f} ms, "
           f"p95 {result['rest_p95']:.1f} ms")
+    print(f"during the writes: servers used {result['write_cpu_percent']:.0f} % of one core, "
+          f"Redis processed {result['write_redis_per_s']:.0f} commands/s")
     print(f"REST write in-process: add p50 {result['inproc_put_50']:.1f} ms "
           f"(p95 {result['inproc_put_95']:.1f}), remove p50 {result['inproc_delete_50']:.1f} ms "
           f"(p95 {result['inproc_delete_95']:.1f})")
@@ -390,7 +303,8 @@ def main() -> None:
               f"{result['rss_before_mb']:.0f} MB -> {result['rss_idle_mb']:.0f} MB "
               f"({per_socket_kb:.0f} KB a socket) -> {result['rss_during_mb']:.0f} MB; "
               f"holding them idle cost {result['idle_cpu_percent']:.1f} % of one core "
-              f"(both workers, {args.idle_watch:.0f} s)")
+              f"(both workers, {args.idle_watch:.0f} s) and {result['idle_redis_per_s']:.0f} "
+              f"Redis commands/s")
 
 
 if __name__ == "__main__":

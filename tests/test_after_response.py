@@ -59,7 +59,8 @@ def test_a_playlist_add_folds_into_the_recommender_after_its_answer(
 
     folded: list[tuple[str, int]] = []
     monkeypatch.setattr(interactions, "user_interactions_apply",
-                        lambda *, user_id, interactions: folded.append((user_id, len(interactions))))
+                        lambda *, user_id, interactions: folded.append((user_id,
+                                                                        len(interactions))))
     playlist = PlaylistFactory(owner=logged_in_api_client.user)
     track = TrackFactory()
     seen_during_view: list[int] = []
