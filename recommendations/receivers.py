@@ -9,7 +9,6 @@ from django.dispatch import receiver
 from django.utils import timezone
 
 from audotics.after_response import after_response
-
 from library.signals import track_analysed
 from listening.signals import listens_recorded
 from playlists.services.bulk import rows_insert
