@@ -53,7 +53,13 @@ class TrackResults:
     count_capped: bool
     fetch: Callable[[int, int], list[Track]]
     near_misses: bool = False
+    # How many of them match as typed (the rest are near misses); all of them unless near_misses.
+    exact_count: int | None = None
     ordered: bool = field(default=True, init=False)  # read by Django's Paginator
+
+    def __post_init__(self) -> None:
+        if self.exact_count is None:
+            self.exact_count = self.count_value
 
     def count(self) -> int:
         return self.count_value
@@ -79,8 +85,10 @@ def _tracks_in_order(ids: Sequence) -> list[Track]:
     return [found[i] for i in ids if i in found]
 
 
-def _listed(ids: list, *, near_misses: bool = False) -> TrackResults:
-    return TrackResults(count_value=len(ids), count_capped=False, near_misses=near_misses,
+def _listed(ids: list, *, exact_count: int | None = None) -> TrackResults:
+    near = exact_count is not None and exact_count < len(ids)
+    return TrackResults(count_value=len(ids), count_capped=False, near_misses=near,
+                        exact_count=exact_count if near else len(ids),
                         fetch=lambda start, stop: _tracks_in_order(ids[start:stop]))
 
 
@@ -162,7 +170,7 @@ def track_search(*, q: str = "", artist: str = "", genre: str = "",
         words = fuzzy.query_words(phrase)
         if len(ranked) < NEAR_MISS_BELOW and any(fuzzy.allowed_typos(w) for w in words):
             near = _near_misses(tracks, words, exclude=set(ranked))
-            return _listed(ranked + near, near_misses=bool(near))
+            return _listed(ranked + near, exact_count=len(ranked))
         return _listed(ranked)
     return _many_matches(matches, phrase)
 
