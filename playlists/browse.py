@@ -50,7 +50,8 @@ class Album:
 
     @property
     def year(self) -> int | None:
-        years = [y for t in self.tracks if isinstance(y := (t.metadata or {}).get("release_year"), int)]
+        years = [y for t in self.tracks
+                 if isinstance(y := (t.metadata or {}).get("release_year"), int)]
         return max(years) if years else None
 
     @property

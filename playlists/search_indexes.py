@@ -41,7 +41,8 @@ _TRIGGERS = {
     "playlists_track_fts_insert": f"""
         AFTER INSERT ON playlists_track BEGIN
           INSERT INTO {FTS_KEYS} (track_id) VALUES (new.id);
-          INSERT INTO {FTS_TABLE} (rowid, search_text) VALUES (last_insert_rowid(), new.search_text);
+          INSERT INTO {FTS_TABLE} (rowid, search_text)
+          VALUES (last_insert_rowid(), new.search_text);
         END""",
     "playlists_track_fts_delete": f"""
         AFTER DELETE ON playlists_track BEGIN

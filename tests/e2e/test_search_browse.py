@@ -72,7 +72,8 @@ def test_a_typo_finds_the_artist_and_an_empty_search_says_what_to_do(open_page):
     expect(page.get_by_role("heading", level=1)).to_have_text("Kessler Array")
 
     page.goto("/catalog?q=zqxwvy&genre=rock")
-    expect(page.get_by_role("heading", name="No tracks match “zqxwvy” with these filters")).to_be_visible()
+    empty = page.get_by_role("heading", name="No tracks match “zqxwvy” with these filters")
+    expect(empty).to_be_visible()
     both_sizes(page, "search-empty")
     page.get_by_role("link", name="Search “zqxwvy” in all music").click()
     page.wait_for_url(re.compile(r"/catalog\?q=zqxwvy$"))
@@ -109,7 +110,8 @@ def test_artist_and_album_pages(open_page, new_listener, server_home):
     expect(page.locator(".page-hero img.cover-hero")).to_be_visible()
     both_sizes(page, "album")
 
-    page.get_by_role("navigation", name="Breadcrumb").get_by_role("link", name="Lumen Drift").click()
+    crumbs = page.get_by_role("navigation", name="Breadcrumb")
+    crumbs.get_by_role("link", name="Lumen Drift").click()
     page.wait_for_url("**/artists/lumen-drift")
     page.goto("/albums/lumen-drift/no-such-album")
     expect(page.get_by_role("link", name="Search the catalog for “no-such-album”")).to_be_visible()
