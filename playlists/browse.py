@@ -88,7 +88,7 @@ def _artist_tracks(name: str) -> tuple[QuerySet[Track], str]:
     key = artist_key(name)
     tracks = (Track.objects.filter(match_key__startswith=f"{key}|") if key
               else Track.objects.filter(artist__iexact=name.strip()))
-    return tracks.order_by("-popularity", "id"), key
+    return tracks.order_by("-search_popularity", "id"), key
 
 
 def _display_name(tracks: list[Track], key: str) -> str:

@@ -66,12 +66,12 @@ class Track(models.Model):
     # What catalog search reads (playlists/search.py), kept by the database itself so that every
     # write path (save, bulk_create, COPY, update()) keeps it right: " title | artist | album "
     # in lowercase, whose spaces and bars let one LIKE pattern ask for a whole field or a word
-    # start, and the popularity (0 when unknown) that orders results within a relevance tier.
+    # start, and metadata's popularity (0 when unknown) that orders results within a tier.
     search_text = models.GeneratedField(
         expression=Lower(Concat(Value(" "), "title", Value(" | "), "artist", Value(" | "),
                                 "album", Value(" "), output_field=models.TextField())),
         output_field=models.TextField(), db_persist=True)
-    popularity = models.GeneratedField(
+    search_popularity = models.GeneratedField(
         expression=Coalesce(Cast(KeyTextTransform("popularity", "metadata"),
                                  models.FloatField()), Value(0.0)),
         output_field=models.FloatField(), db_persist=True)
@@ -98,7 +98,7 @@ class Track(models.Model):
             # Browsing and the results of a common word, most popular first: the planner walks
             # this index and stops after a page instead of sorting every match. On PostgreSQL it
             # carries search_text, so the walk never reads the (wide) table rows it skips.
-            models.Index(fields=["-popularity", "id"], include=["search_text"],
+            models.Index(fields=["-search_popularity", "id"], include=["search_text"],
                          name="track_rank_idx"),
             # The search index itself is not declared here: a trigram GIN index on search_text
             # on PostgreSQL, an FTS5 trigram table on SQLite (playlists/search_indexes.py).

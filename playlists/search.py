@@ -42,7 +42,7 @@ NEAR_MISS_LIMIT = 100
 # pg_trgm similarity from which the vocabulary proposes a correction (fuzzy.py then decides).
 PG_SIMILARITY_FLOOR = 0.3
 MAX_WORDS = 16
-RANK_ORDER = ("-popularity", "id")
+RANK_ORDER = ("-search_popularity", "id")
 
 
 @dataclass
@@ -163,7 +163,7 @@ def track_search(*, q: str = "", artist: str = "", genre: str = "",
 
     matches = tracks.filter(_matching(phrase))
     # In no order: the database stops reading at the cap instead of ranking every match.
-    rows = list(matches.order_by().values_list("id", "search_text", "popularity")
+    rows = list(matches.order_by().values_list("id", "search_text", "search_popularity")
                 [:COUNT_CAP + 1])
     if len(rows) <= COUNT_CAP:
         ranked = _ranked(phrase, rows)
@@ -182,7 +182,7 @@ def _many_matches(matches: QuerySet[Track], phrase: str) -> TrackResults:
     # here: ORDER BY popularity would tempt the planner to walk the popularity index looking
     # for these few rows instead of asking the two small indexes.
     exact_rows = [row for row in matches.filter(Q(title__iexact=phrase) | Q(artist__iexact=phrase))
-                  .order_by().values_list("id", "search_text", "popularity")[:EXACT_LIMIT + 1]
+                  .order_by().values_list("id", "search_text", "search_popularity")[:EXACT_LIMIT + 1]
                   if tier_of(phrase, row[1]) == 0]
     exact = [row[0] for row in sorted(exact_rows, key=lambda r: (-r[2], str(r[0])))]
     whole = (Q(search_text__startswith=f" {phrase} | ")
@@ -199,7 +199,7 @@ def _many_matches(matches: QuerySet[Track], phrase: str) -> TrackResults:
             return _tracks_in_order(exact[start:stop])
         if not window:
             window.append(_ranked(phrase, list(
-                others.values_list("id", "search_text", "popularity")[:RANK_WINDOW])))
+                others.values_list("id", "search_text", "search_popularity")[:RANK_WINDOW])))
         head = exact + window[0]
         tracks = _tracks_in_order(head[start:stop])
         if stop > len(head):
@@ -267,7 +267,7 @@ def _near_misses(tracks: QuerySet[Track], words: list[str], *, exclude: set) -> 
     """Ids of the near misses of the phrase, best first, at most NEAR_MISS_LIMIT."""
     # search_text, not the three fields: the popularity index carries it.
     candidates = list(_near_miss_candidates(tracks, words)
-                      .values_list("id", "search_text", "popularity")[:NEAR_MISS_CANDIDATES])
+                      .values_list("id", "search_text", "search_popularity")[:NEAR_MISS_CANDIDATES])
     scorer = fuzzy.NearMissScorer(words)
     scored = []
     for track_id, search_text, popularity in candidates:

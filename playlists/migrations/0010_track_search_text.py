@@ -1,4 +1,4 @@
-"""Catalog search on both databases (issue 16): `search_text` and `popularity` kept by the
+"""Catalog search on both databases (issue 16): `search_text` and `search_popularity` kept by the
 database, the index that orders results by popularity, and the search index itself — a trigram
 GIN index on search_text on PostgreSQL (replacing the title and artist ones of 0003), an FTS5
 trigram table kept by triggers on SQLite (playlists/search_indexes.py); on PostgreSQL also the
@@ -57,7 +57,7 @@ class Migration(migrations.Migration):
     operations = [
         migrations.AddField(
             model_name='track',
-            name='popularity',
+            name='search_popularity',
             field=models.GeneratedField(db_persist=True, expression=django.db.models.functions.comparison.Coalesce(django.db.models.functions.comparison.Cast(django.db.models.fields.json.KeyTextTransform('popularity', 'metadata'), models.FloatField()), models.Value(0.0)), output_field=models.FloatField()),
         ),
         migrations.AddField(
@@ -67,7 +67,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='track',
-            index=models.Index(fields=['-popularity', 'id'], include=['search_text'], name='track_rank_idx'),
+            index=models.Index(fields=['-search_popularity', 'id'], include=['search_text'], name='track_rank_idx'),
         ),
         migrations.AddIndex(
             model_name='track',
