@@ -34,7 +34,7 @@ from .matching import text_normalise
 from .models import Track
 
 COUNT_CAP = 1000
-RANK_WINDOW = 200  # ten pages ranked by tier even when a word matches half the catalog
+RANK_WINDOW = 100  # five pages ranked by tier even when a word matches half the catalog
 EXACT_LIMIT = 1000  # a "title" shared by more tracks than this is no answer in itself
 NEAR_MISS_BELOW = 5
 NEAR_MISS_CANDIDATES = 300
