@@ -26,7 +26,11 @@ from .serializers import (
 
 
 class TrackListApi(APIView):
-    """Search and browse the catalog."""
+    """Search and browse the catalog, most relevant first (playlists/search.py).
+
+    `count` is exact up to 1,000 matches; past that it is 1,000, the `X-Count-Capped: true`
+    header says so, and `next` links go on for as long as there are results.
+    """
 
     token_scope = PUBLIC
 
@@ -52,7 +56,10 @@ class TrackListApi(APIView):
             count=paginator.page.paginator.count, next_url=paginator.get_next_link(),
             previous_url=paginator.get_previous_link(),
             results=[rendering.track_bytes(t) for t in page])
-        return HttpResponse(body, content_type="application/json")
+        response = HttpResponse(body, content_type="application/json")
+        if tracks.count_capped:
+            response["X-Count-Capped"] = "true"
+        return response
 
 
 class TrackDetailApi(APIView):

@@ -3,8 +3,9 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Value
 from django.db.models.fields.json import KeyTextTransform, KeyTransform
-from django.db.models.functions import Cast, Upper
+from django.db.models.functions import Cast, Coalesce, Concat, Lower, Upper
 
 from . import matching
 
@@ -62,11 +63,25 @@ class Track(models.Model):
                                 db_default=Analysis.NONE)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # What catalog search reads (playlists/search.py), kept by the database itself so that every
+    # write path (save, bulk_create, COPY, update()) keeps it right: " title | artist | album "
+    # in lowercase, whose spaces and bars let one LIKE pattern ask for a whole field or a word
+    # start, and metadata's popularity (0 when unknown) that orders results within a tier.
+    search_text = models.GeneratedField(
+        expression=Lower(Concat(Value(" "), "title", Value(" | "), "artist", Value(" | "),
+                                "album", Value(" "), output_field=models.TextField())),
+        output_field=models.TextField(), db_persist=True)
+    search_popularity = models.GeneratedField(
+        expression=Coalesce(Cast(KeyTextTransform("popularity", "metadata"),
+                                 models.FloatField()), Value(0.0)),
+        output_field=models.FloatField(), db_persist=True)
 
     class Meta:
         ordering = ["artist", "title"]
         indexes = [
             models.Index(Upper("artist"), name="track_artist_upper_idx"),
+            # Search's first tier, a query that is a whole title (playlists/search.py).
+            models.Index(Upper("title"), name="track_title_upper_idx"),
             models.Index(fields=["artist", "title"], name="track_artist_title_idx"),
             # The recommendation fallback's "most popular" pools (ORDER BY popularity LIMIT n):
             # without it, a sort over every track's JSON (seconds on a million tracks).
@@ -80,8 +95,13 @@ class Track(models.Model):
             # The catalog's "playable only" filter: few of a million tracks have audio.
             models.Index(fields=["artist", "title"], condition=models.Q(has_audio=True),
                          name="track_playable_idx"),
-            # Trigram (pg_trgm) GIN indexes on title and artist are created by migration 0002
-            # on PostgreSQL only, since SQLite has no GIN.
+            # Browsing and the results of a common word, most popular first: the planner walks
+            # this index and stops after a page instead of sorting every match. On PostgreSQL it
+            # carries search_text, so the walk never reads the (wide) table rows it skips.
+            models.Index(fields=["-search_popularity", "id"], include=["search_text"],
+                         name="track_rank_idx"),
+            # The search index itself is not declared here: a trigram GIN index on search_text
+            # on PostgreSQL, an FTS5 trigram table on SQLite (playlists/search_indexes.py).
         ]
 
     def __str__(self) -> str:

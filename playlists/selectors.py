@@ -2,68 +2,20 @@
 import uuid
 from typing import Any
 
-from django.contrib.postgres.search import TrigramWordSimilarity
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Prefetch, Q, QuerySet
-from django.db.models.functions import Greatest
 from django.http import Http404
 
+from . import search
 from .models import Collaborator, Playlist, PlaylistEvent, PlaylistTrack, Track
-
-# Matches ranked per query: when more tracks match, they are all good matches, and ranking an
-# arbitrary 200 of them keeps a common word over a million tracks as fast as a rare one.
-SEARCH_CANDIDATES = 200
-FUZZY_THRESHOLD = 0.5
 
 
 def track_list(*, q: str = "", artist: str = "", genre: str = "",
-               playable: bool = False) -> QuerySet[Track]:
-    """Tracks matching a free-text query on title or artist, and exact artist/genre filters;
-    `playable`: only tracks with audio on this server.
-
-    A query takes up to SEARCH_CANDIDATES tracks whose title or artist contains it
-    (case-insensitive; PostgreSQL serves this from the trigram GIN indexes). When nothing
-    contains it, PostgreSQL looks for near misses (a typo) by pg_trgm word similarity. The
-    candidates are then ranked by how well title or artist match; `count` is at most the cap.
-    """
-    tracks = Track.objects.all()
-    if artist:
-        tracks = tracks.filter(artist__iexact=artist)
-    if genre:
-        tracks = tracks.filter(genre=genre.lower())
-    if playable:
-        tracks = tracks.filter(has_audio=True)
-    q = q.strip()
-    if not q:
-        return tracks.order_by("artist", "title", "id")
-    unordered = tracks.order_by()
-    contains = unordered.filter(Q(title__ilike=q) | Q(artist__ilike=q))
-    if connection.vendor != "postgresql":
-        ids = list(contains.values_list("id", flat=True)[:SEARCH_CANDIDATES])
-        matches = Track.objects.filter(id__in=ids).order_by("artist", "title", "id")
-        matches.known_count = len(ids)
-        return matches
-    with transaction.atomic(), connection.cursor() as cursor:
-        # pg_trgm's selectivity estimates make the planner prefer a sequential scan that
-        # computes similarity row by row (3-4x slower than the GIN indexes, even at 5,000
-        # tracks); for these two queries only, the indexes are used. pg_trgm's default
-        # word-similarity threshold (0.6) misses a swapped pair of letters in a short word;
-        # 0.5 catches it.
-        cursor.execute("SET LOCAL enable_seqscan = off")
-        cursor.execute("SET LOCAL pg_trgm.word_similarity_threshold = %s", [FUZZY_THRESHOLD])
-        ids = list(contains.values_list("id", flat=True)[:SEARCH_CANDIDATES])
-        if not ids:
-            # Nothing contains the query: look for near misses (a typo).
-            ids = list(
-                unordered.filter(
-                    Q(title__trigram_word_similar=q) | Q(artist__trigram_word_similar=q)
-                ).values_list("id", flat=True)[:SEARCH_CANDIDATES]
-            )
-    rank = Greatest(TrigramWordSimilarity(q, "title"), TrigramWordSimilarity(q, "artist"))
-    ranked = (Track.objects.filter(id__in=ids).annotate(rank=rank)
-              .order_by("-rank", "artist", "title", "id"))
-    ranked.known_count = len(ids)  # spares the paginator a COUNT over the candidates
-    return ranked
+               playable: bool = False) -> search.TrackResults:
+    """Tracks matching a free-text query on title, artist or album, and exact artist/genre
+    filters, ranked by relevance then popularity; `playable`: only tracks with audio on this
+    server. Ranking, counting and typo tolerance: playlists/search.py."""
+    return search.track_search(q=q, artist=artist, genre=genre, playable=playable)
 
 
 def track_get(*, track_id: str) -> Track:

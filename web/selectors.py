@@ -153,3 +153,105 @@ def library_page(*, user, section: str, page: str | None) -> dict[str, Any]:
                 "analysis": status, "analysis_total": sum(status.values()),
                 "upload_max_mb": settings.UPLOAD_MAX_BYTES // 2**20}
     return {"items": listening.listen_import_list(user=user)}
+
+
+# ---------------------------------------------------------------------------- catalog search
+
+CATALOG_PAGE_SIZE = 20
+MAX_ARTIST_CHIPS = 4
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
+
+
+def _pager(*, page, url_for) -> dict[str, Any] | None:
+    """Previous/next and a few page numbers around this one; the last only when it is known
+    (a capped count does not tell where the results end)."""
+    paginator = page.paginator
+    capped = getattr(paginator, "count_capped", False)
+    if page.number == 1 and not page.has_next():
+        return None
+    last = None if capped else paginator.num_pages
+    wanted = {1, page.number - 1, page.number, page.number + 1}
+    if last:
+        wanted.add(last)
+    numbers = sorted(n for n in wanted if n >= 1 and (last is None or n <= last)
+                     and (n <= page.number or page.has_next()))
+    items, previous = [], 0
+    for n in numbers:
+        if n > previous + 1:
+            items.append({"gap": True})
+        items.append({"number": n, "url": url_for(n), "current": n == page.number})
+        previous = n
+    if capped and page.has_next():
+        items.append({"gap": True})  # more pages than shown
+    return {"items": items,
+            "previous": url_for(page.number - 1) if page.has_previous() else "",
+            "next": url_for(page.number + 1) if page.has_next() else "",
+            "start": page.start_index(), "end": page.end_index(),
+            "of": "" if capped else f"{paginator.count:,}"}
+
+
+def catalog_page(*, q: str, genre: str, playable: bool, page: str | None) -> dict[str, Any]:
+    """The catalog's results for a search kept in the URL: one page of ranked tracks, what to
+    say about them, and links to the other pages (the same query, another `page=`)."""
+    from django.core.paginator import InvalidPage  # noqa: PLC0415
+    from django.http import QueryDict  # noqa: PLC0415
+
+    from audotics.pagination import KnownCountPaginator  # noqa: PLC0415
+    from playlists import fuzzy  # noqa: PLC0415
+    from playlists import selectors as catalog  # noqa: PLC0415
+    from playlists.search import query_phrase  # noqa: PLC0415
+
+    q = " ".join(q.split())
+    results = catalog.track_list(q=q, genre=genre, playable=playable)
+    paginator = KnownCountPaginator(results, CATALOG_PAGE_SIZE)
+    try:
+        current = paginator.page(page or 1)
+    except InvalidPage:
+        current = paginator.page(1)
+    tracks = list(current.object_list)
+
+    def url_for(number: int, *, filters: bool = True) -> str:
+        params = QueryDict(mutable=True)
+        for key, value in (("q", q), ("genre", genre if filters else ""),
+                           ("playable", "true" if playable and filters else "")):
+            if value:
+                params[key] = value
+        if number > 1:
+            params["page"] = str(number)
+        return "/catalog" + (f"?{params.urlencode()}" if params else "")
+
+    count = results.count()
+    shown = f"{count:,}+" if results.count_capped else f"{count:,}"
+    exact = results.exact_count
+    filtered = bool(genre or playable)
+    if q and results.near_misses:
+        near = count - exact
+        close = f"{near:,} close match{'' if near == 1 else 'es'}"
+        summary = (f"No tracks contain “{q}”; {close}" if not exact else
+                   f"{_plural(exact, 'track')} match “{q}”, then {close}")
+    elif q:
+        summary = (f"{shown} track{'' if count == 1 else 's'} match{'es' if count == 1 else ''} "
+                   f"“{q}”" if count else f"No tracks match “{q}”")
+    else:
+        summary = f"{shown} track{'' if count == 1 else 's'}" + ("" if filtered else
+                                                                " in the catalog")
+    # Artists the query names (or nearly does): one click to their page.
+    artists: list[str] = []
+    words = fuzzy.query_words(query_phrase(q)) if q else []
+    if words and current.number == 1:
+        scorer = fuzzy.NearMissScorer(words)
+        for track in tracks:
+            if (track.artist not in artists and len(artists) < MAX_ARTIST_CHIPS
+                    and scorer.score(track.artist) is not None):
+                artists.append(track.artist)
+    return {
+        "q": q, "genre": genre, "playable": playable, "tracks": tracks, "page": current,
+        "count": count, "count_capped": results.count_capped, "summary": summary,
+        "near_misses": results.near_misses, "exact_count": exact, "artists": artists,
+        "filtered": filtered, "pager": _pager(page=current, url_for=url_for),
+        "clear_filters_url": url_for(1, filters=False),
+        "queue_name": f"Search: {q}" if q else "Catalog",
+    }

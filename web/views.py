@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404
@@ -15,6 +16,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from audotics.exceptions import ApplicationError
 from listening import services as listening_services
+from playlists import browse
 from playlists import selectors as playlist_selectors
 from playlists.serializers import PlaylistSerializer
 from recommendations.services import context_vocabulary
@@ -185,13 +187,42 @@ def account_app_revoke(request, application_id: int):
     return redirect(reverse("web:account") + "#apps")
 
 
+def _catalog_results(request) -> dict:
+    return selectors.catalog_page(
+        q=request.GET.get("q", "")[:settings.CATALOG_SEARCH_MAX_LENGTH],
+        genre=request.GET.get("genre", "")[:64],
+        playable=request.GET.get("playable") == "true",
+        page=request.GET.get("page", "")[:12])
+
+
 def catalog(request):
+    # The search lives in the URL (?q=&genre=&playable=&page=): Back, reloads and shared links
+    # show the same results.
     return render(request, "web/catalog.html", {
-        "genres": selectors.genre_list(),
-        "q": request.GET.get("q", "")[:200],
-        "genre": request.GET.get("genre", "")[:64],
-        "playable": request.GET.get("playable") == "true",
-    })
+        "genres": selectors.genre_list(), **_catalog_results(request)})
+
+
+def catalog_results(request):
+    """Just the results (static/js/catalog.js swaps them in while the listener types)."""
+    return render(request, "web/_catalog_results.html", _catalog_results(request))
+
+
+def artist(request, name: str):
+    try:
+        item = browse.artist_get(name=name)
+    except Http404:
+        return render(request, "web/not_found.html", {"what": "artist", "query": name},
+                      status=404)
+    return render(request, "web/artist.html", {"artist": item})
+
+
+def album(request, artist: str, album: str):
+    try:
+        item = browse.album_get(artist=artist, album=album)
+    except Http404:
+        return render(request, "web/not_found.html", {"what": "album", "query": album},
+                      status=404)
+    return render(request, "web/album.html", {"album": item})
 
 
 def track(request, track_id):

@@ -1,65 +1,72 @@
-import { get, debounce, h, fmtDuration, genreOf, onLeave } from "./api.js";
-import { noAudioMark, thumb } from "./tracks-ui.js";
+// The catalog's search as you type. The page arrives with its results rendered for the URL
+// (/catalog?q=&genre=&playable=&page=); typing or changing a filter fetches the same results
+// from /catalog/results and swaps them in, and the URL follows (replaced, not pushed: typing
+// is one search, and Back leaves it). Pager links are ordinary links the shell follows, so Back
+// returns to the previous page of results, and from a track to the results it was opened from.
+import { debounce, onLeave } from "./api.js";
+import { rememberSearch } from "./tracks-ui.js";
 
+const form = document.getElementById("search-form");
 const q = document.getElementById("q");
 const genre = document.getElementById("genre");
 const playable = document.getElementById("playable");
-const list = document.getElementById("results");
+const region = document.getElementById("search-results");
 const count = document.getElementById("result-count");
-const more = document.getElementById("more");
-let next = null;
 let seq = 0;
+let controller = null;
 let left = false; // the shell has moved on to another page: this one's URL is no longer ours
 
-function row(t) {
-  return h("li", { class: "track" },
-    thumb(t),
-    h("div", { class: "track-main" },
-      h("a", { href: `/tracks/${t.id}`, class: "track-title" }, t.title),
-      h("span", { class: "track-artist" }, t.artist),
-      noAudioMark(t)),
-    h("span", { class: "tag" }, genreOf(t)),
-    h("span", { class: "muted num" }, fmtDuration(t.durationMs)));
+function params() {
+  const p = new URLSearchParams();
+  if (q.value.trim()) p.set("q", q.value.trim());
+  if (genre.value) p.set("genre", genre.value);
+  if (playable.checked) p.set("playable", "true");
+  return p;
 }
+
+const here = () => location.pathname + location.search;
+rememberSearch(location.search ? here() : "");
 
 async function search() {
   if (left) return;
   const mine = ++seq;
-  const params = new URLSearchParams();
-  if (q.value.trim()) params.set("q", q.value.trim());
-  if (genre.value) params.set("genre", genre.value);
-  if (playable.checked) params.set("playable", "true");
+  const p = params();
+  const url = p.toString() ? `/catalog?${p}` : "/catalog";
   // The shell keeps its own data in the history entry: keep it.
-  history.replaceState(history.state, "", params.toString() ? `?${params}` : location.pathname);
-  list.setAttribute("aria-busy", "true");
+  history.replaceState(history.state, "", url);
+  rememberSearch(p.toString() ? url : "");
+  if (controller) controller.abort();
+  controller = new AbortController();
+  region.setAttribute("aria-busy", "true");
   try {
-    const data = await get(`/api/tracks?${params}`);
-    if (mine !== seq) return; // a newer search already answered
-    list.replaceChildren(...data.results.map(row));
-    count.textContent = `${data.count} track${data.count === 1 ? "" : "s"} found`;
-    next = data.next;
-    more.hidden = !next;
+    const res = await fetch(`/catalog/results?${p}`, {
+      credentials: "same-origin", headers: { Accept: "text/html" }, signal: controller.signal,
+    });
+    if (!res.ok) throw new Error(`Search failed (${res.status}). Try again.`);
+    const html = await res.text();
+    if (mine !== seq || left) return; // a newer search already answered
+    const doc = new DOMParser().parseFromString(html, "text/html");
+    const body = doc.getElementById("results-body");
+    if (!body) throw new Error("Search failed. Try again.");
+    region.replaceChildren(document.adoptNode(body));
+    count.textContent = body.dataset.summary || "";
+    document.title = p.get("q") ? `“${p.get("q")}” · Catalog · Audotics` : "Catalog · Audotics";
   } catch (e) {
-    if (mine === seq) count.textContent = e.message;
+    if (e.name !== "AbortError" && mine === seq) {
+      count.textContent = e.name === "TypeError" ? "You appear to be offline." : e.message;
+    }
   } finally {
-    if (mine === seq) list.removeAttribute("aria-busy");
+    if (mine === seq) region.removeAttribute("aria-busy");
   }
 }
 
-more.addEventListener("click", async () => {
-  if (!next) return;
-  const url = new URL(next, location.origin);
-  const data = await get(url.pathname + url.search);
-  if (left) return;
-  list.append(...data.results.map(row));
-  next = data.next;
-  more.hidden = !next;
-});
-
 const typed = debounce(search, 250);
 q.addEventListener("input", typed);
-onLeave(() => { left = true; typed.cancel(); });
 genre.addEventListener("change", search);
 playable.addEventListener("change", search);
-document.getElementById("search-form").addEventListener("submit", (e) => { e.preventDefault(); search(); });
-search();
+form.addEventListener("submit", (e) => { e.preventDefault(); typed.cancel(); search(); });
+onLeave(() => {
+  left = true;
+  typed.cancel();
+  if (controller) controller.abort();
+});

@@ -1,5 +1,5 @@
 import { api, get, post, debounce, h, genreOf, onLeave, toast } from "./api.js";
-import { noAudioMark, thumb } from "./tracks-ui.js";
+import { artistLinks, noAudioMark, thumb } from "./tracks-ui.js";
 import { likedAmong, showLiked, toggleLike } from "./likes.js";
 
 const me = JSON.parse(document.getElementById("me-data").textContent);
@@ -35,7 +35,7 @@ function row(t) {
     thumb(t),
     h("div", { class: "track-main" },
       h("a", { href: `/tracks/${t.id}`, class: "track-title" }, t.title),
-      h("span", { class: "track-artist" }, t.artist),
+      artistLinks(t),
       t.reason ? h("span", { class: "reason small" }, t.reason) : null,
       noAudioMark(t)),
     h("span", { class: "tag hide-sm" }, genreOf(t)),

@@ -67,3 +67,34 @@ export function noAudioMark(t) {
 export function thumb(t) {
   return h("span", { class: "thumb" }, cover(t, "small"), playButton(t));
 }
+
+// Artist and album pages take names as written (the server normalises them, as for slugs);
+// a slash would split the path, and means nothing to the name.
+const pathName = (name) => encodeURIComponent(String(name || "").replace(/\//g, " ").trim());
+export const artistUrl = (name) => `/artists/${pathName(name)}`;
+export const albumUrl = (t) => `/albums/${pathName(t.artist)}/${pathName(t.album)}`;
+
+// The artist (and album) of a row, as links to their pages.
+export function artistLinks(t) {
+  return h("span", { class: "track-artist" },
+    h("a", { href: artistUrl(t.artist) }, t.artist),
+    t.album ? [h("span", { "aria-hidden": "true" }, " · "), h("a", { href: albumUrl(t), class: "track-album" }, t.album)] : null);
+}
+
+// The last catalog search the listener left (static/js/catalog.js), for the track page's way back.
+const SEARCH_KEY = "audotics.catalog.search";
+const SEARCH_FRESH_MS = 30 * 60 * 1000;
+
+export function rememberSearch(url) {
+  try {
+    if (url) sessionStorage.setItem(SEARCH_KEY, JSON.stringify({ url, at: Date.now() }));
+    else sessionStorage.removeItem(SEARCH_KEY);
+  } catch { /* private mode: the link simply goes to the catalog */ }
+}
+
+export function lastSearch() {
+  try {
+    const saved = JSON.parse(sessionStorage.getItem(SEARCH_KEY) || "null");
+    return saved && Date.now() - saved.at < SEARCH_FRESH_MS && saved.url.startsWith("/catalog?") ? saved.url : "";
+  } catch { return ""; }
+}

@@ -24,7 +24,7 @@ def test_playlist_picker_lists_more_than_one_page_of_playlists(open_page, new_li
     last = next(pid for pid, name in ids.items() if name == "Mix 024")
     page.get_by_label("Playlist", exact=True).select_option(last)
     page.get_by_role("button", name="Add to playlist").click()
-    expect(page.locator("#add-status")).to_have_text("Added.")
+    expect(page.locator("#add-status")).to_contain_text("Added to “Mix 024”.")
     assert [t["id"] for t in call_api(page, "GET", f"/api/playlists/{last}")["tracks"]] == [track]
 
 

@@ -1,5 +1,4 @@
 import pytest
-from django.db import connection
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -46,12 +45,48 @@ def test_track_search_escapes_like_wildcards(api_client):
     assert results[0]["title"] == "100% Pure"
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="typo tolerance uses pg_trgm")
-def test_track_search_tolerates_a_typo_on_postgresql(api_client):
+def test_track_search_tolerates_a_typo(api_client):
+    # pg_trgm and a vocabulary on PostgreSQL, FTS5 trigrams on SQLite (playlists/search.py).
     TrackFactory(title="Bohemian Rhapsody", artist="Queen")
     TrackFactory(title="Other Song", artist="Someone")
     results = api_client.get("/api/tracks", {"q": "Rhapsodi"}).json()["results"]
     assert [t["title"] for t in results] == ["Bohemian Rhapsody"]
+
+
+def test_track_search_ranks_by_relevance_not_by_artist_name(api_client):
+    TrackFactory(title="Golden Slumbers", artist="Aardvark", metadata={"popularity": 90})
+    TrackFactory(title="Golden", artist="Zed", metadata={"popularity": 10})
+    body = api_client.get("/api/tracks", {"q": "golden"}).json()
+    assert [t["title"] for t in body["results"]] == ["Golden", "Golden Slumbers"]
+
+
+def test_track_search_count_is_true_and_pages_reach_every_result(api_client):
+    TrackFactory.create_batch(7, title="Nightfall Anthem")
+    first = api_client.get("/api/tracks", {"q": "nightfall", "pageSize": 3})
+    assert first.json()["count"] == 7 and "X-Count-Capped" not in first
+    seen, url = [], "/api/tracks?q=nightfall&pageSize=3"
+    while url:
+        page = api_client.get(url).json()
+        seen += [t["id"] for t in page["results"]]
+        url = page["next"]
+    assert len(seen) == len(set(seen)) == 7
+
+
+def test_track_search_past_the_count_cap_says_so_and_keeps_paging(api_client, monkeypatch):
+    from playlists import search
+
+    monkeypatch.setattr(search, "COUNT_CAP", 4)
+    TrackFactory.create_batch(9, title="Moonrise Waltz")
+    response = api_client.get("/api/tracks", {"q": "moonrise", "pageSize": 4})
+    assert response["X-Count-Capped"] == "true" and response.json()["count"] == 4
+    seen, url = [], "/api/tracks?q=moonrise&pageSize=4"
+    while url:
+        page = api_client.get(url).json()
+        seen += [t["id"] for t in page["results"]]
+        url = page["next"]
+    assert len(seen) == len(set(seen)) == 9
+    assert api_client.get("/api/tracks", {"q": "moonrise", "pageSize": 4,
+                                          "page": 4}).status_code == 404
 
 
 def test_track_filters_by_artist_and_genre(api_client):

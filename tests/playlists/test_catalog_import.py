@@ -173,6 +173,7 @@ def test_import_real_spotify_catalog(datasets_dir):
 
 @pytest.mark.skipif("connection.vendor != 'postgresql'")
 def test_big_import_rebuilds_search_indexes_even_after_a_failure(tmp_path, monkeypatch):
+    from playlists import search, search_indexes
 
     def index_names():
         with connection.cursor() as cursor:
@@ -182,12 +183,31 @@ def test_big_import_rebuilds_search_indexes_even_after_a_failure(tmp_path, monke
     monkeypatch.setattr(catalog, "DEFER_INDEXES_ABOVE_BYTES", 0)
     path = _write(tmp_path / "songs.csv", [_row("t1"), _row("t2")])
     assert catalog.tracks_import(path=path).created == 2
-    assert {"track_title_trgm_idx", "track_artist_trgm_idx"} <= index_names()
+    assert set(search_indexes.TRIGRAM_INDEXES) <= index_names()
+    assert search.track_search(q=Track.objects.first().title).count() >= 1
 
     monkeypatch.setattr(catalog, "_write_batch", lambda *a: (_ for _ in ()).throw(RuntimeError))
     with pytest.raises(RuntimeError):
         catalog.tracks_import(path=path)
-    assert {"track_title_trgm_idx", "track_artist_trgm_idx"} <= index_names()
+    assert set(search_indexes.TRIGRAM_INDEXES) <= index_names()
+
+
+@pytest.mark.skipif("connection.vendor != 'sqlite'", reason="SQLite's FTS5 table")
+def test_big_import_into_sqlite_indexes_once_at_the_end_even_after_a_failure(tmp_path,
+                                                                            monkeypatch):
+    from playlists import search, search_indexes
+
+    monkeypatch.setattr(catalog, "DEFER_INDEXES_ABOVE_BYTES", 0)
+    path = _write(tmp_path / "songs.csv", [_row("t1"), _row("t2")])
+    assert catalog.tracks_import(path=path).created == 2
+    assert search_indexes.sqlite_fts_ready()
+    title = Track.objects.first().title
+    assert search.track_search(q=title).count() >= 1
+
+    monkeypatch.setattr(catalog, "_write_batch", lambda *a: (_ for _ in ()).throw(RuntimeError))
+    with pytest.raises(RuntimeError):
+        catalog.tracks_import(path=path)
+    assert search_indexes.sqlite_fts_ready()
 
 
 def test_import_command_caps_printed_rejects_and_points_to_the_full_list(tmp_path, capsys):
