@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 
 from django.core import signing
+from django.urls import reverse
 
 _SALT = "playlists.share_link"
 # "." is outside the signature's URL-safe base64 alphabet: the token needs no escaping in a path.
@@ -23,6 +24,11 @@ def _signer() -> signing.Signer:
 def share_token(link_id: uuid.UUID) -> str:
     """`<id hex>.<signature>` for a share link's URL."""
     return _signer().sign(uuid.UUID(str(link_id)).hex)
+
+
+def share_url(request, link_id: uuid.UUID) -> str:
+    """The absolute URL of the join page (web/) a share link sends people to."""
+    return request.build_absolute_uri(reverse("web:playlist-join", args=[share_token(link_id)]))
 
 
 def share_token_link_id(token: object) -> uuid.UUID | None:
