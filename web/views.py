@@ -234,6 +234,8 @@ def playlist(request, playlist_id):
     return render(request, "web/playlist.html", {
         "playlist": item,
         "initial": camelize(data),
+        "cover": playlist_selectors.playlist_cover_track_ids(
+            tracks=[entry.track for entry in item.entries.all()]),
         "is_owner": is_owner,
         "me": {"id": str(request.user.pk), "username": request.user.username},
         # The owner's page shows the live share link; the token is only ever shown to them.
