@@ -9,6 +9,7 @@ export function enableRowMenu(list, sync, remove) {
   const menu = document.getElementById("row-menu");
   const items = [...menu.querySelectorAll("[role=menuitem]")];
   let trackId = null;
+  let openedAt = 0; // the page's scroll position when the menu opened
 
   const rowButton = (id) => list.querySelector(`li[data-id="${CSS.escape(id)}"] button[data-act="menu"]`);
 
@@ -22,6 +23,7 @@ export function enableRowMenu(list, sync, remove) {
       item.tabIndex = -1;
     }
     menu.hidden = false;
+    openedAt = window.scrollY;
     // Below the button, or above it when the screen ends first; never off its right edge.
     const r = button.getBoundingClientRect();
     const height = menu.offsetHeight, width = menu.offsetWidth;
@@ -93,11 +95,14 @@ export function enableRowMenu(list, sync, remove) {
       close({ refocus: false });
     }
   });
-  // A click elsewhere, a scroll or a resize closes it (it is placed against the viewport).
+  // A click elsewhere, a resize or a real scroll closes it (it is placed against the viewport;
+  // the few pixels a tap or bringing the button into view scroll do not count).
   const onPointer = (ev) => {
     if (!menu.hidden && !menu.contains(ev.target) && !ev.target.closest?.("button[data-act='menu']")) close({ refocus: false });
   };
-  const onMove = () => close({ refocus: false });
+  const onMove = (ev) => {
+    if (ev.type === "resize" || Math.abs(window.scrollY - openedAt) > 40) close({ refocus: false });
+  };
   document.addEventListener("pointerdown", onPointer);
   window.addEventListener("resize", onMove);
   window.addEventListener("scroll", onMove, { passive: true });

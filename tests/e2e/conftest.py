@@ -132,11 +132,12 @@ class PageGuard:
 
 @pytest.fixture
 def open_page(server, browser):
-    """open_page(viewport=DESKTOP) -> a fresh context's page, watched by a PageGuard."""
+    """open_page(viewport=DESKTOP, **context_options) -> a fresh context's page, watched by a
+    PageGuard; options go to Playwright's new_context (has_touch=True, is_mobile=True: a phone)."""
     contexts, guard = [], PageGuard(server)
 
-    def make(viewport=None):
-        ctx = browser.new_context(base_url=server, viewport=viewport or DESKTOP)
+    def make(viewport=None, **options):
+        ctx = browser.new_context(base_url=server, viewport=viewport or DESKTOP, **options)
         ctx.set_default_timeout(10_000)
         contexts.append(ctx)
         page = ctx.new_page()
