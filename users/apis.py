@@ -143,11 +143,14 @@ class UserSearchApi(APIView):
         q = serializers.CharField(min_length=USER_SEARCH_MIN_LENGTH, max_length=50)
 
     class OutputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "UserSearchResult"
+
         id = serializers.UUIDField()
         username = serializers.CharField()
 
     @extend_schema(parameters=[FilterSerializer],
-                   responses=inline_serializer("UserSearchOutput", {
+                   responses=inline_serializer("UserSearchResults", {
                        "results": OutputSerializer(many=True)}))
     def get(self, request):
         filters = self.FilterSerializer(data=request.query_params)
