@@ -13,6 +13,25 @@ export function addButton(t, inPlaylist, addTrack) {
   return h("button", { type: "button", class: "btn btn-small", "aria-label": `Add ${t.title} by ${t.artist}`, onclick: () => addTrack(t) }, "Add");
 }
 
+// Redraws only the rows of `ul` whose mark changed (a track added or removed since), so that
+// the list does not flicker on every edit and focus stays put: a focused Add that becomes a
+// mark hands focus to the next Add, else to `fallback`.
+export function refreshMarks(ul, shown, row, inPlaylist, fallback) {
+  for (const t of shown) {
+    const li = ul.querySelector(`li[data-id="${CSS.escape(t.id)}"]`);
+    if (!li || li.classList.contains("in-playlist") === inPlaylist(t.id)) continue;
+    const hadFocus = li.contains(document.activeElement);
+    const fresh = row(t);
+    li.replaceWith(fresh);
+    if (!hadFocus) continue;
+    let next = fresh.querySelector("button:not(:disabled)");
+    for (let sib = fresh.nextElementSibling; !next && sib; sib = sib.nextElementSibling) {
+      next = sib.querySelector("button:not(:disabled)");
+    }
+    (next || fallback).focus();
+  }
+}
+
 // addTrack(track) makes the edit (PlaylistSync.addTrack); inPlaylist(id) says whether a track
 // is in the playlist. Returns { refresh() }, for the page to call when the tracks change.
 export function enableTrackSearch(addTrack, inPlaylist) {
@@ -27,17 +46,6 @@ export function enableTrackSearch(addTrack, inPlaylist) {
       addButton(t, inPlaylist, addTrack));
   }
 
-  function draw() {
-    // The focused Add button becomes a mark: focus stays on its row's place.
-    const focused = document.activeElement && results.contains(document.activeElement)
-      ? document.activeElement.closest("li")?.dataset.id : null;
-    results.replaceChildren(...shown.map(resultRow));
-    if (focused) {
-      const row = results.querySelector(`li[data-id="${CSS.escape(focused)}"]`);
-      const next = row && (row.querySelector("button:not(:disabled)") || row.nextElementSibling?.querySelector("button:not(:disabled)"));
-      (next || input).focus();
-    }
-  }
 
   input.addEventListener("input", debounce(async () => {
     const mine = ++seq;
@@ -47,10 +55,10 @@ export function enableTrackSearch(addTrack, inPlaylist) {
       const data = await get(`/api/tracks?q=${encodeURIComponent(q)}`);
       if (mine !== seq) return; // a newer search already answered
       shown = data.results.slice(0, MAX_RESULTS);
-      draw();
+      results.replaceChildren(...shown.map(resultRow));
       if (!shown.length) results.replaceChildren(h("li", { class: "muted" }, "No tracks found."));
     } catch (e) { toast(e.message, "error"); }
   }, 250));
 
-  return { refresh: () => { if (shown.length) draw(); } };
+  return { refresh: () => refreshMarks(results, shown, resultRow, inPlaylist, input) };
 }

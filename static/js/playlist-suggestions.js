@@ -1,7 +1,7 @@
 // The Suggestions card: recommendations for this playlist, loaded when the button asks for them,
 // with each member's taste match when the playlist is shared.
 import { get, h } from "./api.js";
-import { addButton } from "./playlist-search.js";
+import { addButton, refreshMarks } from "./playlist-search.js";
 
 function renderMembers(box, members, me) {
   if (!members || !members.length) { box.replaceChildren(); return; }
@@ -12,7 +12,7 @@ function renderMembers(box, members, me) {
 }
 
 function suggestionRow(t, addTrack, inPlaylist) {
-  return h("li", { class: `track${inPlaylist(t.id) ? " in-playlist" : ""}` },
+  return h("li", { class: `track${inPlaylist(t.id) ? " in-playlist" : ""}`, dataset: { id: t.id } },
     h("div", { class: "track-main" },
       h("a", { href: `/tracks/${t.id}`, class: "track-title" }, t.title),
       h("span", { class: "track-artist" }, t.artist),
@@ -40,5 +40,6 @@ export function enableSuggestions(playlistId, me, addTrack, inPlaylist) {
       ul.replaceChildren(h("li", { class: "muted" }, e.status === 404 ? "Suggestions are not available yet." : e.message));
     } finally { ul.removeAttribute("aria-busy"); }
   });
-  return { refresh: () => { if (shown.length) ul.replaceChildren(...shown.map((t) => suggestionRow(t, addTrack, inPlaylist))); } };
+  const load = document.getElementById("sugg-load");
+  return { refresh: () => refreshMarks(ul, shown, (t) => suggestionRow(t, addTrack, inPlaylist), inPlaylist, load) };
 }
