@@ -48,6 +48,7 @@ def _collaborator_added(playlist: Playlist, collaborator: Collaborator, *, by) -
         },
     )
 
+
 # ---------------------------------------------------------------------------- collaborators
 
 
@@ -158,7 +159,9 @@ def share_link_join(*, token: Any, user) -> tuple[Playlist, bool]:
     if link is None:
         raise _invalid_link()
     locked = Playlist.objects.select_for_update().filter(pk=link.playlist_id).first()
-    if locked is None or not locked.is_collaborative:
+    # Revoking takes the same row lock: a link turned off meanwhile is seen as off here.
+    if (locked is None or not locked.is_collaborative
+            or not PlaylistShareLink.objects.filter(pk=link.pk, revoked_at=None).exists()):
         raise _invalid_link()
     if locked.owner_id == user.pk or Collaborator.objects.filter(playlist=locked,
                                                                  user_id=user.pk).exists():
