@@ -390,6 +390,7 @@ RATE_LIMITS = {
     "signup_per_ip": env.str("RATE_SIGNUP_PER_IP", default="10/h"),
     "password_reset_per_ip": env.str("RATE_PASSWORD_RESET_PER_IP", default="10/h"),
     "api_per_user": env.str("RATE_API_PER_USER", default="1000/h"),
+    "user_search_per_user": env.str("RATE_USER_SEARCH_PER_USER", default="30/m"),
 }
 # AES-256-GCM keys for encrypted fields: "kid:base64key,..." newest first (users/crypto.py).
 FIELD_ENCRYPTION_KEYS = env.str("FIELD_ENCRYPTION_KEYS", default="")

@@ -177,6 +177,7 @@ class PlaylistConsumer(AsyncJsonWebsocketConsumer):
                 "playlist_id": self.playlist_id,
                 "version": snapshot["version"],
                 "tracks": snapshot["tracks"],
+                "playlist": snapshot["playlist"],
                 "presence": people,
             }))
             await self._flush()

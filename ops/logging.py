@@ -34,6 +34,11 @@ SENSITIVE_PARAM_RE = re.compile(SENSITIVE_KEY_RE.pattern + r"|jwt|code|sig|key|a
                                 re.IGNORECASE)
 
 
+# Capabilities carried in a URL's path: a playlist share link's token (also when it rides in a
+# sign-in page's ?next=). The path up to the token stays, so the log still says what was asked.
+SENSITIVE_PATH_RE = re.compile(r"(?i)((?:/|%2F)playlists(?:/|%2F)join(?:/|%2F))[^/?&#%\s\"']+")
+
+
 def get_request_id() -> str:
     return request_id_var.get()
 
@@ -57,6 +62,7 @@ def redact(value: Any, _depth: int = 0) -> Any:
 
 
 def redact_text(text: str) -> str:
+    text = SENSITIVE_PATH_RE.sub(lambda m: m.group(1) + REDACTED, text)
     text = QUERY_PARAM_RE.sub(
         lambda m: m.group(1) + REDACTED if SENSITIVE_PARAM_RE.search(m.group(2)) else m.group(0),
         text,

@@ -1,6 +1,13 @@
 from django.contrib import admin
 
-from .models import Collaborator, Playlist, PlaylistEvent, PlaylistTrack, Track
+from .models import (
+    Collaborator,
+    Playlist,
+    PlaylistEvent,
+    PlaylistShareLink,
+    PlaylistTrack,
+    Track,
+)
 
 
 @admin.register(Track)
@@ -53,6 +60,19 @@ class CollaboratorAdmin(admin.ModelAdmin):
     search_fields = ("playlist__name", "user__username")
     raw_id_fields = ("playlist", "user")
     readonly_fields = ("added_at",)
+
+
+@admin.register(PlaylistShareLink)
+class PlaylistShareLinkAdmin(admin.ModelAdmin):
+    """Links are made and revoked by their owners; staff may revoke one (set `revoked_at`)."""
+
+    list_display = ("playlist", "created_by", "created_at", "revoked_at", "joined_count")
+    search_fields = ("playlist__name", "created_by__username")
+    raw_id_fields = ("playlist", "created_by")
+    readonly_fields = ("id", "playlist", "created_by", "created_at", "joined_count")
+
+    def has_add_permission(self, request):
+        return False
 
 
 @admin.register(PlaylistEvent)

@@ -16,6 +16,7 @@ from audotics.pagination import PageNumberPagination
 from users.scopes import PUBLIC
 
 from . import exports, rendering, selectors, services
+from .models import DESCRIPTION_MAX_LENGTH
 from .serializers import (
     CollaboratorSerializer,
     PlaylistChangeSerializer,
@@ -135,6 +136,8 @@ class PlaylistListApi(APIView):
             ref_name = "PlaylistCreateInput"
 
         name = serializers.CharField(max_length=200)
+        description = serializers.CharField(max_length=DESCRIPTION_MAX_LENGTH, required=False,
+                                            allow_blank=True, default="")
         is_collaborative = serializers.BooleanField(required=False, default=False)
         context = PlaylistContextSerializer(required=False, allow_null=True)
 
@@ -160,6 +163,7 @@ class PlaylistListApi(APIView):
             playlist = services.playlist_create(
                 owner=request.user,
                 name=data.validated_data["name"],
+                description=data.validated_data["description"],
                 is_collaborative=data.validated_data["is_collaborative"],
                 context=_context(data.validated_data),
             )
@@ -168,7 +172,8 @@ class PlaylistListApi(APIView):
 
 
 class PlaylistDetailApi(APIView):
-    """GET one playlist; PATCH name, isCollaborative, context (owner); DELETE it (owner)."""
+    """GET one playlist; PATCH name, description, isCollaborative, context (owner); DELETE it
+    (owner)."""
 
     token_scope = "playlists"
     permission_classes = [IsAuthenticated]
@@ -178,6 +183,8 @@ class PlaylistDetailApi(APIView):
             ref_name = "PlaylistUpdateInput"
 
         name = serializers.CharField(max_length=200, required=False)
+        description = serializers.CharField(max_length=DESCRIPTION_MAX_LENGTH, required=False,
+                                            allow_blank=True)
         is_collaborative = serializers.BooleanField(required=False)
         context = PlaylistContextSerializer(required=False, allow_null=True)
         expected_version = serializers.IntegerField(min_value=0, required=False)
@@ -200,6 +207,7 @@ class PlaylistDetailApi(APIView):
             playlist=playlist_id,
             user=request.user,
             name=values.get("name"),
+            description=values.get("description"),
             is_collaborative=values.get("is_collaborative"),
             context=context,
             expected_version=values.get("expected_version"),

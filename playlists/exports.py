@@ -32,9 +32,12 @@ def playlist_jspf(*, playlist: Playlist) -> dict[str, Any]:
         if track.duration_ms is not None:
             item["duration"] = track.duration_ms
         tracks.append(item)
-    return {"playlist": {"title": playlist.name, "creator": playlist.owner.username,
-                         "date": playlist.updated_at.isoformat(),
-                         "identifier": f"urn:uuid:{playlist.pk}", "track": tracks}}
+    document = {"title": playlist.name, "creator": playlist.owner.username,
+                "date": playlist.updated_at.isoformat(),
+                "identifier": f"urn:uuid:{playlist.pk}", "track": tracks}
+    if playlist.description:
+        document["annotation"] = playlist.description  # JSPF's "comment on the playlist"
+    return {"playlist": document}
 
 
 def playlist_m3u(*, playlist: Playlist) -> str:

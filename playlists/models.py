@@ -25,6 +25,7 @@ FEATURE_RANGES: dict[str, tuple[float, float]] = {
     "time_signature": (0, 7),
 }
 INTEGER_FEATURES = frozenset({"key", "mode", "time_signature"})
+DESCRIPTION_MAX_LENGTH = 2000
 
 
 class Analysis(models.TextChoices):
@@ -119,6 +120,9 @@ class Playlist(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     name = models.CharField(max_length=200)
+    # Free text shown under the name; a default in the database too, for rows written in bulk.
+    description = models.TextField(max_length=DESCRIPTION_MAX_LENGTH, blank=True, default="",
+                                   db_default="")
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="playlists"
     )
@@ -184,6 +188,34 @@ class Collaborator(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} on {self.playlist_id}"
+
+
+class PlaylistShareLink(models.Model):
+    """An invitation link to a collaborative playlist: whoever signs in and opens it may join.
+
+    The link's URL carries this row's id signed with SECRET_KEY (playlists/share_tokens.py), so
+    the owner can see the link again while the database alone cannot forge one. Revoking keeps
+    the row (who shared, when) and kills the link; a playlist has at most one live link.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    playlist = models.ForeignKey(Playlist, on_delete=models.CASCADE, related_name="share_links")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    joined_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["playlist"], condition=models.Q(revoked_at=None),
+                                    name="share_link_one_live_per_playlist"),
+        ]
+
+    def __str__(self) -> str:
+        return f"share link {self.pk} of {self.playlist_id}"
 
 
 class PlaylistEvent(models.Model):

@@ -169,7 +169,8 @@ def _member(user_id: Any, username: str, role: str, added_at) -> dict[str, Any]:
 def _playlist_join(playlist: Playlist, entries: list[bytes], members: list[dict[str, Any]],
                    ) -> bytes:
     head = camel_dumps({
-        "id": str(playlist.pk), "name": playlist.name, "owner": _user_ref(playlist.owner),
+        "id": str(playlist.pk), "name": playlist.name,
+        "description": playlist.description, "owner": _user_ref(playlist.owner),
         "is_collaborative": playlist.is_collaborative, "context": playlist.context,
         "version": playlist.version,
     })[:-1]

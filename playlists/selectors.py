@@ -7,7 +7,8 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 
 from . import search
-from .models import Collaborator, Playlist, PlaylistEvent, PlaylistTrack, Track
+from .models import Collaborator, Playlist, PlaylistEvent, PlaylistShareLink, PlaylistTrack, Track
+from .share_tokens import share_token_link_id
 
 
 def track_list(*, q: str = "", artist: str = "", genre: str = "",
@@ -106,12 +107,15 @@ def playlist_exists(*, playlist_id: Any) -> bool:
 
 
 def playlist_snapshot(*, playlist_id: Any) -> dict[str, Any] | None:
-    """`{version, tracks}` that agree: the row lock keeps writers out between the two reads."""
-    from .serializers import PlaylistEntrySerializer
+    """`{version, tracks, playlist}` that agree: the row lock keeps writers out between the
+    reads. `playlist` is what a page shows besides the tracks (name, description, context,
+    collaboration and collaborators), so a page that reconnects also catches up on those."""
+    from .serializers import CollaboratorSerializer, PlaylistEntrySerializer
 
     with transaction.atomic():
         row = (
-            Playlist.objects.select_for_update().filter(pk=playlist_id).values("version").first()
+            Playlist.objects.select_for_update().filter(pk=playlist_id)
+            .values("version", "name", "description", "context", "is_collaborative").first()
         )
         if row is None:
             return None
@@ -121,7 +125,12 @@ def playlist_snapshot(*, playlist_id: Any) -> dict[str, Any] | None:
             .order_by("position")
         )
         tracks = PlaylistEntrySerializer(entries, many=True).data
-    return {"version": row["version"], "tracks": tracks}
+        collaborators = CollaboratorSerializer(
+            Collaborator.objects.filter(playlist_id=playlist_id).select_related("user")
+            .order_by("added_at"), many=True).data
+    details = {k: row[k] for k in ("name", "description", "context", "is_collaborative")}
+    return {"version": row["version"], "tracks": tracks,
+            "playlist": {**details, "collaborators": collaborators}}
 
 
 def playlist_events_since(
@@ -137,3 +146,42 @@ def playlist_events_since(
 def playlist_export_entries(*, playlist: Playlist) -> list[PlaylistTrack]:
     """The playlist's entries in order with their tracks, for JSPF/M3U export."""
     return list(playlist.entries.all())
+
+
+# A playlist's cover is a 2x2 mosaic of its first four distinct album covers: fewer than four
+# and the first one stands alone (static/js/playlist-details.js draws the same for live edits).
+COVER_TILES = 4
+
+
+def playlist_cover_track_ids(*, tracks: list[Track]) -> list[str]:
+    """Ids of the tracks whose covers make the playlist's cover, in playlist order: up to four
+    with a cover, one per album (tracks of one album share its art); [] when none has one."""
+    ids: list[str] = []
+    albums: set[tuple[str, str]] = set()
+    for track in tracks:
+        if not track.has_cover:
+            continue
+        # Without an album name a track's art is its own.
+        album = ((track.artist or "").casefold(), (track.album or "").casefold())
+        if track.album and album in albums:
+            continue
+        albums.add(album)
+        ids.append(str(track.pk))
+        if len(ids) == COVER_TILES:
+            break
+    return ids if len(ids) == COVER_TILES else ids[:1]
+
+
+def share_link_live(*, playlist: Playlist) -> PlaylistShareLink | None:
+    """The playlist's live share link, if it has one (callers check that the user owns it)."""
+    return PlaylistShareLink.objects.filter(playlist=playlist, revoked_at=None).first()
+
+
+def share_link_preview(*, token: Any) -> PlaylistShareLink | None:
+    """The live link a token belongs to, with its playlist and owner, while the playlist is
+    collaborative (a private playlist's link is dormant); None for any other token."""
+    link_id = share_token_link_id(token)
+    if link_id is None:
+        return None
+    return (PlaylistShareLink.objects.select_related("playlist", "playlist__owner")
+            .filter(pk=link_id, revoked_at=None, playlist__is_collaborative=True).first())

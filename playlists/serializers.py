@@ -76,6 +76,7 @@ class PlaylistSerializer(serializers.Serializer):
 
     id = serializers.UUIDField(read_only=True)
     name = serializers.CharField(read_only=True)
+    description = serializers.CharField(read_only=True)
     owner = UserRefSerializer(read_only=True)
     is_collaborative = serializers.BooleanField(read_only=True)
     context = ContextField(read_only=True)
@@ -98,3 +99,12 @@ class PlaylistChangeSerializer(serializers.Serializer):
     type = serializers.ChoiceField(choices=["TRACK_ADDED", "TRACK_REMOVED", "TRACK_MOVED"],
                                    read_only=True)
     data = serializers.JSONField(read_only=True)
+
+class ShareLinkSerializer(serializers.Serializer):
+    """A playlist's share link: `{token, url, createdAt, joinedCount}` (owner only)."""
+
+    token = serializers.CharField(read_only=True)
+    url = serializers.URLField(read_only=True, help_text="the join page to send to people")
+    created_at = serializers.DateTimeField(read_only=True)
+    joined_count = serializers.IntegerField(read_only=True,
+                                            help_text="people who joined through this link")

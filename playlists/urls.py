@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import apis
+from . import apis, sharing_apis
 
 app_name = "playlists"
 
@@ -26,4 +26,10 @@ urlpatterns = [
         name="collaborator-remove",
     ),
     path("playlists/<uuid:playlist_id>/export", apis.PlaylistExportApi.as_view(), name="export"),
+    path(
+        "playlists/<uuid:playlist_id>/share-link",
+        sharing_apis.PlaylistShareLinkApi.as_view(),
+        name="share-link",
+    ),
+    path("playlists/join", sharing_apis.PlaylistJoinApi.as_view(), name="join"),
 ]

@@ -14,7 +14,8 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from . import ratelimit, services
+from . import ratelimit, selectors, services
+from .selectors import USER_SEARCH_MIN_LENGTH
 from .services.accounts import USERNAME_RE
 from .services.ws_tickets import WS_TICKET_TTL
 
@@ -129,6 +130,35 @@ class UserMeApi(APIView):
         services.account_delete(user=request.user, **serializer.validated_data)
         logout(request._request)  # a browser session of the account ends with it
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class UserSearchApi(APIView):
+    """`GET /api/users/search?q=`: people to invite, by the start of their username."""
+
+    # Not for other applications: a list of accounts is for this site's invite box only.
+    token_scope = None
+    permission_classes = [IsAuthenticated]
+
+    class FilterSerializer(serializers.Serializer):
+        q = serializers.CharField(min_length=USER_SEARCH_MIN_LENGTH, max_length=50)
+
+    class OutputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "UserSearchResult"
+
+        id = serializers.UUIDField()
+        username = serializers.CharField()
+
+    @extend_schema(parameters=[FilterSerializer],
+                   responses=inline_serializer("UserSearchResults", {
+                       "results": OutputSerializer(many=True)}))
+    def get(self, request):
+        filters = self.FilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        ratelimit.user_search_check(request, user_id=str(request.user.pk))
+        found = selectors.user_search(query=filters.validated_data["q"],
+                                      exclude_user_id=request.user.pk)
+        return Response({"results": self.OutputSerializer(found, many=True).data})
 
 
 class UserPreferencesUpdateApi(APIView):

@@ -157,6 +157,18 @@ def password_reset_check(request) -> None:
         raise rate_limited(usage.retry_after)
 
 
+def user_search_check(request, *, user_id: str) -> None:
+    """Count one username search per user: an invite box's autocomplete, generous for typing
+    but not for walking the user list. Fails closed: without the cache nobody lists accounts."""
+    try:
+        usage = _usage(request, group="users.search", key=user_id,
+                       rate=_rate("user_search_per_user"), increment=True)
+    except CacheUnavailableError as exc:
+        raise ServiceUnavailable() from exc
+    if usage.limited:
+        raise rate_limited(usage.retry_after)
+
+
 class ApiQuotaThrottle(BaseThrottle):
     """RATE_API_PER_USER (1,000 an hour) per user, per IP when anonymous; fails open without a
     cache."""

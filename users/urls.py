@@ -7,6 +7,7 @@ app_name = "users"
 urlpatterns = [
     path("users", apis.UserCreateApi.as_view(), name="create"),
     path("users/me", apis.UserMeApi.as_view(), name="me"),
+    path("users/search", apis.UserSearchApi.as_view(), name="search"),
     path("users/me/export", account_apis.UserExportApi.as_view(), name="export"),
     path("users/me/email", account_apis.EmailChangeApi.as_view(), name="email"),
     path("users/me/email/confirm", account_apis.EmailChangeConfirmApi.as_view(),

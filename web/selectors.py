@@ -1,10 +1,12 @@
-"""Reads for the pages that no API serves as such: genre list, feature bars, model versions."""
+"""Reads for the pages that no API serves as such: genre list, feature bars, model versions,
+playlist cards."""
 from __future__ import annotations
 
 from typing import Any
 
 from django.utils.dateparse import parse_datetime
 
+from playlists import selectors as playlist_selectors
 from playlists.models import FEATURE_RANGES, Track
 
 # Plain-language names for audio features, shown next to the bars.
@@ -255,3 +257,28 @@ def catalog_page(*, q: str, genre: str, playable: bool, page: str | None) -> dic
         "clear_filters_url": url_for(1, filters=False),
         "queue_name": f"Search: {q}" if q else "Catalog",
     }
+
+def duration_words(ms: int) -> str:
+    """A playlist's length as people say it: "45 s", "48 min", "2 h 5 min" (playlist-details.js
+    writes the same on the live page)."""
+    seconds = round(ms / 1000)
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes = round(seconds / 60)
+    if minutes < 60:
+        return f"{minutes} min"
+    return f"{minutes // 60} h {minutes % 60} min" if minutes % 60 else f"{minutes // 60} h"
+
+
+def playlist_cards(*, user, limit: int = 200) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(own, shared with the user) playlists as cards: the playlist, its cover track ids, track
+    count and length, from the list's prefetched entries (no query per card)."""
+    own, shared = [], []
+    for playlist in playlist_selectors.playlist_list(user=user)[:limit]:
+        tracks = [entry.track for entry in playlist.entries.all()]
+        total = sum(t.duration_ms or 0 for t in tracks)
+        card = {"playlist": playlist, "count": len(tracks),
+                "duration": duration_words(total) if total else "",
+                "cover": playlist_selectors.playlist_cover_track_ids(tracks=tracks)}
+        (own if playlist.owner_id == user.pk else shared).append(card)
+    return own, shared

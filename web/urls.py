@@ -23,6 +23,7 @@ urlpatterns = [
     path("albums/<str:artist>/<str:album>", views.album, name="album"),
     path("tracks/<str:track_id>", views.track, name="track"),
     path("playlists", views.playlists, name="playlists"),
+    path("playlists/join/<str:token>", views.playlist_join, name="playlist-join"),
     path("playlists/<str:playlist_id>", views.playlist, name="playlist"),
     path("discover", views.discover, name="discover"),
     path("library", views.library, name="library"),

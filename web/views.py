@@ -18,7 +18,9 @@ from audotics.exceptions import ApplicationError
 from listening import services as listening_services
 from playlists import browse
 from playlists import selectors as playlist_selectors
+from playlists import services as playlist_services
 from playlists.serializers import PlaylistSerializer
+from playlists.share_tokens import share_url
 from recommendations.services import context_vocabulary
 from users import ratelimit
 from users import services as user_services
@@ -243,11 +245,8 @@ def track(request, track_id):
 
 @login_required
 def playlists(request):
-    items = list(playlist_selectors.playlist_list(user=request.user)[:200])
-    return render(request, "web/playlists.html", {
-        "own": [p for p in items if p.owner_id == request.user.pk],
-        "shared": [p for p in items if p.owner_id != request.user.pk],
-    })
+    own, shared = selectors.playlist_cards(user=request.user)
+    return render(request, "web/playlists.html", {"own": own, "shared": shared})
 
 
 @login_required
@@ -259,11 +258,49 @@ def playlist(request, playlist_id):
     data = PlaylistSerializer(item).data
     from djangorestframework_camel_case.util import camelize
 
+    is_owner = item.owner_id == request.user.pk
+    link = playlist_selectors.share_link_live(playlist=item) if is_owner else None
+    vocab = context_vocabulary()
+    context = item.context or {}
     return render(request, "web/playlist.html", {
         "playlist": item,
         "initial": camelize(data),
-        "is_owner": item.owner_id == request.user.pk,
+        "cover": playlist_selectors.playlist_cover_track_ids(
+            tracks=[entry.track for entry in item.entries.all()]),
+        "is_owner": is_owner,
         "me": {"id": str(request.user.pk), "username": request.user.username},
+        # The owner's page shows the live share link; the token is only ever shown to them.
+        "share": {"url": share_url(request, link.pk)} if link else None,
+        # The one vocabulary recommendations understand; a value set before it changed stays
+        # selectable rather than silently dropped.
+        "moods": _with_current(vocab["mood"], context.get("mood")),
+        "activities": _with_current(vocab["activity"], context.get("activity")),
+    })
+
+
+def _with_current(options, current) -> list[str]:
+    return [*options, current] if current and current not in options else list(options)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def playlist_join(request, token: str):
+    """A share link's page: who invites you to which playlist, and a button to join it."""
+    link = playlist_selectors.share_link_preview(token=token)
+    if link is None:
+        return render(request, "web/playlist_join.html", {"invalid": True}, status=404)
+    playlist = link.playlist
+    if request.method == "POST":
+        try:
+            playlist, _ = playlist_services.share_link_join(token=token, user=request.user)
+        except ApplicationError as exc:
+            return _error_page(request, "web/playlist_join.html", {"invalid": True}, exc)
+        return redirect("web:playlist", playlist_id=playlist.pk)
+    return render(request, "web/playlist_join.html", {
+        "playlist": playlist,
+        "track_count": playlist.entries.count(),
+        "member": playlist_selectors.playlist_is_member(playlist_id=playlist.pk,
+                                                        user=request.user),
     })
 
 

@@ -123,14 +123,31 @@ export function h(tag, attrs, ...children) {
 }
 
 let toastTimer;
-export function toast(message, kind = "info") {
+let toastHold = null; // the toast's pointer or focus is on it: it waits for them to leave
+// A short message at the bottom of the page. With `action` ({label, onClick, ms}) it carries a
+// button ("Undo") and stays longer, and not while the pointer or focus is on it.
+export function toast(message, kind = "info", action = null) {
   const el = document.getElementById("toast");
   if (!el) return;
-  el.textContent = message;
+  el.replaceChildren(message);
+  if (action) {
+    el.append(" ", h("button", {
+      type: "button", class: "toast-action",
+      onclick: () => { hide(); action.onClick(); },
+    }, action.label));
+  }
   el.dataset.kind = kind;
   el.classList.add("show");
-  clearTimeout(toastTimer);
-  toastTimer = setTimeout(() => el.classList.remove("show"), 3500);
+  const ms = action ? action.ms || 8000 : 3500;
+  const hide = () => { clearTimeout(toastTimer); el.classList.remove("show"); };
+  const arm = () => { clearTimeout(toastTimer); toastTimer = setTimeout(hide, ms); };
+  if (!toastHold) {
+    toastHold = { el, pause: () => clearTimeout(toastTimer), resume: () => toastHold.arm() };
+    for (const type of ["pointerenter", "focusin"]) el.addEventListener(type, () => toastHold.pause());
+    for (const type of ["pointerleave", "focusout"]) el.addEventListener(type, () => toastHold.resume());
+  }
+  toastHold.arm = arm;
+  arm();
 }
 
 export function fmtDuration(ms) {

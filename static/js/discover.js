@@ -21,6 +21,24 @@ function context() {
   return c;
 }
 
+// Phones: the filters fold away behind a button that says which are set.
+const toggle = document.getElementById("filters-toggle");
+const summary = document.getElementById("filters-summary");
+function summarize() {
+  const c = context();
+  const name = (k, any) => (c[k] ? form.elements[k].selectedOptions[0].textContent : any);
+  const parts = [name("mood", "Any mood"), name("activity", "Any activity")];
+  if (c.timeOfDay) parts.push(name("timeOfDay", ""));
+  if (c.energy) parts.push(`energy ${c.energy[0]}–${c.energy[1]}`);
+  summary.textContent = parts.join(" · ");
+}
+toggle.addEventListener("click", () => {
+  const open = form.classList.toggle("folded") === false;
+  toggle.setAttribute("aria-expanded", String(open));
+  if (open) form.querySelector("select").focus();
+});
+form.addEventListener("change", summarize);
+
 function syncEnergy(ev) {
   if (Number(lo.value) > Number(hi.value)) {
     if (ev && ev.target === lo) hi.value = lo.value; else lo.value = hi.value;
@@ -141,4 +159,5 @@ document.getElementById("save-form").addEventListener("submit", async (ev) => {
   } catch (e) { msg.textContent = e.message; }
 });
 
+summarize();
 load();

@@ -1,8 +1,10 @@
 // People: who is here now (presence from the socket) and the People card, which lists who may
 // edit. The owner may remove a collaborator, a collaborator may leave; only the owner's page
-// has the invite form and the button that makes the playlist collaborative.
-import { api, post, h, toast } from "./api.js";
+// has the button that makes the playlist collaborative, the invite box and the invite link
+// (playlist-invite.js), shown while the playlist is collaborative.
+import { api, h, toast } from "./api.js";
 import { navigate } from "./shell.js";
+import { enableInviteBox, enableShareLink } from "./playlist-invite.js";
 
 export function renderPresence(ul, people, me) {
   ul.replaceChildren(...people.map((p) => h("li", { class: "avatar", title: p.username },
@@ -11,9 +13,12 @@ export function renderPresence(ul, people, me) {
 }
 
 // Wires the People card to `sync` (a PlaylistSync); returns { render } for the page's redraws.
-export function enablePeopleCard(sync, me) {
+// share: the live invite link the page came with ({url}), or null.
+export function enablePeopleCard(sync, me, share) {
   const ul = document.getElementById("collaborators");
   const { state } = sync;
+  const makeCollab = document.getElementById("make-collab");
+  const invite = document.getElementById("invite");
 
   function render() {
     const isOwner = state.owner && state.owner.id === me.id;
@@ -28,6 +33,8 @@ export function enablePeopleCard(sync, me) {
           : null));
     }
     ul.replaceChildren(...items);
+    if (makeCollab) makeCollab.hidden = Boolean(state.isCollaborative);
+    if (invite) invite.hidden = !state.isCollaborative;
   }
 
   async function removeCollaborator(c) {
@@ -39,27 +46,17 @@ export function enablePeopleCard(sync, me) {
     } catch (e) { toast(e.message, "error"); }
   }
 
-  const inviteForm = document.getElementById("invite-form");
-  if (inviteForm) {
-    const msg = document.getElementById("invite-msg");
-    inviteForm.addEventListener("submit", async (ev) => {
-      ev.preventDefault();
-      const username = inviteForm.elements.username.value.trim();
-      try {
-        const c = await post(`/api/playlists/${sync.id}/collaborators`, { username });
-        if (!state.collaborators.some((x) => x.id === c.id)) state.collaborators.push(c);
-        render();
-        msg.textContent = `${c.username} can now edit this playlist.`;
-        inviteForm.reset();
-      } catch (e) {
-        msg.textContent = (e.fields && e.fields.username && `${username}: ${e.fields.username.join(" ")}`) || e.message;
-      }
+  if (invite) {
+    enableInviteBox(sync, (c) => {
+      if (!state.collaborators.some((x) => x.id === c.id)) state.collaborators.push(c);
+      render();
     });
+    enableShareLink(sync, share);
     document.getElementById("make-collab-btn").addEventListener("click", async () => {
       try {
-        sync.applyState(await api("PATCH", `/api/playlists/${sync.id}`, { isCollaborative: true }), { force: true });
-        document.getElementById("make-collab").hidden = true;
-        inviteForm.hidden = false;
+        const p = await api("PATCH", `/api/playlists/${sync.id}`, { isCollaborative: true });
+        state.isCollaborative = p.isCollaborative;
+        render();
         document.getElementById("invite-username").focus();
       } catch (e) { toast(e.message, "error"); }
     });

@@ -1,17 +1,17 @@
 // Moving rows of the track list, and removing them, with or without a mouse: the ↑ ↓ ✕ buttons,
 // Alt+↑/↓ and Delete on a focused row, HTML5 drag and drop for the mouse, and a pointer
-// fallback for touch and pen. The edits themselves are PlaylistSync's; listeners sit on the
-// list, so they survive its redraws.
+// fallback for touch and pen. The edits themselves are PlaylistSync's (removals go through
+// `remove`, which offers an undo); listeners sit on the list, so they survive its redraws.
 
 // Removing the focused row would drop focus to the page: the row now in its place takes it.
-async function removeAndFocusNext(list, sync, id) {
+async function removeAndFocusNext(list, sync, remove, id) {
   const i = sync.indexOf(id);
-  if (!(await sync.removeTrack(id))) return;
+  if (!(await remove(id))) return;
   const next = list.children[Math.min(i, list.children.length - 1)];
   if (next) next.focus();
 }
 
-export function enableRowButtonsAndKeys(list, sync) {
+export function enableRowButtonsAndKeys(list, sync, remove) {
   list.addEventListener("click", (ev) => {
     const btn = ev.target.closest("button[data-act]");
     if (!btn) return;
@@ -19,7 +19,7 @@ export function enableRowButtonsAndKeys(list, sync) {
     const i = sync.indexOf(id);
     if (btn.dataset.act === "up") sync.moveTrack(id, i - 1);
     else if (btn.dataset.act === "down") sync.moveTrack(id, i + 1);
-    else if (btn.dataset.act === "remove") removeAndFocusNext(list, sync, id);
+    else if (btn.dataset.act === "remove") removeAndFocusNext(list, sync, remove, id);
   });
 
   list.addEventListener("keydown", (ev) => {
@@ -35,7 +35,7 @@ export function enableRowButtonsAndKeys(list, sync) {
       if (sib) sib.focus();
     } else if (ev.target === li && ev.key === "Delete") {
       ev.preventDefault();
-      removeAndFocusNext(list, sync, li.dataset.id);
+      removeAndFocusNext(list, sync, remove, li.dataset.id);
     }
   });
 }

@@ -21,7 +21,12 @@ function trackRow(t, i, n, me) {
     h("span", { class: "row-btns" },
       h("button", { type: "button", class: "icon-btn", "aria-label": `Move up: ${t.title}`, disabled: i === 0, dataset: { act: "up" } }, "↑"),
       h("button", { type: "button", class: "icon-btn", "aria-label": `Move down: ${t.title}`, disabled: i === n - 1, dataset: { act: "down" } }, "↓"),
-      h("button", { type: "button", class: "icon-btn danger", "aria-label": `Remove: ${t.title}`, dataset: { act: "remove" } }, "✕")));
+      h("button", { type: "button", class: "icon-btn danger", "aria-label": `Remove: ${t.title}`, dataset: { act: "remove" } }, "✕")),
+    // Every action of the row, and the only way to them on a phone (playlist-menu.js).
+    h("button", {
+      type: "button", class: "icon-btn more", "aria-label": `More actions: ${t.title}`,
+      "aria-haspopup": "menu", "aria-expanded": "false", "aria-controls": "row-menu", dataset: { act: "menu" },
+    }, "⋯"));
 }
 
 export function renderTracks(list, tracks, me) {

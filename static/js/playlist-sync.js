@@ -17,12 +17,12 @@ export class PlaylistSync {
   // initial: the page's playlist-data; me: the signed-in user; banner: the page's Banner.
   // render() redraws the page from `state`; announce(text) tells screen readers what changed;
   // requestSnapshot() asks the socket for a SNAPSHOT, false when it is not open;
-  // renamed(name) shows a name someone else gave the playlist.
-  constructor(initial, me, banner, { render, announce, requestSnapshot, renamed }) {
+  // updated(details) shows what changed of name, description, context, isCollaborative.
+  constructor(initial, me, banner, { render, announce, requestSnapshot, updated }) {
     this.id = initial.id;
     this.me = me;
     this.banner = banner;
-    this.handlers = { render, announce, requestSnapshot, renamed };
+    this.handlers = { render, announce, requestSnapshot, updated };
     this.state = {
       version: initial.version,
       tracks: initial.tracks,
@@ -79,6 +79,12 @@ export class PlaylistSync {
     this.resyncing = false;
     this.state.version = s.version;
     this.state.tracks = s.tracks;
+    // The details too: a page back from sleep has missed any rename or new member meanwhile.
+    if (s.playlist) {
+      if (s.playlist.collaborators) this.state.collaborators = s.playlist.collaborators;
+      this.state.isCollaborative = s.playlist.isCollaborative;
+      this.handlers.updated(s.playlist);
+    }
     this.handlers.render();
     this.outbox.flush();
   }
@@ -116,8 +122,8 @@ export class PlaylistSync {
         this.banner.set("fatal", "This playlist was deleted. Go back to your playlists.", "error");
         return;
       }
-      if (d.name) this.handlers.renamed(d.name);
       if (typeof d.isCollaborative === "boolean") state.isCollaborative = d.isCollaborative;
+      this.handlers.updated(d);
       if (d.collaboratorAdded && !state.collaborators.some((c) => c.id === d.collaboratorAdded.id)) {
         state.collaborators.push(d.collaboratorAdded);
       }

@@ -7,45 +7,52 @@ import { Banner } from "./banner.js";
 import { PlaylistSync } from "./playlist-sync.js";
 import { renderTracks } from "./playlist-rows.js";
 import { enableRowButtonsAndKeys, enableDragToReorder } from "./playlist-reorder.js";
+import { enableRowMenu } from "./playlist-menu.js";
+import { enableUndoableRemoval } from "./playlist-undo.js";
 import { enableTrackSearch } from "./playlist-search.js";
 import { enablePeopleCard, renderPresence } from "./playlist-people.js";
 import { enableSuggestions } from "./playlist-suggestions.js";
+import { enableDetails } from "./playlist-details.js";
 
 const initial = JSON.parse(document.getElementById("playlist-data").textContent);
 const me = JSON.parse(document.getElementById("me-data").textContent);
+const share = JSON.parse(document.getElementById("share-data").textContent);
 
 const list = document.getElementById("tracks");
 const empty = document.getElementById("empty");
-const count = document.getElementById("pl-count");
 const liveMsg = document.getElementById("live-msg");
 const presence = document.getElementById("presence");
 const banner = new Banner(document.getElementById("conn-banner"));
+const announce = (text) => { liveMsg.textContent = text; };
 
 const sync = new PlaylistSync(initial, me, banner, {
   render,
-  announce(text) { liveMsg.textContent = text; },
+  announce,
   requestSnapshot: () => room.resync(),
-  renamed(name) {
-    document.getElementById("pl-name").textContent = name;
-    document.title = `${name} · Audotics`;
-  },
+  updated: (details) => header.update(details),
 });
-const peopleCard = enablePeopleCard(sync, me);
+const header = enableDetails(sync, initial);
+const peopleCard = enablePeopleCard(sync, me, share);
 const addTrack = (track) => sync.addTrack(track);
+const inPlaylist = (id) => sync.indexOf(id) >= 0;
+const undo = enableUndoableRemoval(sync, announce);
+const searchCard = enableTrackSearch(addTrack, inPlaylist);
+const suggestions = enableSuggestions(sync.id, me, addTrack, inPlaylist);
 
 function render() {
   const { tracks, version } = sync.state;
   renderTracks(list, tracks, me);
   empty.hidden = tracks.length > 0;
-  count.textContent = String(tracks.length);
   list.dataset.version = String(version); // the e2e tests read which version is shown
+  header.render();
   peopleCard.render();
+  searchCard.refresh();
+  suggestions.refresh();
 }
 
-enableRowButtonsAndKeys(list, sync);
+enableRowButtonsAndKeys(list, sync, undo.remove);
+const rowMenu = enableRowMenu(list, sync, undo.remove);
 enableDragToReorder(list, sync, render);
-enableTrackSearch(addTrack);
-enableSuggestions(sync.id, me, addTrack);
 
 // ---------------------------------------------------------------- connection status
 
@@ -85,6 +92,8 @@ room.connect();
 onLeave(() => {
   room.close();
   sync.dispose();
+  undo.dispose();
+  rowMenu.dispose();
   if (window.audoticsRoom === room) delete window.audoticsRoom;
   delete document.body.dataset.live;
 });

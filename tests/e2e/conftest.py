@@ -50,7 +50,10 @@ def server_env(tmp_path_factory) -> dict:
     env = {k: v for k, v in os.environ.items()
            if k not in {"DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE", "DEBUG"}}
     env.update(AUDOTICS_HOME=str(home), PYTHONUNBUFFERED="1", LOG_LEVEL="WARNING",
-               DJANGO_SUPERUSER_PASSWORD=STAFF[1])
+               DJANGO_SUPERUSER_PASSWORD=STAFF[1],
+               # Every browser of the suite signs in from 127.0.0.1: the per-IP login limit
+               # (20 a minute, tested in tests/users/test_ratelimits.py) would fail a fast run.
+               RATE_LOGIN_PER_IP="1000/m")
     return env
 
 
@@ -132,11 +135,12 @@ class PageGuard:
 
 @pytest.fixture
 def open_page(server, browser):
-    """open_page(viewport=DESKTOP) -> a fresh context's page, watched by a PageGuard."""
+    """open_page(viewport=DESKTOP, **context_options) -> a fresh context's page, watched by a
+    PageGuard; options go to Playwright's new_context (has_touch=True, is_mobile=True: a phone)."""
     contexts, guard = [], PageGuard(server)
 
-    def make(viewport=None):
-        ctx = browser.new_context(base_url=server, viewport=viewport or DESKTOP)
+    def make(viewport=None, **options):
+        ctx = browser.new_context(base_url=server, viewport=viewport or DESKTOP, **options)
         ctx.set_default_timeout(10_000)
         contexts.append(ctx)
         page = ctx.new_page()

@@ -62,9 +62,10 @@ def test_playlist_create_returns_camel_case_playlist(logged_in_api_client):
     )
     assert response.status_code == 201, response.content
     body = response.json()
-    assert set(body) == {"id", "name", "owner", "isCollaborative", "context", "version", "tracks",
-                         "collaborators", "createdAt", "updatedAt"}
+    assert set(body) == {"id", "name", "description", "owner", "isCollaborative", "context",
+                         "version", "tracks", "collaborators", "createdAt", "updatedAt"}
     assert body["name"] == "Morning" and body["isCollaborative"] is True and body["version"] == 0
+    assert body["description"] == ""
     assert body["owner"] == {"id": str(logged_in_api_client.user.pk),
                              "username": logged_in_api_client.user.username}
     assert body["context"] == {"mood": "calm", "timeOfDay": "morning", "energy": [0.1, 0.4]}

@@ -18,6 +18,7 @@ def _reference(playlist) -> bytes:
 def test_playlist_bytes_equal_the_serializer_output(user):
     rendering.fragments_forget()
     playlist = PlaylistFactory(owner=user, is_collaborative=True,
+                               description='Ünïcode "described"\nover two lines',
                                context={"mood": "happy", "time_of_day": "morning",
                                         "energy": [0.2, 0.8]})
     odd = TrackFactory(title='Ünïcode "quoted" \\ title', duration_ms=None,
