@@ -35,6 +35,18 @@ def _required_services(django_db_setup, django_db_blocker):
 
 
 @pytest.fixture(scope="session", autouse=True)
+def _database_pools_closed(django_db_setup):
+    """Close the PostgreSQL connection pools (settings: DB_POOL_MAX) before the test database
+    is dropped: a pooled connection left open would keep it from being destroyed."""
+    yield
+    from django.db import connections
+
+    for connection in connections.all(initialized_only=True):
+        if getattr(connection, "pool", None) is not None:
+            connection.close_pool()
+
+
+@pytest.fixture(scope="session", autouse=True)
 def _collected_static():
     """Production storage serves hashed files from STATIC_ROOT: collect once, as deploys do."""
     from django.contrib.staticfiles.storage import ManifestFilesMixin
