@@ -181,9 +181,9 @@ def _many_matches(matches: QuerySet[Track], phrase: str) -> TrackResults:
     # Tier 0 from the title and artist indexes (the popular rows need not hold it all). Sorted
     # here: ORDER BY popularity would tempt the planner to walk the popularity index looking
     # for these few rows instead of asking the two small indexes.
-    exact_rows = [row for row in matches.filter(Q(title__iexact=phrase) | Q(artist__iexact=phrase))
-                  .order_by().values_list("id", "search_text", "search_popularity")[:EXACT_LIMIT + 1]
-                  if tier_of(phrase, row[1]) == 0]
+    named = matches.filter(Q(title__iexact=phrase) | Q(artist__iexact=phrase)).order_by()
+    exact_rows = [row for row in named.values_list("id", "search_text", "search_popularity")
+                  [:EXACT_LIMIT + 1] if tier_of(phrase, row[1]) == 0]
     exact = [row[0] for row in sorted(exact_rows, key=lambda r: (-r[2], str(r[0])))]
     whole = (Q(search_text__startswith=f" {phrase} | ")
              | Q(search_text__contains=f" | {phrase} | "))
