@@ -151,10 +151,7 @@ class PlaylistConsumer(AsyncJsonWebsocketConsumer):
         try:
             while True:
                 await asyncio.sleep(presence.HEARTBEAT)
-                await presence.apresence_join(
-                    playlist_id=self.playlist_id, channel_name=self.channel_name,
-                    user_id=str(self.user.pk), username=self.user.username,
-                )
+                await presence.apresence_heartbeat(channel_name=self.channel_name)
         except asyncio.CancelledError:
             pass
 
