@@ -10,6 +10,7 @@ key has expired -- a crashed worker's connections -- are pruned at the next join
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 import uuid
@@ -92,10 +93,8 @@ def presence_leave(*, playlist_id: str, channel_name: str) -> list:
         entries.pop(channel_name, None)
 
     present = presence_users(_update(playlist_id, change))
-    try:
+    with contextlib.suppress(Exception):  # the key expires by itself anyway
         cache.delete(_alive_key(channel_name))
-    except Exception:
-        pass
     return present
 
 
