@@ -258,6 +258,7 @@ def catalog_page(*, q: str, genre: str, playable: bool, page: str | None) -> dic
         "queue_name": f"Search: {q}" if q else "Catalog",
     }
 
+
 def duration_words(ms: int) -> str:
     """A playlist's length as people say it: "45 s", "48 min", "2 h 5 min" (playlist-details.js
     writes the same on the live page)."""

@@ -8,6 +8,8 @@ import uuid
 import pytest
 from playwright.sync_api import expect
 
+from web.selectors import duration_words
+
 from .conftest import DEMO_PASSWORD, DESKTOP, PHONE, SCREENSHOTS, call_api, shot, sign_in
 
 pytestmark = pytest.mark.e2e
@@ -36,17 +38,6 @@ def server_order(page, pid: str) -> list[str]:
     return [t["id"] for t in call_api(page, "GET", f"/api/playlists/{pid}")["tracks"]]
 
 
-def words(ms: int) -> str:
-    """web/selectors.py duration_words, as the page writes it."""
-    seconds = round(ms / 1000)
-    if seconds < 60:
-        return f"{seconds} s"
-    minutes = round(seconds / 60)
-    if minutes < 60:
-        return f"{minutes} min"
-    return f"{minutes // 60} h {minutes % 60} min" if minutes % 60 else f"{minutes // 60} h"
-
-
 def screen_shot(page, name: str) -> None:
     """What the screen shows now (a menu, a toast): no scrolling, not the whole page."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
@@ -70,7 +61,7 @@ def test_owner_renames_describes_and_sets_the_mood_live_for_members(
 
     # Length: the sum of the tracks' durations, in words.
     total = sum(t["durationMs"] or 0 for t in found)
-    expect(owner.locator("#pl-duration")).to_have_text(f" · {words(total)}")
+    expect(owner.locator("#pl-duration")).to_have_text(f" · {duration_words(total)}")
     expect(owner.locator(".pl-meta")).to_contain_text("5 tracks")
 
     # Rename in place: Enter saves; the member's page follows at once.
@@ -362,7 +353,7 @@ def test_playlist_cards_show_covers_and_length(open_page, new_listener):
     card = page.locator(".pl-card", has=page.get_by_role("link", name="Covers"))
     expect(card.locator(".mosaic-4 img")).to_have_count(4)
     total = sum(t["durationMs"] or 0 for t in covered[:8])
-    expect(card).to_contain_text(f"8 tracks · {words(total)}")
+    expect(card).to_contain_text(f"8 tracks · {duration_words(total)}")
     # An empty playlist gets the neutral square.
     call_api(page, "DELETE", f"/api/playlists/{pid}/tracks",
              {"trackIds": [t["id"] for t in covered[:8]]})
