@@ -18,6 +18,7 @@ from collaboration.middleware import (  # noqa: E402
 from collaboration.routing import websocket_urlpatterns  # noqa: E402
 
 from .daphne_requests import form_parsing_off  # noqa: E402
+from .heap import heap_settle  # noqa: E402
 
 form_parsing_off()
 
@@ -29,3 +30,5 @@ application = ProtocolTypeRouter(
         ),
     }
 )
+# Last: what is loaded by now stays for the process's life (see audotics/heap.py).
+heap_settle()

@@ -151,3 +151,16 @@ def test_collected_es_modules_import_each_other_by_hashed_name():
     source = (Path(settings.STATIC_ROOT) / hashed).read_text()
     imports = re.findall(r'from "\./([^"]+)"', source)
     assert imports and all(re.fullmatch(r"[\w-]+\.[0-9a-f]{12}\.js", name) for name in imports)
+
+
+def test_asgi_workers_freeze_their_startup_heap_and_rarely_collect_in_full(tmp_path):
+    """audotics/heap.py: full collections walked every socket's objects (600-800 ms pauses with
+    2,500 sockets a worker); the ASGI entry point freezes what it loaded and spaces them out."""
+    code = ("import gc, audotics.asgi; from audotics.heap import FULL_COLLECTION_EVERY; "
+            "print(gc.get_freeze_count() > 100_000, "
+            "gc.get_threshold()[2] == FULL_COLLECTION_EVERY)")
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                            text=True, timeout=120, env={**env, "AUDOTICS_HOME": str(tmp_path)})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[-2:] == ["True", "True"]
