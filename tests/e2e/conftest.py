@@ -190,6 +190,22 @@ def call_api(page, method: str, path: str, body=None):
     return response.json() if response.status != 204 else None
 
 
+def open_playlist(page, tracks: list[dict], **fields) -> str:
+    """A new playlist of the page's user holding `tracks` (other `fields` go to the create call),
+    opened live on `page`; returns its id."""
+    playlist = call_api(page, "POST", "/api/playlists",
+                        {"name": f"E2E {uuid.uuid4().hex[:6]}", **fields})
+    if tracks:
+        call_api(page, "PUT", f"/api/playlists/{playlist['id']}/tracks",
+                 {"trackIds": [t["id"] for t in tracks]})
+    from playwright.sync_api import expect
+
+    page.goto(f"/playlists/{playlist['id']}")
+    expect(page.locator("body")).to_have_attribute("data-live", "live")
+    expect(page.locator("#tracks > li")).to_have_count(len(tracks))
+    return playlist["id"]
+
+
 class Listeners:
     """Fresh accounts made in the server's database, ten at a time: each test that counts what a
     user did wants one of its own, and sign-up over HTTP is rate limited per IP."""

@@ -1,25 +1,12 @@
 """Playlist edits that go wrong: made offline (sent once the network is back), rejected by the
 server (the banner says why and what to do), and the `add` interaction recorded once per add."""
-import uuid
 
 import pytest
 from playwright.sync_api import expect
 
-from .conftest import DESKTOP, PHONE, call_api, db_rows, shot
+from .conftest import DESKTOP, PHONE, call_api, db_rows, open_playlist, shot
 
 pytestmark = pytest.mark.e2e
-
-
-def open_playlist(page, tracks: list[dict]) -> str:
-    """A new playlist holding `tracks`, opened live on `page`; returns its id."""
-    playlist = call_api(page, "POST", "/api/playlists", {"name": f"Edits {uuid.uuid4().hex[:6]}"})
-    if tracks:
-        call_api(page, "PUT", f"/api/playlists/{playlist['id']}/tracks",
-                 {"trackIds": [t["id"] for t in tracks]})
-    page.goto(f"/playlists/{playlist['id']}")
-    expect(page.locator("body")).to_have_attribute("data-live", "live")
-    expect(page.locator("#tracks > li")).to_have_count(len(tracks))
-    return playlist["id"]
 
 
 def search_to_add(page, query: str):

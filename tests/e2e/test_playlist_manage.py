@@ -3,31 +3,26 @@ and cover, delete it after a confirmation, take back a removal, invite people by
 their names or with a link; and the phone layout: compact rows with a ⋯ menu (at least six
 tracks to a screen), folding filters on Discover, no keyboard hints on touch screens."""
 import re
-import uuid
 
 import pytest
 from playwright.sync_api import expect
 
 from web.selectors import duration_words
 
-from .conftest import DEMO_PASSWORD, DESKTOP, PHONE, SCREENSHOTS, call_api, shot, sign_in
+from .conftest import (
+    DEMO_PASSWORD,
+    DESKTOP,
+    PHONE,
+    SCREENSHOTS,
+    call_api,
+    open_playlist,
+    shot,
+    sign_in,
+)
 
 pytestmark = pytest.mark.e2e
 
 TOUCH_PHONE = {"has_touch": True, "is_mobile": True}
-
-
-def new_playlist(page, tracks: list[dict], **fields) -> str:
-    """A playlist of the page's user holding `tracks`, opened live on the page; its id."""
-    playlist = call_api(page, "POST", "/api/playlists",
-                        {"name": f"Manage {uuid.uuid4().hex[:6]}", **fields})
-    if tracks:
-        call_api(page, "PUT", f"/api/playlists/{playlist['id']}/tracks",
-                 {"trackIds": [t["id"] for t in tracks]})
-    page.goto(f"/playlists/{playlist['id']}")
-    expect(page.locator("body")).to_have_attribute("data-live", "live")
-    expect(page.locator("#tracks > li")).to_have_count(len(tracks))
-    return playlist["id"]
 
 
 def order(page) -> list[str]:
@@ -51,7 +46,7 @@ def test_owner_renames_describes_and_sets_the_mood_live_for_members(
     owner = open_page(viewport)
     new_listener(owner)
     found = call_api(owner, "GET", "/api/tracks?q=a")["results"][:5]
-    pid = new_playlist(owner, found, isCollaborative=True)
+    pid = open_playlist(owner, found, isCollaborative=True)
     friend_name = listeners.take()
     call_api(owner, "POST", f"/api/playlists/{pid}/collaborators", {"username": friend_name})
     friend = open_page(DESKTOP)
@@ -119,7 +114,7 @@ def test_owner_renames_describes_and_sets_the_mood_live_for_members(
 def test_delete_asks_first_then_deletes(open_page, new_listener, viewport):
     page = open_page(viewport)
     new_listener(page)
-    pid = new_playlist(page, call_api(page, "GET", "/api/tracks?q=e")["results"][:2])
+    pid = open_playlist(page, call_api(page, "GET", "/api/tracks?q=e")["results"][:2])
     name = page.locator("#pl-name").inner_text()
 
     page.get_by_role("button", name="Delete playlist").click()
@@ -150,7 +145,7 @@ def test_a_removal_can_be_undone(open_page, new_listener, viewport):
     page = open_page(viewport)
     new_listener(page)
     found = call_api(page, "GET", "/api/tracks?q=a")["results"][:5]
-    pid = new_playlist(page, found)
+    pid = open_playlist(page, found)
     before = order(page)
     third = page.locator("#tracks > li").nth(2)
     title = found[2]["title"]
@@ -194,7 +189,7 @@ def test_invite_by_searching_usernames(open_page, new_listener, listeners):
     page = open_page(DESKTOP)
     new_listener(page)
     invitee = listeners.take()
-    new_playlist(page, [], isCollaborative=True)
+    open_playlist(page, [], isCollaborative=True)
 
     box = page.get_by_label("Invite by username")
     box.press_sequentially(invitee[:9], delay=30)
@@ -229,7 +224,7 @@ def test_join_by_share_link(open_page, new_listener, listeners, viewport):
     owner = open_page(DESKTOP)
     new_listener(owner)
     found = call_api(owner, "GET", "/api/tracks?q=o")["results"][:3]
-    pid = new_playlist(owner, found, isCollaborative=True, description="Bring your best")
+    pid = open_playlist(owner, found, isCollaborative=True, description="Bring your best")
 
     owner.get_by_role("button", name="Create a link").click()
     link = owner.get_by_label("Link to send")
@@ -274,7 +269,7 @@ def test_phone_shows_six_tracks_a_screen_with_touch_hints(open_page, new_listene
     new_listener(page)
     found = call_api(page, "GET", "/api/tracks?q=e")["results"][:12]
     assert len(found) == 12
-    new_playlist(page, found)
+    open_playlist(page, found)
     # Touch screens get the touch hint, not the keyboard one.
     expect(page.locator("#reorder-help")).to_be_hidden()
     expect(page.locator(".touch-hint")).to_be_visible()
@@ -307,7 +302,7 @@ def test_phone_shows_six_tracks_a_screen_with_touch_hints(open_page, new_listene
 def test_desktop_keeps_the_keyboard_hint(open_page, new_listener):
     page = open_page(DESKTOP)
     new_listener(page)
-    new_playlist(page, call_api(page, "GET", "/api/tracks?q=e")["results"][:2])
+    open_playlist(page, call_api(page, "GET", "/api/tracks?q=e")["results"][:2])
     expect(page.locator("#reorder-help")).to_be_visible()
     expect(page.locator(".touch-hint")).to_be_hidden()
 
@@ -347,7 +342,7 @@ def test_playlist_cards_show_covers_and_length(open_page, new_listener):
                if t["hasCover"]]
     albums = {(t["artist"].lower(), t["album"].lower()) for t in covered}
     assert len(albums) >= 4
-    pid = new_playlist(page, covered[:8], name="Covers")
+    pid = open_playlist(page, covered[:8], name="Covers")
     expect(page.locator("#pl-cover .mosaic-4 img")).to_have_count(4)
     page.goto("/playlists")
     card = page.locator(".pl-card", has=page.get_by_role("link", name="Covers"))
