@@ -10,6 +10,7 @@ the schema's documentation and serve the WebSocket snapshots.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import time
@@ -18,6 +19,7 @@ from json.encoder import encode_basestring as _encode_string
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 from djangorestframework_camel_case.settings import api_settings as camel_settings
 from djangorestframework_camel_case.util import camelize
 from rest_framework import serializers
@@ -64,9 +66,7 @@ def _remember(row: Any) -> bytes:
     tid = str(get("id"))
     body = {k: (tid if k == "id" else get(k)) for k in TRACK_WIRE_FIELDS}
     frag = camel_dumps(body)[:-1]
-    if len(_fragments) >= MAX_FRAGMENTS:
-        _fragments.clear()
-    _fragments[tid] = (get("updated_at"), frag, time.monotonic(), get("title"), get("artist"))
+    _keep(tid, (get("updated_at"), frag, time.monotonic(), get("title"), get("artist")))
     return frag
 
 
@@ -86,24 +86,67 @@ def track_bytes(track: Track) -> bytes:
 
 
 def track_fragments(ids: Iterable[str]) -> dict[str, tuple[bytes, str, str]]:
-    """{id: (fragment, title, artist)} for track ids, one query for those not cached lately.
+    """{id: (fragment, title, artist)} for track ids: this process's copies, then the shared
+    cache's, then one query for the rest.
 
-    Without a row at hand, a cached fragment is trusted for RECO_FRAGMENT_SECONDS, so a
-    renamed track shows its new title within that time. Ids not in the catalog are missing.
+    Without a row at hand, a fragment is trusted for RECO_FRAGMENT_SECONDS from when it was
+    rendered, wherever it was rendered, so a renamed track shows its new title within that time.
+    The shared level exists because a process sees a list's tracks for the first time on most
+    cached-list reads (many workers, each recycled after a few thousand requests): one cache
+    round trip instead of a query and 20 renders. Ids not in the catalog are missing.
     """
     ttl = float(getattr(settings, "RECO_FRAGMENT_SECONDS", 300))
     now = time.monotonic()
     ids = set(ids)
-    _load([i for i in ids if i not in _fragments or now - _fragments[i][2] > ttl])
+    stale = [i for i in ids if i not in _fragments or now - _fragments[i][2] > ttl]
+    if stale:
+        _load(_shared_get(stale, ttl), share=ttl)
     return {i: (f[1], f[3], f[4]) for i in ids if (f := _fragments.get(i)) is not None}
 
 
-def _load(ids: list[Any]) -> dict[str, bytes]:
-    """Read and render the given tracks (one query); {id: fragment} of those that exist."""
+def _shared_key(track_id: str) -> str:
+    return f"frag:{track_id}"
+
+
+def _shared_get(ids: list[str], ttl: float) -> list[str]:
+    """Adopt the shared cache's fresh fragments of `ids`; the ids it did not have."""
+    try:
+        got = cache.get_many([_shared_key(i) for i in ids])
+    except Exception:  # noqa: BLE001 - redis errors vary by client; the database still knows
+        return ids
+    missing = []
+    wall, now = time.time(), time.monotonic()
+    for tid in ids:
+        entry = got.get(_shared_key(tid))
+        age = wall - entry[1] if entry else ttl
+        if age >= ttl:
+            missing.append(tid)
+            continue
+        updated, _, frag, title, artist = entry
+        _keep(tid, (updated, frag, now - age, title, artist))
+    return missing
+
+
+def _keep(tid: str, entry: tuple[Any, bytes, float, str, str]) -> None:
+    if len(_fragments) >= MAX_FRAGMENTS:
+        _fragments.clear()
+    _fragments[tid] = entry
+
+
+def _load(ids: list[Any], share: float = 0) -> dict[str, bytes]:
+    """Read and render the given tracks (one query); {id: fragment} of those that exist.
+    `share`: also store them in the shared cache for that many seconds."""
     if not ids:
         return {}
-    return {str(row["id"]): _remember(row) for row in Track.objects.filter(pk__in=ids)
-            .order_by().values(*TRACK_WIRE_FIELDS, "updated_at")}
+    out = {str(row["id"]): _remember(row) for row in Track.objects.filter(pk__in=ids)
+           .order_by().values(*TRACK_WIRE_FIELDS, "updated_at")}
+    if share and out:
+        wall = time.time()
+        with contextlib.suppress(Exception):  # an unreachable cache only costs a query later
+            cache.set_many({_shared_key(t): (e[0], wall, e[1], e[3], e[4])
+                            for t in out if (e := _fragments.get(t)) is not None},
+                           timeout=int(share))
+    return out
 
 
 def _fragments_for(entries: list[tuple]) -> dict[str, bytes]:

@@ -72,3 +72,20 @@ def test_track_endpoints_are_the_serializer_output(logged_in_api_client):
     assert logged_in_api_client.get(f"/api/tracks/{track.pk}").json() == reference
     body = logged_in_api_client.get("/api/tracks?q=signal").json()
     assert body["count"] == 1 and body["results"] == [reference]
+
+
+def test_a_process_new_to_a_track_takes_its_fragment_from_the_shared_cache(
+        settings, django_assert_num_queries):
+    """A list read in a worker that never rendered its tracks costs no query: another worker's
+    fragments wait in the shared cache, trusted for RECO_FRAGMENT_SECONDS from their rendering."""
+    tracks = [TrackFactory(title=f"Shared {n}") for n in range(3)]
+    ids = [str(t.pk) for t in tracks]
+    with django_assert_num_queries(1):
+        first = rendering.track_fragments(ids)
+    rendering.fragments_forget()  # another process: nothing of its own yet
+    with django_assert_num_queries(0):
+        assert rendering.track_fragments(ids) == first
+    settings.RECO_FRAGMENT_SECONDS = 0  # every fragment is now too old, here and shared
+    rendering.fragments_forget()
+    with django_assert_num_queries(1):
+        assert rendering.track_fragments(ids) == first
