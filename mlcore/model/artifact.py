@@ -139,7 +139,7 @@ class ArtifactMixin:
             np.save(tmp / "has_content.npy", np.asarray(self._has_content))
             np.save(tmp / "user_vectors.npy", uvec)
             _save_csr(tmp, "history", hist)
-            for name, matrix in (("ease", self._ease), ("knn", self._knn)):
+            for name, matrix in (("ease", self._ease), ("knn", self._knn), ("rp3", self._rp3)):
                 if matrix is not None:
                     _save_csr(tmp, name, matrix)
             for i, (w, b) in enumerate(self._head or []):
@@ -202,6 +202,7 @@ class ArtifactMixin:
         m._hist = _load_csr(p, "history", mode)
         m._ease = _load_csr(p, "ease", mode) if (p / "ease_data.npy").exists() else None
         m._knn = _load_csr(p, "knn", mode) if (p / "knn_data.npy").exists() else None
+        m._rp3 = _load_csr(p, "rp3", mode) if (p / "rp3_data.npy").exists() else None
         with np.load(p / "arrays.npz") as a:
             m._pop, m._group, m._ctx_proj = a["pop"], a["group"], a["ctx_proj"]
             m._feat_mean, m._feat_std = a["feat_mean"], a["feat_std"]

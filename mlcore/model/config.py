@@ -10,10 +10,10 @@ import numpy as np
 
 from ..retrieval import EXACT_MAX_ITEMS
 
-FORMAT_VERSION = 2  # 2: ids, vectors and sparse matrices as memory-mappable arrays
+FORMAT_VERSION = 3  # 2: memory-mappable arrays; 3: the head reads RP3beta scores (23 features)
 GROUP_CANDIDATES = ("artist", "track_artist", "artist_id")
 CONTEXT_COLUMNS = ("mood", "activity", "timeOfDay", "time_of_day")
-N_FEATURES = 20
+N_FEATURES = 23
 
 
 @dataclass
@@ -69,6 +69,7 @@ class ModelConfig:
     als_regularization: float = 0.1
     als_alpha: float = 10.0
     knn_shrink: float = 10.0
+    rp3_beta: float = 0.5  # RP3beta popularity discount (0.3 / 0.5 / 0.7 on Last.fm: 0.5 best)
     exact_max_items: int = EXACT_MAX_ITEMS
     # IVF lists the content (audio features) index scans: a secondary candidate source, so a
     # quarter of the retrieval index's breadth (its recall is not what the lists hinge on).

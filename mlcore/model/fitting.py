@@ -234,6 +234,7 @@ class FittingMixin:
         t0 = time.perf_counter()
         # A second item-item view (shrunk cosine) disagrees with EASE often enough to help the head.
         self._knn = collab.cosine_knn(xb, cfg.knn_neighbours, cfg.knn_shrink)
+        self._rp3 = collab.rp3_beta(xb, cfg.knn_neighbours, cfg.rp3_beta)
         self._on_progress("item-item models", 1, steps)
         t1 = time.perf_counter()
         self._fit_als(data)

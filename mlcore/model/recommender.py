@@ -51,6 +51,7 @@ class HybridRecommender(
         self._has_content = np.zeros(0, bool)
         self._ease: sp.csr_matrix | None = None
         self._knn: sp.csr_matrix | None = None
+        self._rp3: sp.csr_matrix | None = None
         self._als_user: np.ndarray | None = None
         self._als_item: np.ndarray | None = None
         self._als_gram: np.ndarray | None = None

@@ -49,9 +49,10 @@ class ScoringMixin:
         return np.where(norm > 0, cp / np.where(norm > 0, norm, 1.0), 0.0).astype(np.float32)
 
     def _chunk_scores(self, chunk: Chunk) -> dict[str, Any]:
-        """EASE and kNN scores (sparse, excluded pairs removed) and content profiles."""
+        """EASE, kNN and RP3beta scores (sparse, excluded pairs removed), content profiles."""
         return {"ease": ck.sparse_scores(chunk.hist, self._ease),
                 "knn": ck.sparse_scores(chunk.hist, self._knn),
+                "rp3": ck.sparse_scores(chunk.hist, self._rp3),
                 "cprof": self._content_profiles(chunk.hist)}
 
     def _chunk_candidates(self, chunk: Chunk) -> tuple[np.ndarray, dict[str, Any]]:
@@ -86,6 +87,7 @@ class ScoringMixin:
         zeros = np.zeros((n, m), np.float32)
         e = ck.gather(scores["ease"], cand)
         kn = ck.gather(scores["knn"], cand)
+        rp = ck.gather(scores["rp3"], cand)
         t = np.einsum("nmd,nd->nm", np.asarray(self._item_vec)[c], chunk.queries)
         al = (np.einsum("nmf,nf->nm", np.asarray(self._als_item)[c], chunk.als)
               if chunk.als is not None else zeros)
@@ -112,6 +114,7 @@ class ScoringMixin:
             gm, (gm > 0), (e == 0),
             kn, kn / kmax, ck.rank_feature(kn, valid),
             al, ck.rank_feature(al, valid),
+            rp, rp / np.maximum(ck.row_max(rp, valid), 1e-6), ck.rank_feature(rp, valid),
         ]
         out = np.stack([np.asarray(f, np.float32) for f in feats], axis=2)
         out[~valid] = 0.0

@@ -41,8 +41,8 @@ def _file_backed(a) -> bool:
 
 def test_an_old_format_is_refused_with_what_to_do(fitted, tmp_path):
     fitted.save(tmp_path / "m")
-    meta = (tmp_path / "m" / "meta.json").read_text().replace('"format_version": 2',
-                                                              '"format_version": 1')
+    meta = (tmp_path / "m" / "meta.json").read_text().replace('"format_version": 3',
+                                                              '"format_version": 2')
     (tmp_path / "m" / "meta.json").write_text(meta)
     with pytest.raises(InvalidInputError, match="train_model"):
         HybridRecommender.load(tmp_path / "m")
