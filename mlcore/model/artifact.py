@@ -175,6 +175,16 @@ class ArtifactMixin:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
 
+    @staticmethod
+    def readable(path: str | os.PathLike[str]) -> bool:
+        """Whether `load` can read the artifact at `path` (it exists, in this release's format):
+        a version saved by an older release is not worth keeping active over a new one."""
+        meta = Path(path) / "meta.json"
+        try:
+            return json.loads(meta.read_text()).get("format_version") == FORMAT_VERSION
+        except (OSError, ValueError):
+            return False
+
     @classmethod
     def load(cls, path: str | os.PathLike[str], mmap: bool = True) -> HybridRecommender:
         """Load for serving: numpy/scipy/faiss only, no TensorFlow. Every array is memory-mapped

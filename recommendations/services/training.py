@@ -217,9 +217,10 @@ def model_train(
 
 
 def model_version_is_acceptable(*, version: ModelVersion) -> bool:
-    """Not worse than the active version: NDCG@10 within RECO_ACTIVATION_TOLERANCE (relative)."""
+    """Not worse than the active version: NDCG@10 within RECO_ACTIVATION_TOLERANCE (relative).
+    An active version this release cannot read (an older artifact format) is no yardstick."""
     active = ModelVersion.objects.filter(is_active=True).exclude(pk=version.pk).first()
-    if active is None:
+    if active is None or active_version_servable() is None:
         return True
     new, old = version.metrics.get("ndcg@10"), active.metrics.get("ndcg@10")
     if old is None:
@@ -227,6 +228,16 @@ def model_version_is_acceptable(*, version: ModelVersion) -> bool:
     if new is None:
         return False
     return new >= old * (1.0 - settings.RECO_ACTIVATION_TOLERANCE)
+
+
+def active_version_servable() -> str | None:
+    """The active version's id when this release can serve its artifact, else None."""
+    from mlcore import HybridRecommender  # noqa: PLC0415
+
+    active = ModelVersion.objects.filter(is_active=True).values("id", "artifact_path").first()
+    if active is None or not HybridRecommender.readable(active["artifact_path"]):
+        return None
+    return str(active["id"])
 
 
 @transaction.atomic

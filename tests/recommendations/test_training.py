@@ -66,6 +66,26 @@ def test_train_model_if_none_trains_once_then_reuses(capsys):
     assert f"model version {first.pk} is active" in capsys.readouterr().out
 
 
+def test_after_an_upgrade_of_the_artifact_format_the_next_run_trains_and_activates(capsys):
+    """An active version an older release saved cannot be served: `--if-none` trains again and
+    the new version replaces it whatever the old one's score."""
+    tracks = make_catalog(per_genre=8)
+    make_listeners(tracks)
+    call_command("train_model", "--epochs", "1", "--if-none")
+    old = ModelVersion.objects.get()
+    meta = old.artifact_path + "/meta.json"
+    with open(meta) as f:
+        text = f.read()
+    with open(meta, "w") as f:
+        f.write(text.replace('"format_version": ', '"format_version": -1, "was": '))
+    ModelVersion.objects.filter(pk=old.pk).update(metrics={"ndcg@10": 1.0})  # unbeatable
+    capsys.readouterr()
+    call_command("train_model", "--epochs", "1", "--if-none")
+    assert "saved by an older release" in capsys.readouterr().out
+    new = ModelVersion.objects.get(is_active=True)
+    assert new.pk != old.pk and training.active_version_servable() == str(new.pk)
+
+
 def test_failed_training_leaves_the_active_version(monkeypatch):
     tracks = make_catalog(per_genre=4)
     make_listeners(tracks, n_users=6, per_user=6)

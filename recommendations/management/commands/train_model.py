@@ -21,15 +21,19 @@ class Command(BaseCommand):
                                  "hold-out into the evaluated model; RECO_TRAIN_REFIT)")
         parser.add_argument("--no-activate", action="store_true")
         parser.add_argument("--if-none", action="store_true",
-                            help="train only when no version is active (make run: the first "
-                                 "run trains, later runs reuse that model)")
+                            help="train only when no version this release can serve is active "
+                                 "(make run: the first run trains, later runs reuse that model "
+                                 "until an upgrade changes the artifact format)")
 
     def handle(self, *args, epochs, refit, no_activate, if_none, **options):
         if if_none:
-            active = ModelVersion.objects.filter(is_active=True).values_list("id", flat=True)
-            if active:
-                self.stdout.write(f"model version {active[0]} is active; not training again")
+            active = training.active_version_servable()
+            if active is not None:
+                self.stdout.write(f"model version {active} is active; not training again")
                 return
+            if ModelVersion.objects.filter(is_active=True).exists():
+                self.stdout.write("the active model version was saved by an older release; "
+                                  "training one this release can serve")
         progress = TqdmProgress(sys.stderr)
         try:
             version = training.model_train(epochs=epochs, refit=refit,
