@@ -220,7 +220,7 @@ def model_version_is_acceptable(*, version: ModelVersion) -> bool:
     """Not worse than the active version: NDCG@10 within RECO_ACTIVATION_TOLERANCE (relative).
     An active version this release cannot read (an older artifact format) is no yardstick."""
     active = ModelVersion.objects.filter(is_active=True).exclude(pk=version.pk).first()
-    if active is None or active_version_servable() is None:
+    if active is None or _saved_by_older_release(active.artifact_path):
         return True
     new, old = version.metrics.get("ndcg@10"), active.metrics.get("ndcg@10")
     if old is None:
@@ -228,6 +228,13 @@ def model_version_is_acceptable(*, version: ModelVersion) -> bool:
     if new is None:
         return False
     return new >= old * (1.0 - settings.RECO_ACTIVATION_TOLERANCE)
+
+
+def _saved_by_older_release(path: str) -> bool:
+    from mlcore import HybridRecommender  # noqa: PLC0415
+
+    saved = bool(path) and (Path(path) / "meta.json").exists()
+    return saved and not HybridRecommender.readable(path)
 
 
 def active_version_servable() -> str | None:
