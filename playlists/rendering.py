@@ -95,13 +95,17 @@ def track_fragments(ids: Iterable[str]) -> dict[str, tuple[bytes, str, str]]:
     cached-list reads (many workers, each recycled after a few thousand requests): one cache
     round trip instead of a query and 20 renders. Ids not in the catalog are missing.
     """
-    ttl = float(getattr(settings, "RECO_FRAGMENT_SECONDS", 300))
+    ttl = _trusted_seconds()
     now = time.monotonic()
     ids = set(ids)
     stale = [i for i in ids if i not in _fragments or now - _fragments[i][2] > ttl]
     if stale:
-        _load(_shared_get(stale, ttl), share=ttl)
+        _load(_shared_get(stale, ttl))
     return {i: (f[1], f[3], f[4]) for i in ids if (f := _fragments.get(i)) is not None}
+
+
+def _trusted_seconds() -> float:
+    return float(getattr(settings, "RECO_FRAGMENT_SECONDS", 300))
 
 
 def _shared_key(track_id: str) -> str:
@@ -133,19 +137,19 @@ def _keep(tid: str, entry: tuple[Any, bytes, float, str, str]) -> None:
     _fragments[tid] = entry
 
 
-def _load(ids: list[Any], share: float = 0) -> dict[str, bytes]:
-    """Read and render the given tracks (one query); {id: fragment} of those that exist.
-    `share`: also store them in the shared cache for that many seconds."""
+def _load(ids: list[Any]) -> dict[str, bytes]:
+    """Read and render the given tracks (one query); {id: fragment} of those that exist. The
+    fragments also go to the shared cache, for other processes (`track_fragments`)."""
     if not ids:
         return {}
     out = {str(row["id"]): _remember(row) for row in Track.objects.filter(pk__in=ids)
            .order_by().values(*TRACK_WIRE_FIELDS, "updated_at")}
-    if share and out:
+    ttl = int(_trusted_seconds())
+    if out and ttl > 0:
         wall = time.time()
         with contextlib.suppress(Exception):  # an unreachable cache only costs a query later
             cache.set_many({_shared_key(t): (e[0], wall, e[1], e[3], e[4])
-                            for t in out if (e := _fragments.get(t)) is not None},
-                           timeout=int(share))
+                            for t in out if (e := _fragments.get(t)) is not None}, timeout=ttl)
     return out
 
 

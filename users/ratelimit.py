@@ -60,13 +60,13 @@ class Usage:
 
 
 # Count and read a fixed window in one round trip: django-ratelimit's counter takes two
-# (SET NX, then INCR), and on the API's hottest read the counter is a third of the request.
+# (SET NX, then INCR), and under load on the API's hottest read those two were a third of a
+# worker's time.
 _COUNT = """
 local n = redis.call('INCRBY', KEYS[1], ARGV[1])
 if redis.call('TTL', KEYS[1]) < 0 then redis.call('EXPIRE', KEYS[1], ARGV[2]) end
 return {n, redis.call('TTL', KEYS[1])}
 """
-_scripts: dict[int, object] = {}
 
 
 def _redis_client():
@@ -79,10 +79,7 @@ def _redis_client():
 def _redis_usage(client, *, group: str, key: str, rate: str, increment: bool) -> Usage:
     """The window's count on Redis in one script call (INCRBY, EXPIRE when new, TTL)."""
     limit, period = _split_rate(rate)
-    raw = client.get_client(write=True)
-    script = _scripts.get(id(raw))
-    if script is None:
-        script = _scripts[id(raw)] = raw.register_script(_COUNT)
+    script = client.get_client(write=True).register_script(_COUNT)  # EVALSHA, loads if absent
     name = client.make_key(f"rl:{group}:{key}:{limit}/{period}")
     count, ttl = script(keys=[name], args=[1 if increment else 0, period])
     return Usage(count > limit, max(int(ttl), 1), int(count), limit)
