@@ -1,4 +1,4 @@
-"""WSGI entry point, for serving REST from gunicorn while sockets stay on ASGI."""
+"""WSGI entry point, for serving REST from granian (deploy/systemd) while sockets stay on ASGI."""
 import os
 
 from django.core.wsgi import get_wsgi_application

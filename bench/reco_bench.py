@@ -40,7 +40,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import wait_for_health  # noqa: E402
+from bench.common import WSGI_SERVERS, wait_for_health, wsgi_server_cmd  # noqa: E402
 
 # Whose lists the benchmark asks for: its own `bench<n>` users, or (--user-prefix listener) the
 # listeners `seed_demo --listeners` made for a model that `train_model` trained.
@@ -249,7 +249,7 @@ def _median_runs(name: str, runs: list[dict[str, float]]) -> None:
 
 
 def run_api(args, warm_users: list[str]) -> None:
-    """gunicorn (WSGI, sync workers: the REST layout deploy/ recommends) driven by wrk."""
+    """The WSGI server (--server, one request thread per worker) driven by wrk."""
     from django.contrib.auth import get_user_model
     from rest_framework_simplejwt.tokens import AccessToken
 
@@ -257,9 +257,8 @@ def run_api(args, warm_users: list[str]) -> None:
     env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1",
                DB_CONN_MAX_AGE="60")
     server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "audotics.wsgi:application", "-k", "sync",
-         "-w", str(args.workers), "-b", f"127.0.0.1:{args.port}", "--log-level", "warning"],
-        cwd=ROOT, env=env)
+        wsgi_server_cmd(sys.executable, args.server, workers=args.workers, threads=1,
+                        port=args.port), cwd=ROOT, env=env)
     try:
         wait_for_health(f"http://127.0.0.1:{args.port}", tries=240)
         users = list(get_user_model().objects.filter(username__startswith=USER_PREFIX["value"])
@@ -380,6 +379,8 @@ def main() -> None:
     ap.add_argument("--warmup", type=int, default=40)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--server", choices=WSGI_SERVERS, default="gunicorn",
+                    help="the WSGI server of the API steps (one request thread per worker)")
     ap.add_argument("--port", type=int, default=8791)
     ap.add_argument("--keep", action="store_true", help="reuse the database and model")
     ap.add_argument("--user-prefix", default="bench",

@@ -92,7 +92,7 @@ def file_response(request, *, path: Path, mime: str, size: int, etag: str) -> Ht
     if request.method == "HEAD":
         return HttpResponse(status=status, content_type=mime, headers=headers)
     # Under ASGI (daphne, uvicorn) Django would read a synchronous iterator whole into memory
-    # before sending it; under WSGI (gunicorn) the same for an asynchronous one.
+    # before sending it; under WSGI (granian) the same for an asynchronous one.
     is_asgi = hasattr(getattr(request, "_request", request), "scope")
     part = (_file_part_async if is_asgi else _file_part)(path, start, stop - start)
     return StreamingHttpResponse(part, status=status, content_type=mime, headers=headers)

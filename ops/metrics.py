@@ -1,6 +1,6 @@
 """Prometheus metrics: HTTP latency, in-flight requests, WebSocket connections, Celery tasks.
 
-Single process: the default registry. Several processes (gunicorn/uvicorn workers, one daphne
+Single process: the default registry. Several processes (granian/uvicorn workers, one daphne
 per port): set PROMETHEUS_MULTIPROC_DIR to a directory shared by every web process of the host
 (emptied at boot), and /metrics aggregates all of them with prometheus_client's multiprocess
 collector. prometheus_client reads the variable at import time, so it must be in the
@@ -10,6 +10,7 @@ environment before the process starts (systemd Environment=, not settings.py).
 from __future__ import annotations
 
 import atexit
+import multiprocessing.util
 import os
 import time
 
@@ -126,12 +127,16 @@ def render() -> tuple[bytes, str]:
 
 if MULTIPROC_DIR:
 
-    @atexit.register
     def _mark_dead() -> None:  # pragma: no cover - runs at interpreter exit
         # Live gauges of this process must stop counting once it is gone.
         from prometheus_client import multiprocess
 
         multiprocess.mark_process_dead(os.getpid())
+
+    atexit.register(_mark_dead)
+    # A worker process that multiprocessing forked (granian's) leaves through os._exit, which
+    # skips atexit; multiprocessing runs the finalizers registered in that process instead.
+    multiprocessing.util.Finalize(None, _mark_dead, exitpriority=0)
 
 
 # Celery: task_prerun/task_postrun carry the task id, so durations need no task changes.

@@ -3,7 +3,9 @@
 # Celery worker, PostgreSQL database audotics_load, Redis db 9; locust headless, CSV out.
 #   [SPAWN_RATE=users/s] bench/load/run.sh LAYOUT USERS DURATION [RUNS]
 #   LAYOUT=asgi: REST and sockets on 2 uvicorn workers
-#   LAYOUT=wsgi: REST on 2 gunicorn (sync) workers; sockets on 1 uvicorn worker
+#   LAYOUT=wsgi: REST on 2 granian instances (WSGI_WORKERS workers each, one request thread);
+#                sockets on 1 uvicorn worker
+#   LAYOUT=gunicorn: the same with gunicorn sync workers (what deploy/ used before granian)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 LAYOUT=${1:-asgi}; USERS=${2:-50}; DURATION=${3:-60s}; RUNS=${4:-1}
@@ -35,9 +37,15 @@ cleanup() { for p in "${PIDS[@]}"; do kill -TERM -- "-$p" 2>/dev/null || true; d
 trap cleanup EXIT
 start() { setsid "$@" >>"$OUT/servers.log" 2>&1 & PIDS+=($!); }
 P1=18501; P2=18502; PW=18503
-if [ "$LAYOUT" = wsgi ]; then
-  start $BIN/gunicorn -c deploy/gunicorn.conf.py -b 127.0.0.1:$P1 -w "${WSGI_WORKERS:-3}" audotics.wsgi
-  start $BIN/gunicorn -c deploy/gunicorn.conf.py -b 127.0.0.1:$P2 -w "${WSGI_WORKERS:-3}" audotics.wsgi
+if [ "$LAYOUT" = wsgi ] || [ "$LAYOUT" = gunicorn ]; then
+  for port in $P1 $P2; do
+    if [ "$LAYOUT" = wsgi ]; then
+      start $BIN/granian --interface wsgi --host 127.0.0.1 --port $port --workers "${WSGI_WORKERS:-3}" \
+        --blocking-threads 1 --log-level warning audotics.wsgi:application
+    else
+      start $BIN/gunicorn -b 127.0.0.1:$port -w "${WSGI_WORKERS:-3}" --log-level warning audotics.wsgi
+    fi
+  done
   start $BIN/uvicorn --host 127.0.0.1 --port $PW --log-level warning audotics.asgi:application
   WS=http://127.0.0.1:$PW
 else
