@@ -153,15 +153,30 @@ def recommendation_list_for_user(
     gen, hit = results_cache.user_list_get(uid, suffix)
     if hit is None:
         target = _user_row(viewer=viewer, user_id=uid)
-        payload = recommendations_compute(users=[target], limit=limit, context=ctx,
-                                          exclude=exclude, diversity=diversity,
-                                          remember_rows=True)[uid]
-        hit = dict(payload, tracks=rendering.entries_from_payload(payload["tracks"]))
+        hit = _model_list(uid, limit=limit, exclude=exclude) if not ctx and diversity else None
+        if hit is None:
+            payload = recommendations_compute(users=[target], limit=limit, context=ctx,
+                                              exclude=exclude, diversity=diversity,
+                                              remember_rows=True)[uid]
+            hit = dict(payload, tracks=rendering.entries_from_payload(payload["tracks"]))
         results_cache.user_lists_set({uid: hit}, suffix, gens={uid: gen})
     return rendering.entries_render(hit["tracks"], context=hit["context"],
                                     model_version=hit["model_version"], source=hit["source"])
 
 
+
+
+def _model_list(uid: str, *, limit: int, exclude: set[str]) -> dict[str, Any] | None:
+    """A missing list without a context, computed as the batch computes it (artist cap and
+    reasons in the model, no track rows read): the same list whichever path fills the cache,
+    at about half a miss's cost. None: no model, a user it does not know, or a short list
+    (those need the per-user path's fallback)."""
+    served = serving.served_model()
+    if served is None:
+        return None
+    serving.user_catch_up(served, user_id=uid)
+    ex = disliked_by_user([uid]).get(uid, []) + sorted(exclude)
+    return _batch_lists([uid], limit=limit, disliked={uid: ex}).get(uid)
 
 
 def _target_user_id(*, viewer, user_id: Any) -> str:

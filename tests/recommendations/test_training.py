@@ -183,6 +183,37 @@ def test_batch_lists_keep_the_rules_of_the_per_user_path():
         assert scores[0] == 1.0 and scores[-1] == 0.0
 
 
+def test_a_cache_miss_computes_the_list_the_batch_computes():
+    """With the trained model (the head's path), a missing default list is the batch's own:
+    same tracks, order, scores and reasons; a playlist being edited is left out of it too."""
+    from rest_framework.test import APIClient
+
+    from recommendations.services import results_cache
+    from tests.factories import PlaylistFactory, PlaylistTrackFactory
+
+    tracks = make_catalog(per_genre=8)
+    users = make_listeners(tracks)
+    call_command("train_model", "--epochs", "1")
+    user = users[0]
+    client = APIClient()
+    client.force_authenticate(user=user)
+    url = f"/api/users/{user.pk}/recommendations"
+    missed = client.get(url).json()
+    assert missed["source"] == "model" and len(missed["tracks"]) == 20
+    results_cache.user_cache_invalidate(user_id=str(user.pk))
+    call_command("recommend_batch", "--days", "7")
+    assert client.get(url).json()["tracks"] == missed["tracks"]
+
+    playlist = PlaylistFactory(owner=user)
+    top = [t for t in tracks if str(t.pk) in {x["id"] for x in missed["tracks"][:3]}]
+    for n, t in enumerate(top):
+        PlaylistTrackFactory(playlist=playlist, track=t, position=n)
+    editing = client.get(f"{url}?playlistId={playlist.pk}").json()
+    ids = [t["id"] for t in editing["tracks"]]
+    assert len(ids) == 20 and not {str(t.pk) for t in top} & set(ids)
+    assert editing["source"] == "model"
+
+
 def _cache_keys():
     if hasattr(cache, "keys"):
         return [k for k in cache.keys("reco:u:*")]
