@@ -223,8 +223,13 @@ def disliked_by_user(user_ids: list[str] | None = None) -> dict[str, list[str]]:
     qs = Interaction.objects.filter(type=Interaction.Type.DISLIKE)
     if user_ids is not None:
         qs = qs.filter(user_id__in=user_ids)
+    rows = qs.values_list("user_id", "track_id")
+    # Every user: stream with a server-side cursor (millions of rows); a few users: one plain
+    # query, a cursor's declare/fetch/close round trips cost more than their few rows.
+    if user_ids is None:
+        rows = rows.iterator(chunk_size=20_000)
     out: dict[str, list[str]] = {}
-    for uid, tid in qs.values_list("user_id", "track_id").iterator(chunk_size=20_000):
+    for uid, tid in rows:
         out.setdefault(str(uid), []).append(str(tid))
     return out
 
