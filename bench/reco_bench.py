@@ -12,7 +12,7 @@ Steps (each reported separately):
      job, not a benchmark step); faiss HNSW index over the 1M items; saved to MODEL_DIR and
      activated as a ModelVersion, exactly as train_model does.
   3. recommend_batch over --batch-users active users (the service, in this process): users/s.
-  4. API: gunicorn sync workers (--workers, default 2 = the cores; persistent DB connections),
+  4. API: the WSGI server deploy/ runs (--server, default granian; gunicorn to compare) with
      JWT-authenticated `GET /api/users/{id}/recommendations` driven by wrk (Debian package
      `wrk`) from --clients connections: after a warm-up, --runs runs over users precomputed by
      the batch (cache hits), then over users whose lists were dropped (cache misses: fold-in
@@ -227,7 +227,9 @@ def _wrk(port: int, lines: list[str], *, connections: int, seconds: int,
     out = subprocess.run(
         ["wrk", f"-t{min(2, connections)}", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s",
          "-s", str(ROOT / "bench" / "load" / "wrk_replay.lua"), f"http://127.0.0.1:{port}"],
-        env=dict(os.environ, WRK_REQUESTS=str(path)), capture_output=True, text=True, check=True)
+        env=dict(os.environ, WRK_REQUESTS=str(path)), capture_output=True, text=True)
+    if out.returncode:
+        sys.exit(f"wrk failed ({out.returncode}): {out.stderr.strip() or out.stdout.strip()}")
     line = next(x for x in out.stdout.splitlines() if x.startswith("WRK "))
     fields = dict(part.split("=", 1) for part in line.split()[1:])
     result = {k: (v if k == "statuses" else float(v)) for k, v in fields.items()}
@@ -379,7 +381,7 @@ def main() -> None:
     ap.add_argument("--warmup", type=int, default=40)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--server", choices=WSGI_SERVERS, default="gunicorn",
+    ap.add_argument("--server", choices=WSGI_SERVERS, default="granian",
                     help="the WSGI server of the API steps (one request thread per worker)")
     ap.add_argument("--port", type=int, default=8791)
     ap.add_argument("--keep", action="store_true", help="reuse the database and model")

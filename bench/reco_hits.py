@@ -31,7 +31,7 @@ from bench.common import WSGI_SERVERS, wsgi_server_cmd  # noqa: E402
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--code", default=str(ROOT), help="checkout whose code the server runs")
-    ap.add_argument("--server", choices=WSGI_SERVERS, default="gunicorn")
+    ap.add_argument("--server", choices=WSGI_SERVERS, default="granian")
     ap.add_argument("--worker-class", default="sync", help="gunicorn's worker class")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--threads", type=int, default=1)
