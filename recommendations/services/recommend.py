@@ -164,8 +164,6 @@ def recommendation_list_for_user(
                                     model_version=hit["model_version"], source=hit["source"])
 
 
-
-
 def _model_list(uid: str, *, limit: int, exclude: set[str]) -> dict[str, Any] | None:
     """A missing list without a context, computed as the batch computes it (artist cap and
     reasons in the model, no track rows read): the same list whichever path fills the cache,

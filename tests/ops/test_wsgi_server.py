@@ -1,4 +1,4 @@
-"""The WSGI unit as deployed: granian started with deploy/systemd/audotics-wsgi.service's settings."""
+"""The WSGI unit as deployed: granian started with audotics-wsgi.service's settings."""
 
 import http.client
 import os
