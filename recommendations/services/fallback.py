@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import time
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -28,6 +29,7 @@ def _pool_seconds() -> int:
 # Pools are the same for every user: each process keeps the copy it last read from the shared
 # cache for a little while, instead of unpickling ~1,000 rows from Redis on every cache miss.
 _local_pools: dict[str, tuple[float, list[dict[str, Any]]]] = {}
+_LOCAL_POOLS_MAX = 512
 
 
 def pools_forget() -> None:
@@ -47,7 +49,24 @@ def _pool_get(key: str) -> list[dict[str, Any]] | None:
 
 def _pool_keep(key: str, rows: list[dict[str, Any]]) -> None:
     ttl = min(float(getattr(settings, "RECO_POOL_LOCAL_SECONDS", 30)), _pool_seconds())
-    _local_pools[key] = (time.monotonic() + ttl, rows)
+    now = time.monotonic()
+    if len(_local_pools) >= _LOCAL_POOLS_MAX:  # keys made from request filters: stay bounded
+        for stale in [k for k, (until, _) in _local_pools.items() if until <= now]:
+            del _local_pools[stale]
+        if len(_local_pools) >= _LOCAL_POOLS_MAX:
+            _local_pools.clear()
+    _local_pools[key] = (now + ttl, rows)
+
+
+def pool_local(key: str, build: Callable[[], list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    """Rows only this process keeps (cheaper to read again than to ship through the shared
+    cache), built on a miss and kept as long as the local copies of the pools."""
+    local = _local_pools.get(key)
+    if local is not None and local[0] > time.monotonic():
+        return local[1]
+    rows = build()
+    _pool_keep(key, rows)
+    return rows
 
 
 def pool_global(size: int = 400) -> list[dict[str, Any]]:

@@ -141,8 +141,11 @@ def playlist_generate(
 
     if model_recs:
         cand.update(rows(qs.filter(pk__in=[i for i, _ in model_recs])))
-    for tid, r in rows(qs[:GENERATE_SAMPLE]):
-        cand.setdefault(tid, r)
+    # The sample depends on the context's filters only, not on the listener.
+    sample_key = f"generate:sample:{genres}:{sorted(ranges.items())}"
+    sample = fallback.pool_local(sample_key, lambda: [x for _, x in rows(qs[:GENERATE_SAMPLE])])
+    for r in sample:
+        cand.setdefault(r["id"], r)
     for r in fallback.fallback_candidates(profile, extra_genres=set(genres)):
         if (not genres or r.get("genre") in genres) and ranking.in_ranges(r, ranges):
             cand.setdefault(r["id"], r)

@@ -224,6 +224,27 @@ def test_generate_respects_hard_ranges_exactly(logged_in_api_client):
     assert "playlist" not in r.json()
 
 
+def test_generate_reads_a_context_s_catalog_sample_once_per_process(
+        logged_in_api_client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    make_catalog()
+
+    def generate(energy):
+        body = {"context": {"energy": energy, "genres": ["pop"]}, "length": 5}
+        with CaptureQueriesContext(connection) as queries:
+            r = logged_in_api_client.post("/api/playlists/generate", body, format="json")
+        assert r.status_code == 200
+        assert all(0.2 <= t["features"]["energy"] <= 0.9 for t in r.json()["tracks"])
+        return len(queries)
+
+    generate([0.2, 0.9])  # reads the pools and the sample of these filters
+    again = generate([0.2, 0.9])
+    # Other filters are another sample: one more query than the same filters again.
+    assert generate([0.3, 0.9]) == again + 1
+
+
 def test_generate_orders_along_an_energy_arc(logged_in_api_client):
     make_catalog()
     r = logged_in_api_client.post("/api/playlists/generate", {"length": 12}, format="json")
