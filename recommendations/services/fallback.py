@@ -37,10 +37,15 @@ def pools_forget() -> None:
     _local_pools.clear()
 
 
-def _pool_get(key: str) -> list[dict[str, Any]] | None:
+def _pool_local_get(key: str) -> list[dict[str, Any]] | None:
     local = _local_pools.get(key)
-    if local is not None and local[0] > time.monotonic():
-        return local[1]
+    return local[1] if local is not None and local[0] > time.monotonic() else None
+
+
+def _pool_get(key: str) -> list[dict[str, Any]] | None:
+    rows = _pool_local_get(key)
+    if rows is not None:
+        return rows
     rows = cache_get(key)
     if rows is not None:
         _pool_keep(key, rows)
@@ -61,11 +66,10 @@ def _pool_keep(key: str, rows: list[dict[str, Any]]) -> None:
 def pool_local(key: str, build: Callable[[], list[dict[str, Any]]]) -> list[dict[str, Any]]:
     """Rows only this process keeps (cheaper to read again than to ship through the shared
     cache), built on a miss and kept as long as the local copies of the pools."""
-    local = _local_pools.get(key)
-    if local is not None and local[0] > time.monotonic():
-        return local[1]
-    rows = build()
-    _pool_keep(key, rows)
+    rows = _pool_local_get(key)
+    if rows is None:
+        rows = build()
+        _pool_keep(key, rows)
     return rows
 
 

@@ -14,13 +14,16 @@ ROOT = Path(__file__).resolve().parents[2]
 UNIT = ROOT / "deploy" / "systemd" / "audotics-wsgi.service"
 
 
-def _unit_environment() -> dict[str, str]:
-    """The GRANIAN_* defaults of the unit's Environment= lines."""
+def _unit_settings() -> tuple[dict[str, str], str]:
+    """The unit's GRANIAN_* defaults (its Environment= lines) and the app ExecStart names."""
     env: dict[str, str] = {}
+    app = ""
     for line in UNIT.read_text().splitlines():
         if line.startswith("Environment="):
             env.update(re.findall(r"(\w+)=(\S+)", line[len("Environment="):]))
-    return env
+        elif line.startswith("ExecStart="):
+            app = line.split()[-1]  # options come from the GRANIAN_* variables
+    return env, app
 
 
 def _free_port() -> int:
@@ -31,8 +34,8 @@ def _free_port() -> int:
 
 def _get(port: int, path: str, deadline: float) -> tuple[int, bytes]:
     while True:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
         try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
             conn.request("GET", path, headers={"Host": "localhost"})
             resp = conn.getresponse()
             return resp.status, resp.read()
@@ -40,10 +43,12 @@ def _get(port: int, path: str, deadline: float) -> tuple[int, bytes]:
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.2)
+        finally:
+            conn.close()
 
 
 def test_the_unit_serves_and_its_workers_leave_no_live_metrics_behind(tmp_path):
-    unit_env = _unit_environment()
+    unit_env, app = _unit_settings()
     assert unit_env["GRANIAN_INTERFACE"] == "wsgi"
     assert int(unit_env["GRANIAN_WORKERS"]) >= 2
     port = _free_port()
@@ -52,10 +57,7 @@ def test_the_unit_serves_and_its_workers_leave_no_live_metrics_behind(tmp_path):
     env = {**os.environ, **unit_env, "GRANIAN_PORT": str(port),
            "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
            "DJANGO_SETTINGS_MODULE": "audotics.settings"}
-    exec_start = next(line for line in UNIT.read_text().splitlines()
-                      if line.startswith("ExecStart="))
-    target = exec_start.split()[-1]  # the unit names the app; options come from GRANIAN_*
-    server = subprocess.Popen([sys.executable, "-m", "granian", target], cwd=ROOT, env=env,
+    server = subprocess.Popen([sys.executable, "-m", "granian", app], cwd=ROOT, env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 60

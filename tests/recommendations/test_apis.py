@@ -2,6 +2,8 @@
 import uuid
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from playlists.models import Playlist
@@ -224,11 +226,7 @@ def test_generate_respects_hard_ranges_exactly(logged_in_api_client):
     assert "playlist" not in r.json()
 
 
-def test_generate_reads_a_context_s_catalog_sample_once_per_process(
-        logged_in_api_client):
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
+def test_generate_reads_a_context_s_catalog_sample_once_per_process(logged_in_api_client):
     make_catalog()
 
     def generate(energy):
