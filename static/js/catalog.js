@@ -65,6 +65,12 @@ q.addEventListener("input", typed);
 genre.addEventListener("change", search);
 playable.addEventListener("change", search);
 form.addEventListener("submit", (e) => { e.preventDefault(); typed.cancel(); search(); });
+// What was typed or chosen while this script was loading (the page shows first) is searched
+// now: the fields differ from what the page was rendered for.
+// (A select without a `selected` option shows its first one.)
+const renderedGenre = Math.max(0, [...genre.options].findIndex((o) => o.defaultSelected));
+if (q.value !== q.defaultValue || playable.checked !== playable.defaultChecked
+  || genre.selectedIndex !== renderedGenre) search();
 onLeave(() => {
   left = true;
   typed.cancel();

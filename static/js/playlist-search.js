@@ -46,8 +46,7 @@ export function enableTrackSearch(addTrack, inPlaylist) {
       addButton(t, inPlaylist, addTrack));
   }
 
-
-  input.addEventListener("input", debounce(async () => {
+  const search = debounce(async () => {
     const mine = ++seq;
     const q = input.value.trim();
     if (!q) { shown = []; results.replaceChildren(); return; }
@@ -58,7 +57,9 @@ export function enableTrackSearch(addTrack, inPlaylist) {
       results.replaceChildren(...shown.map(resultRow));
       if (!shown.length) results.replaceChildren(h("li", { class: "muted" }, "No tracks found."));
     } catch (e) { toast(e.message, "error"); }
-  }, 250));
+  }, 250);
+  input.addEventListener("input", search);
+  if (input.value.trim()) search(); // typed while the page's scripts were loading
 
   return { refresh: () => refreshMarks(results, shown, resultRow, inPlaylist, input) };
 }

@@ -1,5 +1,8 @@
 """Search as you type, genre filter, track page with its audio-feature chart."""
+import re
+
 import pytest
+from playwright.sync_api import expect
 
 from .conftest import DESKTOP, PHONE, shot
 
@@ -42,3 +45,24 @@ def test_search_as_you_type_filter_and_track_page(open_page):
     shot(page, "track")
     page.set_viewport_size(DESKTOP)
     shot(page, "track")
+
+
+def test_a_search_typed_while_the_page_script_loads_is_not_lost(open_page, new_listener):
+    """The shell shows the catalog before its script runs: what was typed meanwhile is searched
+    once the script is there (the player test's flaky failure in CI)."""
+    page = open_page(DESKTOP)
+    new_listener(page)
+    page.goto("/discover")
+    held = []
+    page.route(re.compile(r"/js/catalog\.[^/]*js"), lambda route: held.append(route))
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Catalog").click()
+    page.wait_for_url("**/catalog")
+    word = page.locator("#results .track-title").first.inner_text().split()[0]
+    page.get_by_label("Search tracks").fill(word)
+    while not held:  # the module's request reaches the route (events run while Playwright waits)
+        page.wait_for_timeout(20)
+    held[0].continue_()
+    page.wait_for_url(re.compile(rf"/catalog\?q={re.escape(word)}$"))
+    titles = page.locator("#results .track-title")
+    expect(titles.first).to_contain_text(word, ignore_case=True)
+    expect(page.locator("#result-count")).to_contain_text(f"match “{word}”")
