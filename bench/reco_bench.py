@@ -197,7 +197,6 @@ def recent_activity(args) -> None:
 
 
 def run_batch(args) -> list[str]:
-    from django.contrib.auth import get_user_model
 
     from recommendations.services import batch, serving
 
@@ -211,6 +210,13 @@ def run_batch(args) -> list[str]:
     print(f"BATCH: {done:,} users in {secs:.1f} s = {done / secs:,.0f} users/s "
           "(active-user query, catch-up of recent interactions, dislikes, vectorised model "
           "top-k with artist cap, reasons, cache write)", flush=True)
+    return _batch_users(args)
+
+
+def _batch_users(args) -> list[str]:
+    """The users whose lists the batch computed (cache hits draw from them, misses avoid them)."""
+    from django.contrib.auth import get_user_model
+
     users = list(get_user_model().objects.filter(username__startswith=USER_PREFIX["value"])
                  .order_by("username").values_list("id", flat=True)[: args.batch_users])
     return [str(u) for u in users]
@@ -389,6 +395,8 @@ def main() -> None:
                     help="usernames to ask for (listener: a seed_demo --listeners database whose "
                          "active model train_model trained; use with --keep)")
     ap.add_argument("--skip-api", action="store_true")
+    ap.add_argument("--skip-batch", action="store_true",
+                    help="no batch run (--parts generate needs none)")
     ap.add_argument("--only-profile", action="store_true")
     ap.add_argument("--rebuild-model", action="store_true")
     ap.add_argument("--setup-only", action="store_true", help="stop after the data and model")
@@ -429,7 +437,7 @@ def main() -> None:
     cache.delete_pattern("reco:*")
     if not args.keep or args.rebuild_model:
         recent_activity(args)
-    warm = run_batch(args)
+    warm = run_batch(args) if not args.skip_batch else _batch_users(args)
     print(f"load after batch: {os.getloadavg()}", flush=True)
     if not args.skip_api:
         run_api(args, warm)

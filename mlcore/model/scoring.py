@@ -205,8 +205,8 @@ class ScoringMixin:
         top, logits = self._rank_chunk(chunk, cand)
         n = int((top[0] >= 0).sum())
         values = self._score_values(logits[0, : min(k, n)])
-        return [(self._items.ids[i], float(s)) for i, s in zip(top[0, : len(values)], values,
-                                                               strict=True)]
+        names = self._items.names(top[0, : len(values)]).tolist()  # one decode, not one a row
+        return list(zip(names, values.tolist(), strict=True))
 
     def score_items(
         self,
@@ -266,7 +266,8 @@ class ScoringMixin:
         n = len(self._items)
         if n > self.config.exact_max_items:
             ids, sc = self._index.search(self._item_vec[i], k, np.array([i]))
-            return [(self._items.ids[j], float(s)) for j, s in zip(ids, sc, strict=False)]
+            return list(zip(self._items.names(ids).tolist(), np.asarray(sc, float).tolist(),
+                            strict=False))
         score = np.zeros(n)
         if self._has_content[i]:
             score += self._content @ self._content[i]
@@ -278,4 +279,4 @@ class ScoringMixin:
             score = self._pop.astype(np.float64).copy()  # nothing known: popular items
         score[i] = -np.inf
         order = topk(score, k)
-        return [(self._items.ids[j], float(score[j])) for j in order]
+        return list(zip(self._items.names(order).tolist(), score[order].tolist(), strict=True))

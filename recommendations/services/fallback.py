@@ -6,6 +6,7 @@ import math
 import time
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -142,12 +143,15 @@ def pool_fresh_forget() -> None:
     cache_delete(FRESH_POOL_KEY)
 
 
-def fallback_candidates(profile: Profile, *, extra_genres: set[str] | None = None) -> list[
+def fallback_candidates(profile: Profile, *, only_genres: set[str] | None = None) -> list[
         dict[str, Any]]:
-    """Candidate rows for the popularity/content fallback: global pool, taste genres, and the
-    newest tracks with analysed audio."""
-    genres = set(profile.pref_genres) | set(extra_genres or ())
-    genres |= {g for g, _ in Counter(profile.genre_share).most_common(3)}
+    """Candidate rows for the popularity/content fallback: global pool, taste genres (or
+    `only_genres`), and the newest tracks with analysed audio."""
+    if only_genres is not None:
+        genres = set(only_genres)
+    else:
+        genres = set(profile.pref_genres)
+        genres |= {g for g, _ in Counter(profile.genre_share).most_common(3)}
     rows: dict[str, dict[str, Any]] = {r["id"]: r for r in pool_global()}
     for r in pool_fresh():
         rows.setdefault(r["id"], r)
@@ -173,16 +177,47 @@ def _row_numbers(row: dict[str, Any]) -> tuple[float, float, tuple[float, ...]]:
     return cached
 
 
+@dataclass
+class RowNumbers:
+    """Rows' popularity, energy and TARGET_FEATURES as arrays (NaN: not known), for scoring
+    and filtering many rows at once."""
+
+    pop: np.ndarray
+    energy: np.ndarray
+    feats: np.ndarray  # rows x TARGET_FEATURES
+
+    def take(self, idx: np.ndarray) -> RowNumbers:
+        return RowNumbers(self.pop[idx], self.energy[idx], self.feats[idx])
+
+    def in_ranges(self, ranges: dict[str, tuple[float, float]]) -> np.ndarray:
+        """Which rows have every ranged feature, within its [lo, hi] (of TARGET_FEATURES)."""
+        keep = np.ones(len(self.pop), bool)
+        for name, (lo, hi) in ranges.items():
+            col = self.feats[:, ct.TARGET_FEATURES.index(name)]
+            keep &= (col >= lo) & (col <= hi)  # NaN (unknown) compares False: out
+        return keep
+
+
+def row_numbers(rows: list[dict[str, Any]]) -> RowNumbers:
+    numbers = [_row_numbers(r) for r in rows]
+    n = len(rows)
+    return RowNumbers(np.fromiter((x[0] for x in numbers), float, n),
+                      np.fromiter((x[1] for x in numbers), float, n),
+                      np.array([x[2] for x in numbers], float).reshape(
+                          n, len(ct.TARGET_FEATURES)))
+
+
 def fallback_scores(rows: list[dict[str, Any]], profile: Profile,
-                    target: dict[str, float] | None) -> np.ndarray:
+                    target: dict[str, float] | None, *,
+                    numbers: RowNumbers | None = None) -> np.ndarray:
     """Fallback scores of many rows, as array arithmetic (the cache-miss path scores ~1,000):
-    popularity + genre affinity (preferences, history) + energy and context closeness."""
+    popularity + genre affinity (preferences, history) + energy and context closeness.
+    `numbers`: the rows' `row_numbers`, when the caller has them."""
     n = len(rows)
     if n == 0:
         return np.zeros(0)
-    numbers = [_row_numbers(r) for r in rows]
-    pop = np.fromiter((x[0] for x in numbers), float, n)
-    energy = np.fromiter((x[1] for x in numbers), float, n)
+    numbers = numbers or row_numbers(rows)
+    pop, energy = numbers.pop, numbers.energy
     genres = [r.get("genre") or "" for r in rows]
     prefs = profile.pref_genres
     affinity = 0.5 * np.fromiter((g in prefs for g in genres), float, n)
@@ -195,17 +230,16 @@ def fallback_scores(rows: list[dict[str, Any]], profile: Profile,
                if usual is not None else np.full(n, 0.5))
     score = 0.3 * pop + 0.45 * affinity + 0.1 * e_close
     if target:
-        score += 0.15 * closeness_scores(rows, target)
+        score += 0.15 * closeness_scores(rows, target, numbers=numbers)
     return score
 
 
-def closeness_scores(rows: list[dict[str, Any]], target: dict[str, float]) -> np.ndarray:
+def closeness_scores(rows: list[dict[str, Any]], target: dict[str, float], *,
+                     numbers: RowNumbers | None = None) -> np.ndarray:
     """`context_targets.closeness` of many rows as array arithmetic."""
-    n = len(rows)
     if not set(target) <= set(ct.TARGET_FEATURES):
         return np.array([ct.closeness(r.get("features") or {}, target) for r in rows], float)
-    feats = np.array([_row_numbers(r)[2] for r in rows], float).reshape(
-        n, len(ct.TARGET_FEATURES))
+    feats = (numbers or row_numbers(rows)).feats
     cols = [ct.TARGET_FEATURES.index(f) for f in target]
     want = np.array(list(target.values()), float)
     scale = np.array([ct.TEMPO_SCALE if f == "tempo" else 1.0 for f in target])

@@ -5,9 +5,6 @@ import logging
 from typing import Any
 
 import numpy as np
-from django.db.models import FloatField
-from django.db.models.fields.json import KeyTextTransform
-from django.db.models.functions import Cast
 
 from audotics.exceptions import ApplicationError
 from mlcore import MlcoreError
@@ -81,7 +78,6 @@ def energy_arc(rows: list[tuple[dict[str, Any], float]]) -> list[tuple[dict[str,
 # (each 100 more costs ~2 ms: reading their rows is most of a generation's time).
 GENERATE_MODEL_PER_TRACK, GENERATE_MODEL_MIN = 5, 100
 GENERATE_SAMPLE = 120  # plus this many matching tracks of the catalog
-GENERATE_FIELDS = ("id", "title", "artist", "genre", "features", "popularity")
 
 
 def playlist_generate(
@@ -98,15 +94,6 @@ def playlist_generate(
                                fields={"length": ["an integer from 1 to 100"]})
     ctx, ranges, genres = generation_context_parse(context)
     seeds = _seed_ids(seed_track_ids or [])
-    # No ORDER BY (Track's default is artist, title): LIMIT then stops at the first matches
-    # instead of walking the whole catalog in index order. Candidates carry only what ranking
-    # reads (the answer is rendered from track fragments), popularity instead of all metadata.
-    qs = Track.objects.order_by().annotate(
-        popularity=Cast(KeyTextTransform("popularity", "metadata"), FloatField()))
-    if genres:
-        qs = qs.filter(genre__in=genres)
-    for feat, (lo, hi) in ranges.items():
-        qs = qs.filter(**{f"features__{feat}__gte": lo, f"features__{feat}__lte": hi})
     target = ct.context_target(ctx)
     if ranges.get("energy") and target:
         lo, hi = ranges["energy"]
@@ -118,7 +105,7 @@ def playlist_generate(
     model_recs: list[tuple[str, float]] = []
     model_k = max(GENERATE_MODEL_MIN, GENERATE_MODEL_PER_TRACK * length)
     if served is not None:
-        serving.user_catch_up(served, user_id=uid)
+        serving.user_catch_up(served, user_id=uid, recent=profile.recent)
         model = served.model
         try:
             with served.lock:
@@ -131,37 +118,16 @@ def playlist_generate(
                                                  exclude_seen=False)
         except MlcoreError:
             logger.warning("model candidates failed in generation", exc_info=True)
-    # Candidates: the model's (filtered by the database, so ranges are exact) plus a sample of
-    # matching tracks and the popularity pools (filtered here with the same ranges).
-    cand: dict[str, dict[str, Any]] = {}
-
-    def rows(q):
-        for r in q.values(*GENERATE_FIELDS):
-            yield str(r["id"]), dict(r, id=str(r["id"]), metadata={"popularity": r["popularity"]})
-
-    if model_recs:
-        cand.update(rows(qs.filter(pk__in=[i for i, _ in model_recs])))
-    # The sample depends on the context's filters only, not on the listener.
-    sample_key = f"generate:sample:{genres}:{sorted(ranges.items())}"
-    sample = fallback.pool_local(sample_key, lambda: [x for _, x in rows(qs[:GENERATE_SAMPLE])])
-    for r in sample:
-        cand.setdefault(r["id"], r)
-    for r in fallback.fallback_candidates(profile, extra_genres=set(genres)):
-        if (not genres or r.get("genre") in genres) and ranking.in_ranges(r, ranges):
-            cand.setdefault(r["id"], r)
-    for s in seeds:
-        cand.pop(s, None)
-    for s in profile.disliked:
-        cand.pop(s, None)
-
+    rows_, numbers = _candidates(profile, model_recs, genres=genres, ranges=ranges,
+                                 drop=set(seeds) | profile.disliked)
     model_score = dict(zip([i for i, _ in model_recs],
                            ranking.minmax([s for _, s in model_recs]), strict=True))
-    rows_ = list(cand.values())
     from_model = np.array([model_score.get(r["id"], np.nan) for r in rows_], float)
     personal = np.where(np.isnan(from_model),
-                        0.6 * fallback.fallback_scores(rows_, profile, None), from_model)
-    values = (0.5 * personal + 0.5 * fallback.closeness_scores(rows_, target) if target
-              else personal)
+                        0.6 * fallback.fallback_scores(rows_, profile, None, numbers=numbers),
+                        from_model)
+    values = (0.5 * personal + 0.5 * fallback.closeness_scores(rows_, target, numbers=numbers)
+              if target else personal)
     scored = [(rows_[i], float(values[i])) for i in np.argsort(-values, kind="stable")]
     picked = energy_arc(ranking.diversify(scored, limit=length, diversity=True))
     entries = [(row["id"], score, ranking.reason_for(row, profile)) for row, score in picked]
@@ -171,6 +137,45 @@ def playlist_generate(
         result["playlist"] = _save_playlist(user=user, name=name, ctx=ctx, ranges=ranges,
                                             genres=genres, track_ids=[e[0] for e in entries])
     return result
+
+
+def _candidates(profile: ranking.Profile, model_recs: list[tuple[str, float]], *,
+                genres: list[str], ranges: dict[str, tuple[float, float]], drop: set[str],
+                ) -> tuple[list[dict[str, Any]], fallback.RowNumbers]:
+    """The model's candidates, a sample of matching tracks and the popularity pools (each row
+    once, the first source's), those in the genres and the ranges (exact: checked on the rows'
+    own features, as arrays) and not in `drop`; with their numbers for scoring."""
+    rows = {r["id"]: r for r in ranking.candidate_rows([i for i, _ in model_recs])}
+    # The sample depends on the context's filters only, not on the listener.
+    sample_key = f"generate:sample:{genres}:{sorted(ranges.items())}"
+    for r in fallback.pool_local(sample_key, lambda: _catalog_sample(genres, ranges)):
+        rows.setdefault(r["id"], r)
+    # With genres asked for, the pools of the listener's other genres could add nothing.
+    pools = (fallback.fallback_candidates(profile, only_genres=set(genres)) if genres
+             else fallback.fallback_candidates(profile))
+    for r in pools:
+        rows.setdefault(r["id"], r)
+    out = [r for r in rows.values() if r["id"] not in drop]
+    numbers = fallback.row_numbers(out)
+    keep = numbers.in_ranges(ranges)
+    if genres:
+        keep &= np.fromiter((r.get("genre") in genres for r in out), bool, len(out))
+    picked = np.flatnonzero(keep)
+    return [out[i] for i in picked], numbers.take(picked)
+
+
+def _catalog_sample(genres: list[str], ranges: dict[str, tuple[float, float]]) -> list[
+        dict[str, Any]]:
+    """The first GENERATE_SAMPLE tracks of the catalog in the genres and ranges. No ORDER BY
+    (Track's default is artist, title): LIMIT then stops at the first matches instead of
+    walking the whole catalog in index order."""
+    qs = Track.objects.order_by()
+    if genres:
+        qs = qs.filter(genre__in=genres)
+    for feat, (lo, hi) in ranges.items():
+        qs = qs.filter(**{f"features__{feat}__gte": lo, f"features__{feat}__lte": hi})
+    return [ranking.candidate_row(v)
+            for v in qs.values_list(*ranking.CANDIDATE_FIELDS)[:GENERATE_SAMPLE]]
 
 
 def _seed_ids(raw: list[Any]) -> list[str]:

@@ -106,7 +106,8 @@ def playlist_recommendations(*, playlist_id: Any, user, limit: int = 20) -> dict
     served = serving.served_model()
     if served is not None:
         for m in members:
-            serving.user_catch_up(served, user_id=str(m.pk))
+            serving.user_catch_up(served, user_id=str(m.pk),
+                                  recent=profiles[str(m.pk)].recent)
     ctx = {k: v for k, v in (playlist.context or {}).items()
            if k in ("mood", "activity", "time_of_day")}
     try:

@@ -4,10 +4,13 @@ and diversity. The popularity/content fallback is `fallback.py`, the per-user re
 """
 from __future__ import annotations
 
+import json
 import math
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
+
+from django.db import connection
 
 from audotics.exceptions import ApplicationError
 from mlcore.context import CONTEXT_VOCAB
@@ -72,6 +75,36 @@ def tracks_fetch(ids: list[str]) -> dict[str, dict[str, Any]]:
     return {str(r["id"]): dict(r, id=str(r["id"])) for r in rows}
 
 
+# What ranking reads of a candidate track (metadata: only its popularity).
+CANDIDATE_FIELDS = ("id", "title", "artist", "genre", "features", "metadata__popularity")
+
+
+def candidate_row(values: tuple[Any, ...], *, decode: bool = False) -> dict[str, Any]:
+    """A CANDIDATE_FIELDS tuple as a ranking row; `decode`: its JSON arrives as text."""
+    tid, title, artist, genre, features, popularity = values
+    if decode:
+        features = json.loads(features) if features is not None else None
+        popularity = json.loads(popularity) if popularity is not None else None
+    return {"id": str(tid), "title": title, "artist": artist, "genre": genre,
+            "features": features, "metadata": {"popularity": popularity}}
+
+
+def candidate_rows(ids: list[str]) -> list[dict[str, Any]]:
+    """`candidate_row`s of tracks by id; ids no longer in the catalog are missing. On PostgreSQL
+    the ids go as one array parameter and the JSON is decoded here: the ORM's IN list of a
+    hundred ids and its row conversion cost more than the query (bench/README.md)."""
+    if not ids:
+        return []
+    if connection.vendor != "postgresql":
+        return [candidate_row(v) for v in Track.objects.filter(pk__in=ids).order_by()
+                .values_list(*CANDIDATE_FIELDS)]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT id, title, artist, genre, features, metadata -> 'popularity' "
+            f"FROM {Track._meta.db_table} WHERE id = ANY(%s::uuid[])", [list(ids)])
+        return [candidate_row(v, decode=True) for v in cursor.fetchall()]
+
+
 def track_payload(row: dict[str, Any], score: float, reason: str) -> dict[str, Any]:
     """`Track + {score, reason}` as sent on the wire (snake_case; camelCased by the renderer)."""
     return {
@@ -90,15 +123,6 @@ def popularity_of(row: dict[str, Any]) -> float:
         return 0.0
 
 
-def in_ranges(row: dict[str, Any], ranges: dict[str, tuple[float, float]]) -> bool:
-    feats = row.get("features") or {}
-    for name, (lo, hi) in ranges.items():
-        v = feats.get(name)
-        if not isinstance(v, (int, float)) or not lo <= v <= hi:
-            return False
-    return True
-
-
 # ---------------------------------------------------------------------------- profiles
 
 
@@ -111,6 +135,8 @@ class Profile:
     liked: list[dict[str, Any]] = field(default_factory=list)  # recent positives, newest first
     seen: set[str] = field(default_factory=set)
     disliked: set[str] = field(default_factory=set)
+    # The newest interactions read, newest first: (id, track id, type, created_at).
+    recent: list[tuple[Any, Any, str, Any]] = field(default_factory=list)
 
     @property
     def has_history(self) -> bool:
@@ -155,15 +181,17 @@ def profiles_load(users: list[Any], *, per_user: int = 200) -> dict[str, Profile
     if not out:
         return out
     qs = (Interaction.objects.filter(user_id__in=list(out)).order_by("-created_at")
-          .values_list("user_id", "track_id", "type"))
+          .values_list("user_id", "id", "track_id", "type", "created_at"))
     counts: Counter[str] = Counter()
     liked: dict[str, list[tuple[str, str]]] = {u: [] for u in out}
-    for uid, tid, ty in qs[: per_user * len(out)]:
-        uid, tid = str(uid), str(tid)
+    for uid, iid, tid, ty, at in qs[: per_user * len(out)]:
+        uid = str(uid)
         if counts[uid] >= per_user:
             continue
         counts[uid] += 1
         prof = out[uid]
+        prof.recent.append((iid, tid, ty, at))
+        tid = str(tid)
         prof.seen.add(tid)
         if ty == "dislike":
             prof.disliked.add(tid)

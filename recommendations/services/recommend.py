@@ -93,12 +93,12 @@ def recommendations_compute(
     exclude = exclude or set()
     served = serving.served_model()
     uids = [str(u.pk) for u in users]
+    profiles = ranking.profiles_load(users, per_user=200 if len(uids) == 1 else 60)
     if served is not None and catch_up:
         if len(uids) == 1:
-            serving.user_catch_up(served, user_id=uids[0])
+            serving.user_catch_up(served, user_id=uids[0], recent=profiles[uids[0]].recent)
         else:
             serving.users_catch_up(served, user_ids=uids)
-    profiles = ranking.profiles_load(users, per_user=200 if len(uids) == 1 else 60)
     k = max(limit * 4, 40)
     recs = {u: model_candidates(served, profiles[u], k=k, context=context,
                                  exclude=exclude | profiles[u].disliked) for u in uids}

@@ -128,12 +128,19 @@ def served_model() -> Served | None:
         return served
 
 
-def user_catch_up(served: Served, *, user_id: str, limit: int = 500) -> bool:
+def user_catch_up(served: Served, *, user_id: str, limit: int = 500,
+                  recent: list[tuple[Any, Any, str, Any]] | None = None) -> bool:
     """Fold the user's interactions newer than the model's cutoff into this process's model.
 
     Idempotent: interaction ids already folded here are skipped. Returns whether the model
-    knows the user afterwards.
+    knows the user afterwards. `recent`: the user's newest interactions already read (id,
+    track id, type, created_at; newest first, as `ranking.Profile.recent`): when they reach
+    back to the cutoff they hold every newer one, and no query is needed.
     """
+    cutoff = served.trained_until
+    if recent and cutoff is not None and recent[-1][3] <= cutoff:
+        rows = [(i, t, ty) for i, t, ty, at in recent if at > cutoff][:limit]
+        return user_fold_in(served, user_id=user_id, rows=rows)
     qs = Interaction.objects.filter(user_id=user_id)
     if served.trained_until is not None:
         qs = qs.filter(created_at__gt=served.trained_until)
