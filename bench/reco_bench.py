@@ -19,7 +19,8 @@ Steps (each reported separately):
      catch-up + model + DB, each user once); medians reported. --parts picks among
      hits, misses, generate.
   5. API: `POST /api/playlists/generate` with varied contexts, at each of --gen-clients
-     connection counts (1,4,10), after a short warm-up.
+     connection counts (1,4,10), after a short warm-up; one request per cold user, no user
+     twice within a minute.
 """
 from __future__ import annotations
 
@@ -306,11 +307,13 @@ def run_api(args, warm_users: list[str]) -> None:
                                seconds=args.miss_seconds, distinct=True)
                           for n in range(args.runs)])
         if "generate" in parts:
+            # One request per cold listener, and each run starts where the last one stopped:
+            # nobody asks twice within a minute, so nothing of one listener is reused (the
+            # candidate rows a process keeps for 30 s are reused across listeners, as live).
             moods = ["happy", "sad", "calm", "energetic", "chill"]
             acts = ["workout", "party", "study", "relax", "driving"]
             gen = []
-            for i in range(args.gen_requests):
-                u = cold[i % len(cold)]
+            for i, u in enumerate(cold):
                 ctx = {"mood": moods[i % 5], "activity": acts[(i // 5) % 5],
                        "energy": [0.3 + 0.05 * (i % 5), 0.9]}
                 if i % 3 == 0:
@@ -319,11 +322,15 @@ def run_api(args, warm_users: list[str]) -> None:
                     ctx["tempo"] = [90, 140]
                 gen.append(f"POST\t/api/playlists/generate\t{token(u)}\t"
                            + json.dumps({"context": ctx, "length": 20}))
-            _wrk(args.port, gen, connections=2, seconds=5)  # warm-up
+            _wrk(args.port, gen[-600:], connections=2, seconds=5)  # warm-up: the last lines
+            offset = 0
             for clients in (int(c) for c in args.gen_clients.split(",")):
-                _median_runs(f"API generate, {clients} clients",
-                             [_wrk(args.port, gen, connections=clients, seconds=args.seconds)
-                              for _ in range(args.runs)])
+                runs = []
+                for _ in range(args.runs):
+                    runs.append(_wrk(args.port, gen[offset:] + gen[:offset], connections=clients,
+                                     seconds=args.seconds, distinct=True))
+                    offset = (offset + int(runs[-1]["requests"])) % len(gen)
+                _median_runs(f"API generate, {clients} clients", runs)
     finally:
         server.terminate()
         server.wait()
@@ -373,7 +380,6 @@ def main() -> None:
     ap.add_argument("--hot-users", type=int, default=5000,
                     help="precomputed users the cache-hit runs cycle through")
     ap.add_argument("--cold-users", type=int, default=9000)
-    ap.add_argument("--gen-requests", type=int, default=300)
     ap.add_argument("--clients", type=int, default=50)
     ap.add_argument("--miss-clients", type=int, default=10,
                     help="connections of the cache-miss runs")

@@ -19,7 +19,7 @@ from playlists.models import Analysis, Track
 
 from ..models import Interaction
 from . import context_targets as ct
-from .ranking import TRACK_FIELDS, Profile, popularity_of, tracks_fetch
+from .ranking import TRACK_FIELDS, Profile, candidate_rows_forget, popularity_of, tracks_fetch
 from .results_cache import cache_delete, cache_get, cache_set
 
 
@@ -34,8 +34,10 @@ _LOCAL_POOLS_MAX = 512
 
 
 def pools_forget() -> None:
-    """Drop this process's copies of the pools (tests; the shared cache keeps its own)."""
+    """Drop this process's copies of the pools and candidate rows (tests; the shared cache
+    keeps its own)."""
     _local_pools.clear()
+    candidate_rows_forget()
 
 
 def _pool_local_get(key: str) -> list[dict[str, Any]] | None:

@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import json
 import math
-from collections import Counter
+import threading
+import time
+from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.db import connection
 
 from audotics.exceptions import ApplicationError
@@ -89,12 +92,49 @@ def candidate_row(values: tuple[Any, ...], *, decode: bool = False) -> dict[str,
             "features": features, "metadata": {"popularity": popularity}}
 
 
+# Candidate rows this process read lately, by id: (until, row), oldest first. A model's
+# candidates recur across listeners (popular tracks): at 1M tracks, 73% of a new listener's
+# top 100 were among the last 20,000 rows read (bench/README.md). Kept as long as the local
+# copies of the fallback's pools, so a changed track ranks on its old features as long.
+_rows: OrderedDict[str, tuple[float, dict[str, Any]]] = OrderedDict()
+_rows_lock = threading.Lock()
+_ROWS_MAX = 20_000
+
+
+def candidate_rows_forget() -> None:
+    with _rows_lock:
+        _rows.clear()
+
+
 def candidate_rows(ids: list[str]) -> list[dict[str, Any]]:
-    """`candidate_row`s of tracks by id; ids no longer in the catalog are missing. On PostgreSQL
-    the ids go as one array parameter and the JSON is decoded here: the ORM's IN list of a
-    hundred ids and its row conversion cost more than the query (bench/README.md)."""
-    if not ids:
-        return []
+    """`candidate_row`s of tracks by id (this process's recent copies, then one query); ids no
+    longer in the catalog are missing."""
+    now = time.monotonic()
+    out, missing = [], []
+    with _rows_lock:
+        for tid in ids:
+            hit = _rows.get(tid)
+            if hit is not None and hit[0] > now:
+                _rows.move_to_end(tid)
+                out.append(hit[1])
+            else:
+                missing.append(tid)
+    if not missing:
+        return out
+    read = _candidate_rows_read(missing)
+    until = now + float(getattr(settings, "RECO_POOL_LOCAL_SECONDS", 30))
+    with _rows_lock:
+        for row in read:
+            _rows[row["id"]] = (until, row)
+            _rows.move_to_end(row["id"])
+        while len(_rows) > _ROWS_MAX:
+            _rows.popitem(last=False)
+    return out + read
+
+
+def _candidate_rows_read(ids: list[str]) -> list[dict[str, Any]]:
+    """On PostgreSQL the ids go as one array parameter and the JSON is decoded here: the ORM's
+    IN list of a hundred ids and its row conversion cost more than the query."""
     if connection.vendor != "postgresql":
         return [candidate_row(v) for v in Track.objects.filter(pk__in=ids).order_by()
                 .values_list(*CANDIDATE_FIELDS)]
@@ -174,8 +214,8 @@ class Profile:
 
 def profiles_load(users: list[Any], *, per_user: int = 200) -> dict[str, Profile]:
     """Recent interactions of several users, and the details of their newest LIKED_DETAILS
-    positives' tracks (two queries: joining every interaction to its track row cost a random
-    read per row, 14 ms for 200 rows on the 1M-track catalog)."""
+    positives' tracks (`candidate_rows`: joining every interaction to its track row cost a
+    random read per row, 14 ms for 200 rows on the 1M-track catalog)."""
     out = {str(u.pk): Profile(str(u.pk), dict(getattr(u, "preferences", None) or {}))
            for u in users}
     if not out:
@@ -199,8 +239,7 @@ def profiles_load(users: list[Any], *, per_user: int = 200) -> dict[str, Profile
               and len(liked[uid]) < LIKED_DETAILS):
             liked[uid].append((tid, ty))
     wanted = {tid for pairs in liked.values() for tid, _ in pairs}
-    details = {str(r["id"]): r for r in Track.objects.filter(pk__in=wanted).order_by()
-               .values("id", "title", "artist", "genre", "features")} if wanted else {}
+    details = {r["id"]: r for r in candidate_rows(list(wanted))}
     for uid, prof in out.items():
         prof.liked = [{"id": tid, "title": details[tid]["title"],
                        "artist": details[tid]["artist"], "genre": details[tid]["genre"],

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from recommendations.models import ModelVersion
 from recommendations.services import serving, training
@@ -177,3 +179,21 @@ def test_adding_tracks_to_a_playlist_feeds_recommendations(
     assert response.status_code == 200
     rock_after = genre_share(_recs(logged_in_api_client)["tracks"], "rock")  # cache dropped
     assert rock_after >= rock_before + 0.3, (rock_before, rock_after)
+
+
+def test_generation_catches_up_from_the_interactions_its_profile_read(logged_in_api_client):
+    tracks = make_catalog(per_genre=20, artists_per_genre=10)
+    user = logged_in_api_client.user
+    InteractionFactory(user=user, track=tracks[0], type="play")  # before the model's cutoff
+    install_embedding_model(tracks, [user], user_genres={user.pk: "pop"})
+    for t in [t for t in tracks if t.genre == "latin"][:6]:  # since, by another process
+        InteractionFactory(user=user, track=t, type="like")
+    serving.serving_unload()
+    with CaptureQueriesContext(connection) as queries:
+        r = logged_in_api_client.post("/api/playlists/generate", {"length": 10}, format="json")
+    assert r.status_code == 200
+    assert len(serving.served_model().folded[str(user.pk)]) == 6
+    # The profile's newest interactions reach back past the cutoff: the catch-up reads none.
+    mine = [q for q in queries if "recommendations_interaction" in q["sql"]
+            and (str(user.pk) in q["sql"] or user.pk.hex in q["sql"])]
+    assert len(mine) == 1, [q["sql"] for q in mine]
