@@ -19,7 +19,14 @@ from playlists.models import Analysis, Track
 
 from ..models import Interaction
 from . import context_targets as ct
-from .ranking import TRACK_FIELDS, Profile, candidate_rows_forget, popularity_of, tracks_fetch
+from .ranking import (
+    TRACK_FIELDS,
+    Profile,
+    candidate_rows_forget,
+    local_copy_seconds,
+    popularity_of,
+    tracks_fetch,
+)
 from .results_cache import cache_delete, cache_get, cache_set
 
 
@@ -56,7 +63,7 @@ def _pool_get(key: str) -> list[dict[str, Any]] | None:
 
 
 def _pool_keep(key: str, rows: list[dict[str, Any]]) -> None:
-    ttl = min(float(getattr(settings, "RECO_POOL_LOCAL_SECONDS", 30)), _pool_seconds())
+    ttl = min(local_copy_seconds(), _pool_seconds())
     now = time.monotonic()
     if len(_local_pools) >= _LOCAL_POOLS_MAX:  # keys made from request filters: stay bounded
         for stale in [k for k, (until, _) in _local_pools.items() if until <= now]:

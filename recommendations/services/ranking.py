@@ -101,6 +101,11 @@ _rows_lock = threading.Lock()
 _ROWS_MAX = 20_000
 
 
+def local_copy_seconds() -> float:
+    """How long a process reuses its own copies of shared rows (pools, candidate rows)."""
+    return float(getattr(settings, "RECO_POOL_LOCAL_SECONDS", 30))
+
+
 def candidate_rows_forget() -> None:
     with _rows_lock:
         _rows.clear()
@@ -122,7 +127,7 @@ def candidate_rows(ids: list[str]) -> list[dict[str, Any]]:
     if not missing:
         return out
     read = _candidate_rows_read(missing)
-    until = now + float(getattr(settings, "RECO_POOL_LOCAL_SECONDS", 30))
+    until = now + local_copy_seconds()
     with _rows_lock:
         for row in read:
             _rows[row["id"]] = (until, row)
