@@ -105,6 +105,8 @@ def rowwise_topk(m: sp.csr_matrix, k: int) -> tuple[np.ndarray, np.ndarray]:
     lengths = np.diff(m.indptr)
     if k <= 0 or not lengths.any():
         return out, out_v
+    if n == 1:
+        return _one_row_topk(m, k, out, out_v)
     widths = np.maximum(2 ** np.ceil(np.log2(np.maximum(lengths, 1))).astype(np.int64), k)
     for width in np.unique(widths[lengths > 0]):
         rows = np.flatnonzero((widths == width) & (lengths > 0))
@@ -126,6 +128,24 @@ def rowwise_topk(m: sp.csr_matrix, k: int) -> tuple[np.ndarray, np.ndarray]:
         out[rows, :kk] = np.take_along_axis(items, order, axis=1)
         out_v[rows, :kk] = np.where(out[rows, :kk] >= 0, np.take_along_axis(vals, order, axis=1),
                                     -np.inf)
+    return out, out_v
+
+
+def _one_row_topk(m: sp.csr_matrix, k: int, out: np.ndarray, out_v: np.ndarray
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """``rowwise_topk`` of one row on its positive entries alone: the same keys, so the same
+    items in the same order, without padding the row into a block (a user's list at serving)."""
+    vals = np.asarray(m.data[m.indptr[0] : m.indptr[1]], np.float32)
+    items = np.asarray(m.indices[m.indptr[0] : m.indptr[1]], np.int64)
+    pos = vals > 0
+    vals, items = vals[pos], items[pos]
+    keys = order_keys(vals, items, m.shape[1])
+    kk = min(k, len(keys))
+    if kk < len(keys):
+        part = np.argpartition(-keys, kk - 1)[:kk]
+        keys, items, vals = keys[part], items[part], vals[part]
+    order = np.argsort(-keys)
+    out[0, :kk], out_v[0, :kk] = items[order], vals[order]
     return out, out_v
 
 

@@ -193,7 +193,9 @@ def group_share(groups: np.ndarray, hist: sp.csr_matrix, cand: np.ndarray) -> np
     ok = hg >= 0
     if not ok.any():
         return np.zeros(cand.shape, np.float32)
-    n_groups = int(groups.max()) + 1
+    # Group codes are below the item count: a bound read without scanning the item arrays
+    # (their max is ~0.3 ms at 1M items, most of one user's share).
+    n_groups = len(groups)
     keys, counts = np.unique(rows[ok] * n_groups + hg[ok], return_counts=True)
     cg = groups[np.maximum(cand, 0)]
     want = np.arange(n)[:, None] * n_groups + cg

@@ -184,6 +184,8 @@ def _seed_ids(raw: list[Any]) -> list[str]:
     if not isinstance(raw, list) or len(raw) > MAX_LIMIT:
         raise ApplicationError("seedTrackIds must be a list of at most 100 ids.",
                                code="validation_error", fields={"seedTrackIds": ["too many"]})
+    if not raw:
+        return []  # the common case: no query to build (~0.6 ms of a generation)
     ids, bad = [], []
     for v in raw:
         try:

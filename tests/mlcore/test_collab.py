@@ -45,3 +45,21 @@ def test_rowwise_topk_breaks_ties_by_item_whatever_the_width():
     assert values[0].tolist() == [np.float32(0.9), 0.5, 0.5]
     wide, _ = collab.rowwise_topk(m, 5)
     assert wide[:, :3].tolist() == items.tolist()
+
+
+def test_rowwise_topk_of_one_row_equals_that_row_in_a_block():
+    # One row takes its own path (no padded block): same items, values and order, ties and
+    # non-positive entries included.
+    rng = np.random.default_rng(0)
+    for t in range(300):
+        n_items = int(rng.integers(5, 2000))
+        nnz = int(rng.integers(0, min(n_items, 300)))
+        cols = np.sort(rng.choice(n_items, nnz, replace=False))
+        vals = (rng.choice([-1.0, 0.0, 0.5, 1.0], nnz) if t % 2 else rng.normal(size=nnz))
+        row = sp.csr_matrix((vals.astype(np.float32), cols, [0, nnz]), shape=(1, n_items))
+        block = sp.vstack([sp.random(3, n_items, density=0.01, random_state=t), row]).tocsr()
+        k = int(rng.integers(1, 40))
+        alone, alone_v = collab.rowwise_topk(row, k)
+        within, within_v = collab.rowwise_topk(block.astype(np.float32), k)
+        assert alone[0].tolist() == within[3].tolist()
+        assert alone_v[0].tolist() == within_v[3].tolist()
