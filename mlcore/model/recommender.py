@@ -58,6 +58,8 @@ class HybridRecommender(
         self._overlay_als: dict[int, np.ndarray] = {}
         self._hist = sp.csr_matrix((0, 0), dtype=np.float32)
         self._pop = np.zeros(0, np.float32)
+        # (the _pop it was read from, its scale): see ScoringMixin._pop_scale
+        self._pop_scale_of: tuple[np.ndarray, np.float64] | None = None
         self._group = np.zeros(0, np.int64)
         self._head: list[tuple[np.ndarray, np.ndarray]] | None = None
         self._feat_mean = np.zeros(N_FEATURES)

@@ -124,10 +124,10 @@ class ScoringMixin:
         """log1p of the largest popularity (at least 1): the popularity feature's scale. Kept
         with the array it was read from: a scan of every item on each ranking cost ~0.3 ms a
         user at 1M items."""
-        kept = self.__dict__.get("_pop_scale_of")
+        kept = self._pop_scale_of
         if kept is None or kept[0] is not self._pop:
             kept = (self._pop, np.log1p(max(float(np.max(self._pop, initial=0.0)), 1.0)))
-            self.__dict__["_pop_scale_of"] = kept
+            self._pop_scale_of = kept
         return kept[1]
 
     def _head_logits(self, feats: np.ndarray, valid: np.ndarray) -> np.ndarray:
