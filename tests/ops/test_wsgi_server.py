@@ -47,10 +47,8 @@ def _get(port: int, path: str, deadline: float) -> tuple[int, bytes]:
             conn.close()
 
 
-def test_the_unit_serves_and_its_workers_leave_no_live_metrics_behind(tmp_path):
+def _start_unit(tmp_path) -> tuple[subprocess.Popen, int, Path, dict[str, str]]:
     unit_env, app = _unit_settings()
-    assert unit_env["GRANIAN_INTERFACE"] == "wsgi"
-    assert int(unit_env["GRANIAN_WORKERS"]) >= 2
     port = _free_port()
     metrics_dir = tmp_path / "metrics"
     metrics_dir.mkdir()
@@ -59,15 +57,42 @@ def test_the_unit_serves_and_its_workers_leave_no_live_metrics_behind(tmp_path):
            "DJANGO_SETTINGS_MODULE": "audotics.settings"}
     server = subprocess.Popen([sys.executable, "-m", "granian", app], cwd=ROOT, env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    return server, port, metrics_dir, unit_env
+
+
+def _live_gauge_pids(metrics_dir: Path) -> set[str]:
+    return {path.stem.rsplit("_", 1)[-1] for path in metrics_dir.glob("gauge_live*.db")}
+
+
+def _worker_pids(server_pid: int) -> list[str]:
+    """The server's forked children (same command line; not multiprocessing's helpers)."""
+    proc = Path("/proc")
+    command = (proc / str(server_pid) / "cmdline").read_bytes()
+    children = (proc / str(server_pid) / "task" / str(server_pid) / "children").read_text().split()
+    pids = []
+    for pid in children:
+        try:
+            if (proc / pid / "cmdline").read_bytes() == command:
+                pids.append(pid)
+        except FileNotFoundError:  # gone meanwhile
+            pass
+    return pids
+
+
+def test_the_unit_serves_and_its_workers_leave_no_live_metrics_behind(tmp_path):
+    server, port, metrics_dir, unit_env = _start_unit(tmp_path)
+    assert unit_env["GRANIAN_INTERFACE"] == "wsgi"
+    workers = int(unit_env["GRANIAN_WORKERS"])
+    assert workers >= 2
     try:
         deadline = time.monotonic() + 60
         status, body = _get(port, "/healthz", deadline)
         assert status == 200, body
-        # Requests spread over the workers; each worker that served one keeps a live gauge file.
-        for _ in range(20):
+        # Requests spread over the workers; each worker that served one keeps a live gauge file
+        # named after its pid. Stop only once every worker has served (so each has loaded the app).
+        while len(_live_gauge_pids(metrics_dir)) < workers and time.monotonic() < deadline:
             assert _get(port, "/healthz", deadline)[0] == 200
-        live = list(metrics_dir.glob("gauge_live*.db"))
-        assert live, "the workers record their in-flight requests in the shared directory"
+        assert len(_live_gauge_pids(metrics_dir)) == workers, list(metrics_dir.iterdir())
     finally:
         server.send_signal(signal.SIGTERM)
         output = server.communicate(timeout=60)[0].decode(errors="replace")
@@ -77,3 +102,28 @@ def test_the_unit_serves_and_its_workers_leave_no_live_metrics_behind(tmp_path):
     assert list(metrics_dir.glob("gauge_live*.db")) == [], output
     # Counters and histograms outlive the process: /metrics keeps the requests it served.
     assert list(metrics_dir.glob("histogram_*.db"))
+
+
+def test_the_unit_stops_in_bounded_time_when_stopped_while_its_workers_still_load(tmp_path):
+    """A worker signalled before it has loaded the app misses the signal (granian installs its
+    own handler only afterwards); the unit's kill timeout must still end the stop."""
+    server, port, _, unit_env = _start_unit(tmp_path)
+    kill_timeout = float(unit_env["GRANIAN_WORKERS_KILL_TIMEOUT"])
+    try:
+        # Stop once the workers are forked: each then takes a second or more to load Django.
+        deadline = time.monotonic() + 60
+        while len(_worker_pids(server.pid)) < int(unit_env["GRANIAN_WORKERS"]):
+            assert server.poll() is None and time.monotonic() < deadline, "no workers started"
+            time.sleep(0.01)
+    finally:
+        stopped_at = time.monotonic()
+        server.send_signal(signal.SIGTERM)
+        try:
+            output = server.communicate(timeout=kill_timeout + 30)[0].decode(errors="replace")
+        except subprocess.TimeoutExpired:
+            subprocess.run(["pkill", "-9", "-P", str(server.pid)], check=False)  # the workers
+            server.kill()
+            raise
+    took = time.monotonic() - stopped_at
+    assert server.returncode == 0, output
+    assert took < kill_timeout + 30, (took, output)
