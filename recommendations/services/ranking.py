@@ -138,14 +138,15 @@ def candidate_rows(ids: list[str]) -> list[dict[str, Any]]:
 
 
 def _candidate_rows_read(ids: list[str]) -> list[dict[str, Any]]:
-    """On PostgreSQL the ids go as one array parameter and the JSON is decoded here: the ORM's
-    IN list of a hundred ids and its row conversion cost more than the query."""
+    """On PostgreSQL the ids go as one array parameter, come back as text, and the JSON is
+    decoded here: the ORM's IN list of a hundred ids and its row conversion cost more than the
+    query."""
     if connection.vendor != "postgresql":
         return [candidate_row(v) for v in Track.objects.filter(pk__in=ids).order_by()
                 .values_list(*CANDIDATE_FIELDS)]
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT id, title, artist, genre, features, metadata -> 'popularity' "
+            "SELECT id::text, title, artist, genre, features, metadata -> 'popularity' "
             f"FROM {Track._meta.db_table} WHERE id = ANY(%s::uuid[])", [list(ids)])
         return [candidate_row(v, decode=True) for v in cursor.fetchall()]
 
