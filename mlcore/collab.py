@@ -95,40 +95,51 @@ def rowwise_topk(m: sp.csr_matrix, k: int) -> tuple[np.ndarray, np.ndarray]:
     """Each row's ``k`` largest positive stored entries, best first: (n x k items, -1 padded;
     their values, -inf padded).
 
-    Rows are bucketed by length (powers of two), each bucket padded into a dense block and
-    cut with ``argpartition`` over unique keys: linear in the stored entries, no Python loop
-    over rows, and a row's result depends on that row alone.
+    Each positive entry becomes one ``order_keys`` key, which holds its value and its item;
+    rows are bucketed by length (powers of two), each bucket's keys padded into one dense block
+    and cut with ``argpartition``, and the winners' items and values decoded from their keys:
+    linear in the stored entries, one padded array rather than three, no Python loop over
+    rows, and a row's result depends on that row alone.
     """
     n, n_items = m.shape
     out = np.full((n, k), -1, np.int64)
     out_v = np.full((n, k), -np.inf, np.float32)
-    lengths = np.diff(m.indptr)
-    if k <= 0 or not lengths.any():
+    if k <= 0 or m.nnz == 0:
         return out, out_v
     if n == 1:
         return _one_row_topk(m, k, out, out_v)
+    vals = np.asarray(m.data, np.float32)
+    pos = vals > 0
+    rows = np.repeat(np.arange(n), np.diff(m.indptr))[pos]
+    keys = order_keys(vals[pos], np.asarray(m.indices)[pos].astype(np.int64), n_items)
+    lengths = np.bincount(rows, minlength=n)
+    starts = np.cumsum(lengths) - lengths
     widths = np.maximum(2 ** np.ceil(np.log2(np.maximum(lengths, 1))).astype(np.int64), k)
     for width in np.unique(widths[lengths > 0]):
-        rows = np.flatnonzero((widths == width) & (lengths > 0))
-        lens = lengths[rows]
-        local = np.repeat(np.arange(len(rows)), lens)
+        sel = np.flatnonzero((widths == width) & (lengths > 0))
+        lens = lengths[sel]
+        local = np.repeat(np.arange(len(sel)), lens)
         offs = np.arange(int(lens.sum())) - np.repeat(np.cumsum(lens) - lens, lens)
-        src = np.repeat(m.indptr[rows], lens) + offs
-        vals = np.full((len(rows), width), -np.inf, np.float32)
-        vals[local, offs] = m.data[src]
-        items = np.full((len(rows), width), -1, np.int64)
-        items[local, offs] = m.indices[src]
-        items[vals <= 0] = -1
-        keys = order_keys(np.where(items >= 0, vals, -np.inf), items, n_items)
+        block = np.full((len(sel), width), -1, np.int64)  # below every key of a positive value
+        block[local, offs] = keys[np.repeat(starts[sel], lens) + offs]
         kk = min(k, int(width))
         if kk < width:
-            part = np.argpartition(-keys, kk - 1, axis=1)[:, :kk]
-            keys, items, vals = (np.take_along_axis(a, part, axis=1) for a in (keys, items, vals))
-        order = np.argsort(-keys, axis=1)
-        out[rows, :kk] = np.take_along_axis(items, order, axis=1)
-        out_v[rows, :kk] = np.where(out[rows, :kk] >= 0, np.take_along_axis(vals, order, axis=1),
-                                    -np.inf)
+            block = np.take_along_axis(block, np.argpartition(-block, kk - 1, axis=1)[:, :kk],
+                                       axis=1)
+        block = -np.sort(-block, axis=1)
+        items, values = _decode_keys(block, n_items)
+        out[sel, :kk], out_v[sel, :kk] = items, values
     return out, out_v
+
+
+def _decode_keys(keys: np.ndarray, n_items: int) -> tuple[np.ndarray, np.ndarray]:
+    """``order_keys`` of positive values back to (items, float32 values); -1 keys to (-1, -inf)."""
+    shift = int(n_items).bit_length()
+    ok = keys >= 0
+    items = np.where(ok, n_items - 1 - (keys & ((1 << shift) - 1)), -1)
+    # A positive float32's bits are already ordered: the key's high part is those bits.
+    values = np.where(ok, (keys >> shift).astype(np.int32).view(np.float32), -np.inf)
+    return items, values.astype(np.float32)
 
 
 def _one_row_topk(m: sp.csr_matrix, k: int, out: np.ndarray, out_v: np.ndarray

@@ -63,3 +63,28 @@ def test_rowwise_topk_of_one_row_equals_that_row_in_a_block():
         within, within_v = collab.rowwise_topk(block.astype(np.float32), k)
         assert alone[0].tolist() == within[3].tolist()
         assert alone_v[0].tolist() == within_v[3].tolist()
+
+
+def test_rowwise_topk_does_not_depend_on_the_order_entries_are_stored_in():
+    # A chunk's sparse product stores each row's entries in no particular order; its top-k
+    # must be the sorted matrix's, which is the dense reference: positive values, largest
+    # first, ties to the lower item.
+    rng = np.random.default_rng(3)
+    dense = rng.choice([0.0, -0.5, 0.25, 0.5, 1.0, 2.0], size=(40, 500)).astype(np.float32)
+    dense[7] = 0.0
+    ordered = sp.csr_matrix(dense)
+    shuffled = ordered.copy()
+    for r in range(dense.shape[0]):
+        a, b = shuffled.indptr[r], shuffled.indptr[r + 1]
+        perm = a + rng.permutation(b - a)
+        shuffled.indices[a:b], shuffled.data[a:b] = ordered.indices[perm], ordered.data[perm]
+    shuffled.has_sorted_indices = False
+    for k in (1, 10, 300):
+        items, values = collab.rowwise_topk(shuffled, k)
+        assert np.array_equal(items, collab.rowwise_topk(ordered, k)[0])
+        for r in range(dense.shape[0]):
+            pos = np.flatnonzero(dense[r] > 0)
+            ref = pos[np.lexsort((pos, -dense[r][pos]))][:k]
+            assert items[r, : len(ref)].tolist() == ref.tolist()
+            assert (items[r, len(ref):] == -1).all()
+            assert values[r, : len(ref)].tolist() == dense[r][ref].tolist()
