@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from ..collab import order_keys
+from ..collab import order_keys, rowwise_topk
 
 # The heaviest history items that "max content similarity to the history" looks at.
 CONTENT_HISTORY = 50
@@ -92,41 +92,68 @@ def _one_row_scores(items: np.ndarray, item_item: sp.csr_matrix) -> sp.csr_matri
                          shape=(1, item_item.shape[1]))
 
 
+def _entries_among(scores: sp.csr_matrix, rows: np.ndarray, items: np.ndarray
+                   ) -> tuple[slice | np.ndarray, np.ndarray]:
+    """(positions, row * n_items + item keys) of the stored entries that may be among the
+    given (row, item) pairs: every entry of a row-sorted matrix (one user's, keys ascending);
+    of a chunk's unsorted product only those a 16-bit mask per item of the rows (modulo 16)
+    naming it lets through -- the pairs themselves and a few strays, ~5% of a product at 1M
+    items. Sorting a whole product to look entries up would cost more than the product; a
+    wider mask lets fewer strays through but its table no longer stays in cache."""
+    n, n_items = scores.shape
+    lens = np.diff(scores.indptr)
+    at: slice | np.ndarray = slice(None)
+    if not scores.has_sorted_indices:
+        lane = (np.uint16(1) << (np.arange(n) % 16).astype(np.uint16)).astype(np.uint16)
+        wanted_by = np.zeros(n_items, np.uint16)
+        np.bitwise_or.at(wanted_by, items, lane[rows])
+        at = np.flatnonzero(wanted_by[scores.indices] & np.repeat(lane, lens))
+    keys = np.repeat(np.arange(n, dtype=np.int64), lens)[at] * n_items + scores.indices[at]
+    return at, keys
+
+
 def gather(scores: sp.csr_matrix | None, cand: np.ndarray) -> np.ndarray:
     """scores[r, cand[r, j]] for a padded candidate matrix (0 where nothing is stored).
 
-    Each (row, item) is stored once (a product sums its duplicates), and the stored entries
-    are matched with the wanted (row, item) keys in sorted order. A chunk's product is not
-    row-sorted, and sorting all of it would cost more than the product, so it is first cut
-    to the entries a row may want: a 16-bit mask per item of the rows (modulo 16) that have
-    it as a candidate keeps those and a few strays (~5% of a product at 1M items; a wider
-    mask keeps fewer but its table no longer stays in cache).
+    Each (row, item) is stored once (a product sums its duplicates); the entries that may be
+    wanted are matched with the wanted keys in sorted order.
     """
     out = np.zeros(cand.shape, np.float32)
     if scores is None or scores.nnz == 0:
         return out
-    n, n_items = scores.shape
+    n_items = scores.shape[1]
     valid = cand >= 0
-    lens = np.diff(scores.indptr)
-    unsorted = not scores.has_sorted_indices
-    at: slice | np.ndarray = slice(None)
-    if unsorted:
-        lane = (np.uint16(1) << (np.arange(n) % 16).astype(np.uint16)).astype(np.uint16)
-        wanted_by = np.zeros(n_items, np.uint16)
-        np.bitwise_or.at(wanted_by, cand[valid], np.broadcast_to(lane[:, None], cand.shape)[valid])
-        at = np.flatnonzero(wanted_by[scores.indices] & np.repeat(lane, lens))
-    keys = np.repeat(np.arange(n, dtype=np.int64), lens)[at] * n_items + scores.indices[at]
+    rows = np.broadcast_to(np.arange(len(cand))[:, None], cand.shape)
+    at, keys = _entries_among(scores, rows[valid], cand[valid])
     data = scores.data[at]
-    if unsorted:
+    if not scores.has_sorted_indices:
         order = np.argsort(keys)
         keys, data = keys[order], data[order]
     if not len(keys):
         return out
-    want = np.arange(n)[:, None] * n_items + np.maximum(cand, 0)
+    want = rows * n_items + np.maximum(cand, 0)
     pos = np.searchsorted(keys, want).clip(0, len(keys) - 1)
     found = (keys[pos] == want) & valid
     out[found] = data[pos[found]]
     return out
+
+
+def top_allowed(scores: sp.csr_matrix, ex_key: np.ndarray, k: int) -> np.ndarray:
+    """Each row's top ``k`` items by score, excluded (row, item) pairs left out (-1 padded).
+
+    The excluded entries are zeroed on a copy first, so the top-k looks exactly k deep:
+    cutting k + the chunk's longest exclusion list and dropping exclusions afterwards made
+    every row pay for the longest history in its chunk. Same items in the same order."""
+    n_items = scores.shape[1]
+    if len(ex_key):
+        at, keys = _entries_among(scores, ex_key // n_items, ex_key % n_items)
+        pos = np.searchsorted(ex_key, keys).clip(0, len(ex_key) - 1)
+        data = np.array(scores.data, np.float32)
+        data[np.arange(scores.nnz)[at][ex_key[pos] == keys]] = 0.0
+        allowed = sp.csr_matrix((data, scores.indices, scores.indptr), shape=scores.shape)
+        allowed.has_sorted_indices = scores.has_sorted_indices
+        scores = allowed
+    return rowwise_topk(scores, k)[0]
 
 
 def exact_top(vectors: np.ndarray, queries: np.ndarray, ex_key: np.ndarray, k: int

@@ -8,7 +8,6 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from ..collab import rowwise_topk
 from ..context import context_vector
 from ..errors import (
     EmptyDataError,
@@ -61,17 +60,14 @@ class ScoringMixin:
         n_items, n_src = len(self._items), cfg.candidates_per_source
         scores = self._chunk_scores(chunk)
         s_ease, s_knn, cprof = scores["ease"], scores["knn"], scores["cprof"]
-        wide = n_src + ck.exclusions_per_row(chunk.ex_key, chunk.n, n_items)
         parts = [self._top_by_index(self._index, chunk.queries, chunk.ex_key, n_src)]
         if s_ease is not None:
-            parts.append(ck.drop_excluded(rowwise_topk(s_ease, wide)[0], chunk.ex_key, n_items,
-                                          n_src))
+            parts.append(ck.top_allowed(s_ease, chunk.ex_key, n_src))
         # ALS scores every item: a candidate source only where an exhaustive scan is cheap.
         if chunk.als is not None and n_items <= cfg.exact_max_items:
             parts.append(ck.exact_top(self._als_item, chunk.als, chunk.ex_key, n_src))
         if s_knn is not None:
-            parts.append(ck.drop_excluded(rowwise_topk(s_knn, wide)[0], chunk.ex_key, n_items,
-                                          n_src))
+            parts.append(ck.top_allowed(s_knn, chunk.ex_key, n_src))
         if cprof is not None and self._content_index is not None:
             top = self._top_by_index(self._content_index, cprof, chunk.ex_key, n_src)
             top[~cprof.any(axis=1)] = -1
