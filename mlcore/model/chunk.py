@@ -145,6 +145,9 @@ def top_allowed(scores: sp.csr_matrix, ex_key: np.ndarray, k: int) -> np.ndarray
     cutting k + the chunk's longest exclusion list and dropping exclusions afterwards made
     every row pay for the longest history in its chunk. Same items in the same order."""
     n_items = scores.shape[1]
+    if scores.shape[0] == 1:
+        # One user's row: cut k + its exclusions deep and drop them (cheaper than a copy).
+        return drop_excluded(rowwise_topk(scores, k + len(ex_key))[0], ex_key, n_items, k)
     if len(ex_key):
         at, keys = _entries_among(scores, ex_key // n_items, ex_key % n_items)
         pos = np.searchsorted(ex_key, keys).clip(0, len(ex_key) - 1)
