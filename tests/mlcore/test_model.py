@@ -302,6 +302,23 @@ def test_batch_with_the_head_equals_the_per_user_path(fitted):
             assert len(batch[u]) == 10
 
 
+def test_a_plan_ranked_in_parts_equals_the_per_user_path(fitted, monkeypatch):
+    """A plan larger than the rows ranked at once (RANK_ROWS) is ranked in parts: each part
+    keeps its users' histories, exclusions and factors, so every list is the per-user one."""
+    from mlcore.model import batch
+
+    monkeypatch.setattr(batch, "RANK_ROWS", 4)
+    users = fitted.user_ids
+    assert len(users) > 3 * batch.RANK_ROWS
+    some = {u: [f"g{n % 5}-t{n % 3}"] for n, u in enumerate(users[::2])}
+    options = {"k": 10, "exclude": some, "context": {"mood": "happy"}}
+    whole = fitted.batch_run(fitted.batch_plan(users, **options))
+    assert set(whole) == set(users)
+    for u in users:
+        assert whole[u] == fitted.recommend(u, k=10, exclude=some.get(u),
+                                            context={"mood": "happy"}), u
+
+
 def test_batch_with_the_head_caps_artists_over_the_ranked_list(fitted):
     groups = [int(i.split("-t")[1]) % 3 for i in fitted.item_ids]  # three "artists"
     fitted._group = np.array(groups)
