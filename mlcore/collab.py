@@ -116,6 +116,8 @@ def rowwise_topk(m: sp.csr_matrix, k: int) -> tuple[np.ndarray, np.ndarray]:
     lengths = np.diff(m.indptr)
     rows = np.repeat(np.arange(n), lengths)
     pos = vals > 0
+    # A row's sample bounds it only with k entries of its own; at twice that the bound
+    # already keeps about half the row, below it the sampling costs more than it saves.
     if lengths.max() >= _SAMPLE_STRIDE * 2 * k:
         pos &= vals >= np.repeat(_lower_bounds(m, vals, rows, k), lengths)
     rows = rows[pos]

@@ -10,6 +10,7 @@ from mlcore import (
     UnknownItemError,
     UnknownUserError,
 )
+from mlcore.model import batch
 
 from .conftest import COLD_PER_GENRE, N_GENRES, PER_GENRE, tiny_config
 
@@ -305,8 +306,6 @@ def test_batch_with_the_head_equals_the_per_user_path(fitted):
 def test_a_plan_ranked_in_parts_equals_the_per_user_path(fitted, monkeypatch):
     """A plan larger than the rows ranked at once (RANK_ROWS) is ranked in parts: each part
     keeps its users' histories, exclusions and factors, so every list is the per-user one."""
-    from mlcore.model import batch
-
     monkeypatch.setattr(batch, "RANK_ROWS", 4)
     users = fitted.user_ids
     assert len(users) > 3 * batch.RANK_ROWS
