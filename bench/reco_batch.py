@@ -40,7 +40,7 @@ def main() -> None:
     t0 = time.perf_counter()
     model = HybridRecommender.load(args.artifact, mmap=True)
     print(f"model {Path(args.artifact).name}: {len(model.item_ids):,} items, "
-          f"{len(model.user_ids):,} users, head={'on' if model._head is not None else 'off'}, "
+          f"{len(model.user_ids):,} users, head={'on' if model._heads else 'off'}, "
           f"index={model.retrieval_index.kind}, loaded in {time.perf_counter() - t0:.2f} s",
           flush=True)
     users = model.user_ids[: args.users or None]

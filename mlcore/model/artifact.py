@@ -142,8 +142,9 @@ class ArtifactMixin:
             for name, matrix in (("ease", self._ease), ("knn", self._knn), ("rp3", self._rp3)):
                 if matrix is not None:
                     _save_csr(tmp, name, matrix)
-            for i, (w, b) in enumerate(self._head or []):
-                arrays[f"head_w{i}"], arrays[f"head_b{i}"] = w, b
+            for h, head in enumerate(self._heads):
+                for i, (w, b) in enumerate(head):
+                    arrays[f"head{h}_w{i}"], arrays[f"head{h}_b{i}"] = w, b
             np.savez(tmp / "arrays.npz", **arrays)
             meta = {
                 "format_version": FORMAT_VERSION,
@@ -151,7 +152,8 @@ class ArtifactMixin:
                 "users": n_u,
                 "items": len(self._items),
                 "content_index": self._content_index is not None,
-                "head_layers": len(self._head or []),
+                "heads": len(self._heads),
+                "head_layers": len(self._heads[0]) if self._heads else 0,
                 "fold": {k: self._fold[k] for k in ("pos", "neg", "alpha_scale")},
                 "report": asdict(self.report),
             }
@@ -217,8 +219,8 @@ class ArtifactMixin:
             m._pop, m._group, m._ctx_proj = a["pop"], a["group"], a["ctx_proj"]
             m._feat_mean, m._feat_std = a["feat_mean"], a["feat_std"]
             m._fold = {"gram": a["fold_gram"], "neg_rhs": a["fold_neg_rhs"], **meta["fold"]}
-            n = meta["head_layers"]
-            m._head = [(a[f"head_w{i}"], a[f"head_b{i}"]) for i in range(n)] or None
+            m._heads = [[(a[f"head{h}_w{i}"], a[f"head{h}_b{i}"])
+                         for i in range(meta["head_layers"])] for h in range(meta["heads"])]
             if (p / "als_item.npy").exists():
                 m._als_user = np.load(p / "als_user.npy", mmap_mode=mode)
                 m._als_item = np.load(p / "als_item.npy", mmap_mode=mode)

@@ -162,7 +162,7 @@ class BatchMixin:
         n_items, n_users, k = len(self._items), len(plan.user_ids), plan.k
         if not n_users:
             return {}
-        if self._head is not None:
+        if self._heads:
             out: dict[str, list[tuple[Any, ...]]] = {}
             for start in range(0, n_users, RANK_ROWS):
                 out.update(self._run_ranked(_plan_rows(plan, start, start + RANK_ROWS, n_items)))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -84,9 +85,10 @@ class FittingMixin:
         t2 = time.perf_counter()
         tw_epochs = self._fit_towers(data_a, ctx, epochs=None)
         t3 = time.perf_counter()
-        self._on_progress("re-ranker", 0, 2)
+        steps = 1 + cfg.head_count
+        self._on_progress("re-ranker", 0, steps)
         x, y, groups, cand_recall = self._head_dataset(data_a, truth)
-        self._on_progress("re-ranker", 1, 2)
+        self._on_progress("re-ranker", 1, steps)
         if y.sum() > 0 and (1 - y).sum() > 0:
             from ..training import train_head  # noqa: PLC0415 - TF only while training
 
@@ -94,8 +96,12 @@ class FittingMixin:
             std = x.std(axis=0)
             # A feature constant in training (e.g. equal history lengths) must not explode later.
             self._feat_std = np.where(std > 1e-3, std, 1.0)
-            self._head = train_head(cfg, (x - self._feat_mean) / self._feat_std, y, groups)
-        self._on_progress("re-ranker", 2, 2)
+            xn = (x - self._feat_mean) / self._feat_std
+            self._heads = []
+            for n in range(cfg.head_count):
+                self._heads.append(train_head(replace(cfg, seed=cfg.seed + n), xn, y, groups))
+                self._on_progress("re-ranker", 2 + n, steps)
+        self._on_progress("re-ranker", steps, steps)
         t4 = time.perf_counter()
         if refit:
             # Stage B: refit the generators on all training data with the chosen settings.

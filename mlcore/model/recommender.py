@@ -61,7 +61,9 @@ class HybridRecommender(
         # (the _pop it was read from, its scale): see ScoringMixin._pop_scale
         self._pop_scale_of: tuple[np.ndarray, np.float64] | None = None
         self._group = np.zeros(0, np.int64)
-        self._head: list[tuple[np.ndarray, np.ndarray]] | None = None
+        # The re-ranking heads (their logits averaged), each a list of (weights, bias) layers;
+        # none: a model from exported vectors, ranked by the tower score.
+        self._heads: list[list[tuple[np.ndarray, np.ndarray]]] = []
         self._feat_mean = np.zeros(N_FEATURES)
         self._feat_std = np.ones(N_FEATURES)
         self._fold = {

@@ -127,8 +127,8 @@ class ScoringMixin:
         return kept[1]
 
     def _head_logits(self, feats: np.ndarray, valid: np.ndarray) -> np.ndarray:
-        """The head's logit per (user, candidate), -inf for padding; without a head (a model
-        from exported vectors) the tower score ranks.
+        """The heads' mean logit per (user, candidate), -inf for padding; without a head (a
+        model from exported vectors) the tower score ranks.
 
         The forward pass runs in float64 and rounds the logits to float32: BLAS rounds a row
         differently by its position in the product (and the product's shape), by far less than
@@ -136,27 +136,32 @@ class ScoringMixin:
         of thousands. Blocks of HEAD_BLOCK rows bound the memory.
         """
         n, m, f = feats.shape
-        if self._head is None:
+        if not self._heads:
             return np.where(valid, feats[:, :, 3], -np.inf)
         x = feats.reshape(-1, f)
         rows = len(x)
         mean = np.asarray(self._feat_mean, np.float64)
         std = np.asarray(self._feat_std, np.float64)
-        layers = [(np.asarray(w, np.float64), np.asarray(b, np.float64)) for w, b in self._head]
+        heads = [[(np.asarray(w, np.float64), np.asarray(b, np.float64)) for w, b in head]
+                 for head in self._heads]
         out = np.empty(rows, np.float32)
         for s in range(0, rows, HEAD_BLOCK):
-            h = (x[s : s + HEAD_BLOCK].astype(np.float64) - mean) / std
-            for i, (w, b) in enumerate(layers):
-                h = h @ w + b
-                if i < len(layers) - 1:
-                    h = _relu(h)
-            out[s : s + len(h)] = h[:, 0]
+            z = (x[s : s + HEAD_BLOCK].astype(np.float64) - mean) / std
+            total = np.zeros(len(z))
+            for layers in heads:
+                h = z
+                for i, (w, b) in enumerate(layers):
+                    h = h @ w + b
+                    if i < len(layers) - 1:
+                        h = _relu(h)
+                total += h[:, 0]
+            out[s : s + len(z)] = total / len(heads)
         return np.where(valid, out.reshape(n, m), -np.inf)
 
     def _score_values(self, logits: np.ndarray) -> np.ndarray:
         """What a caller sees as the score: the head's logit squashed to 0-1 (the logit ranks;
         trained listwise, it is a preference, not a calibrated probability)."""
-        if self._head is None:
+        if not self._heads:
             return logits.astype(np.float64)
         return 1.0 / (1.0 + np.exp(-logits.astype(np.float64)))
 

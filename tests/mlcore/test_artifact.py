@@ -7,6 +7,7 @@ import pytest
 
 from mlcore import HybridRecommender, InvalidInputError
 from mlcore.data import IdArray, IdIndex
+from mlcore.model import FORMAT_VERSION
 
 
 def test_round_trip_serves_every_user_the_same(fitted, tmp_path):
@@ -41,8 +42,8 @@ def _file_backed(a) -> bool:
 
 def test_an_old_format_is_refused_with_what_to_do(fitted, tmp_path):
     fitted.save(tmp_path / "m")
-    meta = (tmp_path / "m" / "meta.json").read_text().replace('"format_version": 3',
-                                                              '"format_version": 2')
+    meta = (tmp_path / "m" / "meta.json").read_text().replace(
+        f'"format_version": {FORMAT_VERSION}', f'"format_version": {FORMAT_VERSION - 1}')
     (tmp_path / "m" / "meta.json").write_text(meta)
     with pytest.raises(InvalidInputError, match="train_model"):
         HybridRecommender.load(tmp_path / "m")
