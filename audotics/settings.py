@@ -516,8 +516,12 @@ RECO_CACHE_SECONDS = env.int("RECO_CACHE_SECONDS", default=3600)
 RECO_POOL_SECONDS = env.int("RECO_POOL_SECONDS", default=600)
 # Seconds a web process reuses its copy of the fallback's candidate pools.
 RECO_POOL_LOCAL_SECONDS = env.int("RECO_POOL_LOCAL_SECONDS", default=30)
-# Training epochs (towers and re-ranker head): small, so the demo catalog trains in seconds.
+# The towers' training epochs: small, so the demo catalog trains in seconds (the re-ranking
+# heads stop early on their own validation users).
 RECO_TRAIN_EPOCHS = env.int("RECO_TRAIN_EPOCHS", default=3)
+# Re-ranking heads, their logits averaged: 3 lead tuned EASE by 1.10x on Last.fm (one: ~1.09x,
+# and it swings more with its seed) for 10-20% of the batch's throughput (bench/README.md).
+RECO_TRAIN_HEADS = env.int("RECO_TRAIN_HEADS", default=3)
 # Refit on all data after evaluating (a second fit); off: fold the hold-out into the model.
 RECO_TRAIN_REFIT = env.bool("RECO_TRAIN_REFIT", default=False)
 # Users whose held-out interactions evaluate a new version (all users when there are fewer).

@@ -30,6 +30,9 @@ def main() -> None:
     ap.add_argument("--sample", type=int, default=300)
     ap.add_argument("--users", type=int, default=0, help="batch over the first N users (0: all)")
     ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--heads", type=int, default=0,
+                    help="rank with only the first N re-ranking heads (what the ensemble costs; "
+                         "0: all, as served)")
     args = ap.parse_args()
 
     import numpy as np
@@ -39,8 +42,10 @@ def main() -> None:
 
     t0 = time.perf_counter()
     model = HybridRecommender.load(args.artifact, mmap=True)
+    if args.heads:
+        model._heads = model._heads[: args.heads]
     print(f"model {Path(args.artifact).name}: {len(model.item_ids):,} items, "
-          f"{len(model.user_ids):,} users, head={'on' if model._heads else 'off'}, "
+          f"{len(model.user_ids):,} users, heads={len(model._heads)}, "
           f"index={model.retrieval_index.kind}, loaded in {time.perf_counter() - t0:.2f} s",
           flush=True)
     users = model.user_ids[: args.users or None]

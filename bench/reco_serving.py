@@ -57,7 +57,7 @@ def main() -> None:
     loaded = memory()
     model = served.model
     print(f"model {served.version_id}: {model.item_count:,} items, {len(model._users):,} users, "
-          f"head {'on' if model._heads else 'off'}; loaded in {load:.2f} s", flush=True)
+          f"{len(model._heads)} re-ranking heads; loaded in {load:.2f} s", flush=True)
     print(f"memory MB before load {before}, after load {loaded}", flush=True)
 
     users = list(get_user_model().objects.filter(username__startswith="listener")

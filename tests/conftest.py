@@ -94,6 +94,13 @@ def _staff_two_factor_relaxed(settings):
     settings.STAFF_REQUIRE_TWO_FACTOR = False
 
 
+@pytest.fixture(autouse=True)
+def _one_reranking_head(settings):
+    """Models trained through the service learn one head, not three: a third of the training
+    time for tests about other things. tests/mlcore trains and serves several."""
+    settings.RECO_TRAIN_HEADS = 1
+
+
 @pytest.fixture
 def eager_celery():
     """Tasks run in this process, as without Redis (real workers: tests/recommendations/

@@ -146,7 +146,8 @@ def model_train(
         refit = settings.RECO_TRAIN_REFIT
     # The towers' epochs are the long part of a fit; the heads stop early on their own
     # (seconds: ~2,000 lists at most), so their epochs stay the config's.
-    cfg_dict = {"epochs": epochs or settings.RECO_TRAIN_EPOCHS, "seed": 0, **(config or {})}
+    cfg_dict = {"epochs": epochs or settings.RECO_TRAIN_EPOCHS,
+                "head_count": settings.RECO_TRAIN_HEADS, "seed": 0, **(config or {})}
     version = ModelVersion.objects.create(config=cfg_dict, trained_until=until)
     on_progress = _recording_progress(version.pk, on_progress)
     try:

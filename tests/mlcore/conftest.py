@@ -63,6 +63,7 @@ def tiny_config(seed: int = 3) -> ModelConfig:
         seed=seed,
         epochs=4,
         head_epochs=4,
+        head_count=2,
         embedding_dim=16,
         batch_size=256,
         candidates_per_source=30,

@@ -34,6 +34,7 @@ def make_listeners(tracks, n_users=12, per_user=10, seed=0):
 def test_train_model_command_creates_and_activates_a_version(settings, capsys):
     tracks = make_catalog(per_genre=8)
     users = make_listeners(tracks)
+    settings.RECO_TRAIN_HEADS = 2
     call_command("train_model", "--epochs", "1")
     version = ModelVersion.objects.get()
     assert version.is_active and version.status == ModelVersion.Status.ACTIVE
@@ -43,6 +44,7 @@ def test_train_model_command_creates_and_activates_a_version(settings, capsys):
     assert (settings.MODEL_DIR / str(version.pk) / "meta.json").exists()
     model = HybridRecommender.load(version.artifact_path)
     assert model.has_user(str(users[0].pk))
+    assert version.config["head_count"] == len(model._heads) == 2
     # The API serves it.
     from rest_framework.test import APIClient
 
